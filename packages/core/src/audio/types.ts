@@ -1,0 +1,109 @@
+import type { VoicewireError } from '../errors.ts';
+import type { OutputFormat } from '../protocol/messages.ts';
+
+/** A level reading: linear amplitude, 0..1 (1 = full scale). */
+export interface AudioLevelReading {
+  rms: number;
+  peak: number;
+}
+
+/** Where the worklet modules come from. */
+export type WorkletSource =
+  /** Inlined sources through a Blob URL, falling back to a `data:` URL (the default). */
+  | 'inline'
+  /** A self-hosted base URL (for a strict Content-Security-Policy); files are `<base>/capture-processor.js`, `<base>/player-processor.js`. */
+  | { baseUrl: string };
+
+export type CaptureEncoding = 'linear16' | 'mulaw';
+
+export interface CaptureOptions {
+  /** Sample rate on the wire, in Hz. @defaultValue 16000 */
+  sampleRate?: number;
+  /** @defaultValue 'linear16' */
+  encoding?: CaptureEncoding;
+  /** Frame length in milliseconds, 10..100. @defaultValue 20 */
+  frameMs?: number;
+  deviceId?: string;
+  /** @defaultValue true */
+  echoCancellation?: boolean;
+  /** @defaultValue true */
+  noiseSuppression?: boolean;
+  /** @defaultValue true */
+  autoGainControl?: boolean;
+  /** An AudioContext to share (the conversation's). One is created when absent and closed by `stop()`. */
+  context?: AudioContext;
+  /** Called with each encoded frame of exactly `sampleRate * frameMs / 1000` samples. */
+  onFrame: (frame: Uint8Array) => void;
+  /** Called when the capture fails after it started (device lost and no other could be opened). */
+  onError?: (error: VoicewireError) => void;
+  /** Injectable for tests; defaults to `navigator.mediaDevices.getUserMedia`. */
+  getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
+  worklets?: WorkletSource;
+}
+
+export interface Capture {
+  readonly sampleRate: number;
+  readonly encoding: CaptureEncoding;
+  readonly frameMs: number;
+  readonly muted: boolean;
+  readonly stopped: boolean;
+  /** Frames posted so far. */
+  readonly framesCaptured: number;
+  mute(): void;
+  unmute(): void;
+  /** Current input level, read from shared memory or the last report; no per-quantum messages. */
+  getLevel(): AudioLevelReading;
+  /** Switch the input device mid-call. */
+  setDevice(deviceId: string | undefined): Promise<void>;
+  /** Stops the tracks, disconnects the nodes, ends the worklet; idempotent. */
+  stop(): void;
+}
+
+export type PlayerEvent = 'started' | 'drained' | 'underrun' | 'error';
+
+export interface PlayerOptions {
+  /** Format of the incoming audio (the session's `outputFormat`). */
+  format: OutputFormat;
+  /** Sample rate of the incoming audio (the session's `outputSampleRate`). */
+  sampleRate: number;
+  /** The AudioContext to play on (the conversation's). */
+  context: AudioContext;
+  /** Node to connect to. @defaultValue context.destination */
+  destination?: AudioNode;
+  /** @defaultValue 1 */
+  volume?: number;
+  worklets?: WorkletSource;
+}
+
+export interface PlayerStats {
+  /** Audio queued in the worklet, in milliseconds. */
+  bufferedMs: number;
+  /** Current jitter-buffer target, in milliseconds. */
+  jitterTargetMs: number;
+  underruns: number;
+  /** The generation (stream) now playing. */
+  generation: number;
+  /** Bytes given to `enqueue` so far. */
+  bytesEnqueued: number;
+  /** Chunks dropped because they belonged to an interrupted stream. */
+  chunksDropped: number;
+}
+
+export interface Player {
+  readonly format: OutputFormat;
+  readonly sampleRate: number;
+  /** Feed a chunk of the stream in the player's format; never throws (errors go to the `error` event). */
+  enqueue(bytes: Uint8Array): void;
+  /** Fade out (<= 5 ms) and go silent; drop the rest of this stream until `newStream()`. */
+  interrupt(): void;
+  /** Flush and begin a new stream (a new generation). */
+  newStream(): void;
+  setVolume(volume: number): void;
+  getLevel(): AudioLevelReading;
+  getStats(): PlayerStats;
+  /** `started`: first audible sample of a stream; `drained`: the stream played out; `underrun`; `error`. */
+  on(event: 'started' | 'drained' | 'underrun', listener: (generation: number) => void): () => void;
+  on(event: 'error', listener: (error: VoicewireError) => void): () => void;
+  /** Disconnects and releases the worklet and decoders; idempotent. Does not close the shared context. */
+  close(): void;
+}

@@ -1,0 +1,154 @@
+import type { StoreApi } from 'zustand/vanilla';
+import type { CaptureEncoding } from '../audio/types.ts';
+import type { VoicewireErrorKind } from '../errors.ts';
+import type { OutputFormat } from '../protocol/messages.ts';
+
+export type ConversationStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'ended' | 'error';
+export type ConversationMode = 'listening' | 'userSpeaking' | 'thinking' | 'agentSpeaking';
+
+export interface TranscriptTurn {
+  id: string;
+  role: 'user' | 'agent';
+  text: string;
+  /** The agent was cut off; `text` is what was actually spoken. */
+  interrupted: boolean;
+}
+
+/** The serialisable error kept in the store. */
+export interface ConversationError {
+  kind: VoicewireErrorKind;
+  code?: number;
+  message: string;
+  fatal: boolean;
+}
+
+/** Counters for a stats panel; updated at most a few times a second, never per frame. */
+export interface ConversationStats {
+  framesSent: number;
+  framesDropped: number;
+  bytesSent: number;
+  messagesReceived: number;
+  bytesReceived: number;
+  reconnects: number;
+  /** Milliseconds from the end of the user's speech (or the start) to the agent's first audible sample, per turn. */
+  timeToFirstAudioMs: number[];
+  /** Milliseconds from `voiceActivityStart` to the agent's audio being silent, per interruption. */
+  interruptionMs: number[];
+}
+
+export interface ConversationState {
+  status: ConversationStatus;
+  mode: ConversationMode;
+  conversationId: string | null;
+  transcript: TranscriptTurn[];
+  isMuted: boolean;
+  error: ConversationError | null;
+}
+
+export interface ReconnectPolicy {
+  /** @defaultValue 5 */
+  maxAttempts?: number;
+  /** @defaultValue 500 */
+  initialDelayMs?: number;
+  /** @defaultValue 10000 */
+  maxDelayMs?: number;
+  /** @defaultValue 2 */
+  factor?: number;
+  /** Fraction of random jitter, 0..1. @defaultValue 0.3 */
+  jitter?: number;
+}
+
+export interface ConversationInputOptions {
+  /** @defaultValue 'linear16' */
+  encoding?: CaptureEncoding;
+  /** @defaultValue 16000 */
+  sampleRate?: number;
+  /** @defaultValue 20 */
+  frameMs?: number;
+  deviceId?: string;
+  echoCancellation?: boolean;
+  noiseSuppression?: boolean;
+  autoGainControl?: boolean;
+}
+
+export interface ConversationOutputOptions {
+  format?: OutputFormat;
+  sampleRate?: number;
+  /** Output device, where `AudioContext.setSinkId` exists. */
+  deviceId?: string;
+}
+
+export type ConversationEventMap = {
+  connect: (conversationId: string) => void;
+  disconnect: (reason: DisconnectReason) => void;
+  error: (error: ConversationError) => void;
+  message: (raw: string) => void;
+  modeChange: (mode: ConversationMode) => void;
+  statusChange: (status: ConversationStatus) => void;
+  userTranscript: (text: string) => void;
+  agentTranscript: (text: string) => void;
+  customEvent: (event: { name: string; data: unknown }) => void;
+};
+
+export interface DisconnectReason {
+  /** Who or what ended it. */
+  by: 'user' | 'agent' | 'error' | 'network' | 'unmount';
+  /** WebSocket close code, when there was one. */
+  closeCode?: number;
+  error?: ConversationError;
+}
+
+export interface ConversationCallbacks {
+  onConnect?: (conversationId: string) => void;
+  onDisconnect?: (reason: DisconnectReason) => void;
+  onError?: (error: ConversationError) => void;
+  onMessage?: (raw: string) => void;
+  onModeChange?: (mode: ConversationMode) => void;
+  onStatusChange?: (status: ConversationStatus) => void;
+  onUserTranscript?: (text: string) => void;
+  onAgentTranscript?: (text: string) => void;
+  onCustomEvent?: (event: { name: string; data: unknown }) => void;
+}
+
+export interface ConversationOptions extends ConversationCallbacks {
+  agentId: string;
+  /** Base URL; the socket opens `<url>/<agentId>`. @defaultValue 'wss://api.play.ai/v1/talk' */
+  url?: string;
+  /** The API key, for prototypes only: in production a relay injects it. */
+  apiKey?: string;
+  /** A relay session token, sent as `?token=` on the socket URL. */
+  token?: string;
+  input?: ConversationInputOptions;
+  output?: ConversationOutputOptions;
+  customGreeting?: string;
+  prompt?: string;
+  continueConversation?: string;
+  /** @defaultValue the default policy; `false` never reconnects. */
+  reconnect?: ReconnectPolicy | false;
+  /** Milliseconds to wait for `init` after `setup`. @defaultValue 15000 */
+  connectTimeoutMs?: number;
+  /** Injectable for tests. */
+  WebSocket?: typeof WebSocket;
+  AudioContext?: typeof AudioContext;
+  getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
+}
+
+export interface Conversation {
+  readonly store: StoreApi<ConversationState>;
+  /** Starts the conversation; call it from the user's gesture (creates/resumes the AudioContext). */
+  start(): Promise<void>;
+  /** Ends it and releases the mic, the context and the socket; idempotent. */
+  stop(): Promise<void>;
+  mute(): void;
+  unmute(): void;
+  setVolume(volume: number): void;
+  sendCustomInput(text: string): void;
+  /** RMS of the microphone, 0..1, read on demand (never stored). */
+  getInputLevel(): number;
+  /** RMS of the agent's voice, 0..1, read on demand (never stored). */
+  getOutputLevel(): number;
+  getStats(): ConversationStats;
+  on<E extends keyof ConversationEventMap>(event: E, listener: ConversationEventMap[E]): () => void;
+  /** Replace callbacks without reconnecting (the React hook calls this on every render). */
+  setCallbacks(callbacks: ConversationCallbacks): void;
+}

@@ -1,0 +1,97 @@
+/**
+ * Signal helpers shared by the tests and the benchmark: make tones, write WAV files for the fake
+ * microphone, and measure what came out (level of one frequency, RMS in dBFS).
+ */
+
+/** A sine of `frequencyHz` at linear `amplitude` (1 = full scale). */
+export function tone(frequencyHz: number, seconds: number, sampleRate: number, amplitude = 0.5): Float32Array {
+  const out = new Float32Array(Math.round(seconds * sampleRate));
+  const step = (2 * Math.PI * frequencyHz) / sampleRate;
+  for (let i = 0; i < out.length; i++) out[i] = amplitude * Math.sin(step * i);
+  return out;
+}
+
+/** Concatenate signals. */
+export function concat(...parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Amplitude of `frequencyHz` in `samples` (a Hann-windowed single-bin DFT, normalised so that a
+ * full-scale sine reads 1.0 whatever its length).
+ */
+export function toneAmplitude(samples: ArrayLike<number>, frequencyHz: number, sampleRate: number): number {
+  const n = samples.length;
+  if (n === 0) return 0;
+  let re = 0;
+  let im = 0;
+  let windowSum = 0;
+  const w = (2 * Math.PI * frequencyHz) / sampleRate;
+  for (let i = 0; i < n; i++) {
+    const hann = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1 || 1));
+    const x = (samples[i] ?? 0) * hann;
+    re += x * Math.cos(w * i);
+    im -= x * Math.sin(w * i);
+    windowSum += hann;
+  }
+  return (2 * Math.hypot(re, im)) / windowSum;
+}
+
+/** Linear amplitude to dB (full scale = 0 dB). */
+export function toDb(amplitude: number): number {
+  return 20 * Math.log10(Math.max(amplitude, 1e-12));
+}
+
+/** RMS of `samples` in dBFS (a full-scale sine reads about -3 dB). */
+export function rmsDb(samples: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) sum += (samples[i] ?? 0) ** 2;
+  return toDb(Math.sqrt(sum / Math.max(1, samples.length)));
+}
+
+/** The strongest frequency among `candidatesHz`, or by a coarse scan when none are given. */
+export function dominantFrequency(samples: ArrayLike<number>, sampleRate: number, stepHz = 10): number {
+  let best = 0;
+  let bestAmplitude = -1;
+  for (let f = stepHz; f < sampleRate / 2; f += stepHz) {
+    const a = toneAmplitude(samples, f, sampleRate);
+    if (a > bestAmplitude) {
+      bestAmplitude = a;
+      best = f;
+    }
+  }
+  return best;
+}
+
+/** A mono 16-bit PCM WAV file. */
+export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Array {
+  const bytes = new Uint8Array(44 + samples.length * 2);
+  const view = new DataView(bytes.buffer);
+  const ascii = (offset: number, text: string) => {
+    for (let i = 0; i < text.length; i++) bytes[offset + i] = text.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  view.setUint32(4, 36 + samples.length * 2, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true);
+  view.setUint16(22, 1, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * 2, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  ascii(36, 'data');
+  view.setUint32(40, samples.length * 2, true);
+  for (let i = 0; i < samples.length; i++) {
+    const s = Math.max(-1, Math.min(1, samples[i] ?? 0));
+    view.setInt16(44 + i * 2, s < 0 ? Math.round(s * 0x8000) : Math.round(s * 0x7fff), true);
+  }
+  return bytes;
+}
