@@ -4,7 +4,12 @@
  */
 
 /** A sine of `frequencyHz` at linear `amplitude` (1 = full scale). */
-export function tone(frequencyHz: number, seconds: number, sampleRate: number, amplitude = 0.5): Float32Array {
+export function tone(
+  frequencyHz: number,
+  seconds: number,
+  sampleRate: number,
+  amplitude = 0.5,
+): Float32Array {
   const out = new Float32Array(Math.round(seconds * sampleRate));
   const step = (2 * Math.PI * frequencyHz) / sampleRate;
   for (let i = 0; i < out.length; i++) out[i] = amplitude * Math.sin(step * i);

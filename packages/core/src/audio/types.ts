@@ -16,6 +16,12 @@ export type WorkletSource =
 
 export type CaptureEncoding = 'linear16' | 'mulaw';
 
+/** When a captured frame was taken. (Added by the audio engine.) */
+export interface CaptureFrameInfo {
+  /** AudioContext time (seconds) just after the frame's last sample was captured. */
+  captureTime: number;
+}
+
 export interface CaptureOptions {
   /** Sample rate on the wire, in Hz. @defaultValue 16000 */
   sampleRate?: number;
@@ -33,7 +39,7 @@ export interface CaptureOptions {
   /** An AudioContext to share (the conversation's). One is created when absent and closed by `stop()`. */
   context?: AudioContext;
   /** Called with each encoded frame of exactly `sampleRate * frameMs / 1000` samples. */
-  onFrame: (frame: Uint8Array) => void;
+  onFrame: (frame: Uint8Array, info: CaptureFrameInfo) => void;
   /** Called when the capture fails after it started (device lost and no other could be opened). */
   onError?: (error: VoicewireError) => void;
   /** Injectable for tests; defaults to `navigator.mediaDevices.getUserMedia`. */
@@ -87,6 +93,11 @@ export interface PlayerStats {
   bytesEnqueued: number;
   /** Chunks dropped because they belonged to an interrupted stream. */
   chunksDropped: number;
+  /**
+   * Audio time from the last `interrupt()` to the end of its fade (the output is silent from
+   * there), in milliseconds; null before the first interruption. (Added by the audio engine.)
+   */
+  lastInterruptionMs?: number | null;
 }
 
 export interface Player {
@@ -98,6 +109,13 @@ export interface Player {
   interrupt(): void;
   /** Flush and begin a new stream (a new generation). */
   newStream(): void;
+  /**
+   * The current stream is complete (the server's `audioStreamEnd`): the decoder's tail is
+   * played, and the buffer running empty is `drained` rather than a possible underrun.
+   * Optional to call: without it, `drained` fires when the queue runs dry and audio of the same
+   * stream arriving later is counted as an `underrun`. (Added by the audio engine.)
+   */
+  endStream?(): void;
   setVolume(volume: number): void;
   getLevel(): AudioLevelReading;
   getStats(): PlayerStats;

@@ -1,5 +1,12 @@
 import type { StoreApi } from 'zustand/vanilla';
-import type { CaptureEncoding } from '../audio/types.ts';
+import type {
+  Capture,
+  CaptureEncoding,
+  CaptureOptions,
+  Player,
+  PlayerOptions,
+  WorkletSource,
+} from '../audio/types.ts';
 import type { VoicewireErrorKind } from '../errors.ts';
 import type { OutputFormat } from '../protocol/messages.ts';
 
@@ -118,6 +125,12 @@ export interface ConversationOptions extends ConversationCallbacks {
   apiKey?: string;
   /** A relay session token, sent as `?token=` on the socket URL. */
   token?: string;
+  /**
+   * Fetch a fresh relay session token before each connection, reconnects included (a relay's
+   * tokens are short-lived: one minted at page load may have expired when the network drops ten
+   * minutes into a call). Takes precedence over `token`.
+   */
+  getToken?: () => string | Promise<string>;
   input?: ConversationInputOptions;
   output?: ConversationOutputOptions;
   customGreeting?: string;
@@ -127,18 +140,37 @@ export interface ConversationOptions extends ConversationCallbacks {
   reconnect?: ReconnectPolicy | false;
   /** Milliseconds to wait for `init` after `setup`. @defaultValue 15000 */
   connectTimeoutMs?: number;
+  /**
+   * Where the capture and player worklets load from: `'inline'` (a Blob URL, the default) or
+   * `{ baseUrl }` for pages whose Content-Security-Policy forbids `blob:`/`data:` worklets.
+   */
+  worklets?: WorkletSource;
+  /**
+   * Replace the audio engine: for tests (see `@voicewire/core/testing`) and custom audio paths
+   * (a native bridge, a recorded file). Each factory defaults to the built-in worklet engine.
+   */
+  audio?: ConversationAudio;
   /** Injectable for tests. */
   WebSocket?: typeof WebSocket;
   AudioContext?: typeof AudioContext;
   getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
 }
 
+/** Factories for the audio engine; see {@link ConversationOptions.audio}. */
+export interface ConversationAudio {
+  createCapture?: (options: CaptureOptions) => Promise<Capture>;
+  createPlayer?: (options: PlayerOptions) => Promise<Player>;
+}
+
 export interface Conversation {
   readonly store: StoreApi<ConversationState>;
   /** Starts the conversation; call it from the user's gesture (creates/resumes the AudioContext). */
   start(): Promise<void>;
-  /** Ends it and releases the mic, the context and the socket; idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Ends it and releases the mic, the context and the socket; idempotent. `by` is reported to
+   * `onDisconnect` (the React hook passes `'unmount'`). @defaultValue 'user'
+   */
+  stop(by?: 'user' | 'unmount'): Promise<void>;
   mute(): void;
   unmute(): void;
   setVolume(volume: number): void;

@@ -1,0 +1,25 @@
+import type { StorybookConfig } from '@storybook/react-vite';
+
+// Stories of @voicewire/react: every component in every state, driven by a conversation fed
+// scripted server messages (no network), plus one story wired to the local agent.
+const config: StorybookConfig = {
+  stories: ['./stories/**/*.stories.@(ts|tsx)'],
+  addons: ['@storybook/addon-a11y', '@storybook/addon-vitest'],
+  framework: { name: '@storybook/react-vite', options: { strictMode: true } },
+  core: { disableTelemetry: true, disableWhatsNewNotifications: true },
+  typescript: { reactDocgen: false },
+  viteFinal: (viteConfig) => ({
+    ...viteConfig,
+    build: {
+      ...viteConfig.build,
+      // Storybook's own manager and preview chunks are large by nature.
+      chunkSizeWarningLimit: 2048,
+      rolldownOptions: {
+        ...viteConfig.build?.rolldownOptions,
+        // 'use client' marks our modules for React Server Components; a client bundle drops it.
+        checks: { ...viteConfig.build?.rolldownOptions?.checks, moduleLevelDirective: false },
+      },
+    },
+  }),
+};
+export default config;

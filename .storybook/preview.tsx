@@ -1,0 +1,20 @@
+import type { Preview } from '@storybook/react-vite';
+import { StrictMode } from 'react';
+import '@voicewire/react/styles.css';
+
+const preview: Preview = {
+  // Every story renders under StrictMode (double mounts, double effects), as integrators' dev
+  // builds do: the components must open exactly one socket and survive the remount.
+  decorators: [
+    (Story) => (
+      <StrictMode>
+        <Story />
+      </StrictMode>
+    ),
+  ],
+  parameters: {
+    layout: 'padded',
+    a11y: { test: 'error' },
+  },
+};
+export default preview;

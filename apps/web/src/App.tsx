@@ -1,0 +1,261 @@
+import type { Conversation, ConversationError, ConversationState } from '@voicewire/core';
+import { DEFAULT_OUTPUT_FORMAT, DEFAULT_OUTPUT_SAMPLE_RATE_HZ } from '@voicewire/core';
+import {
+  AgentConversationProvider,
+  AudioLevel,
+  TalkButton,
+  Transcript,
+  useAgentConversation,
+  useAgentConversationContext,
+} from '@voicewire/react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { friendlyError, statusNotice } from './friendlyError.ts';
+import { SettingsPanel } from './SettingsPanel.tsx';
+import { StatsPanel } from './StatsPanel.tsx';
+import {
+  type DemoSettings,
+  describeEndpoint,
+  resolveSettings,
+  SETTING_KEYS,
+  storeSettings,
+  toConversationOptions,
+  usesRelay,
+} from './settings.ts';
+
+declare global {
+  interface Window {
+    /**
+     * The demo's test hook, read by the end-to-end tests (and handy in the console). The library
+     * itself exposes nothing on `window`.
+     */
+    __voicewire?: {
+      conversation: Conversation;
+      settings: DemoSettings;
+      getState(): ConversationState;
+      getInputLevel(): number;
+      getOutputLevel(): number;
+      getStats(): ReturnType<Conversation['getStats']>;
+    };
+  }
+}
+
+function safeStorage(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+const MODE_TEXT: Record<string, string> = {
+  listening: 'Listening',
+  userSpeaking: 'You are speaking',
+  thinking: 'Thinking',
+  agentSpeaking: 'Agent speaking',
+};
+
+const STATUS_TEXT: Record<string, string> = {
+  idle: 'Ready',
+  connecting: 'Connecting',
+  reconnecting: 'Reconnecting',
+  ended: 'Ended',
+  error: 'Stopped',
+};
+
+export function App() {
+  const [{ settings, fromQuery }, setResolved] = useState(() =>
+    resolveSettings(window.location, safeStorage()),
+  );
+  const options = useMemo(() => toConversationOptions(settings), [settings]);
+  const agent = useAgentConversation(options);
+  const { conversation } = agent;
+
+  const save = useCallback((next: DemoSettings) => {
+    storeSettings(safeStorage(), next);
+    // Saved settings now say what the page uses: drop the query that overrode them.
+    const url = new URL(window.location.href);
+    for (const key of SETTING_KEYS) url.searchParams.delete(key);
+    window.history.replaceState(null, '', url);
+    setResolved({ settings: next, fromQuery: [] });
+  }, []);
+
+  useEffect(() => {
+    window.__voicewire = {
+      conversation,
+      settings,
+      getState: () => conversation.store.getState(),
+      getInputLevel: () => conversation.getInputLevel(),
+      getOutputLevel: () => conversation.getOutputLevel(),
+      getStats: () => conversation.getStats(),
+    };
+  }, [conversation, settings]);
+
+  return (
+    <AgentConversationProvider conversation={conversation}>
+      <div className="page">
+        <header className="topbar">
+          <a className="brand" href="./" aria-label="voicewire demo home">
+            <Logo />
+            <span className="brand-name">voicewire</span>
+            <span className="brand-tag">demo</span>
+          </a>
+          <p className="topbar-text">Live voice conversations with AI agents, in any React page.</p>
+        </header>
+
+        <main className="layout">
+          <section className="panel widget" aria-labelledby="widget-title">
+            <Widget settings={settings} />
+          </section>
+
+          <div className="side">
+            <StatsPanel
+              conversation={conversation}
+              audio={describeAudio(settings)}
+              status={agent.status}
+              conversationId={agent.conversationId}
+            />
+            <details className="panel settings">
+              <summary>
+                <h2>Settings</h2>
+                <span className="summary-text mono">{describeEndpoint(settings)}</span>
+              </summary>
+              <SettingsPanel
+                settings={settings}
+                fromQuery={fromQuery}
+                live={agent.status === 'connected' || agent.status === 'connecting'}
+                onSave={save}
+              />
+            </details>
+          </div>
+        </main>
+
+        <footer className="footer">
+          <p>
+            Going to production? Keep the API key on your server: run the <strong>relay</strong> (
+            <code>createRelay</code> in <code>@voicewire/server</code>), mint a short-lived token per visitor
+            with <code>createSessionToken</code>, and give the library <code>url</code> + <code>token</code>{' '}
+            instead of a key.
+          </p>
+        </footer>
+      </div>
+    </AgentConversationProvider>
+  );
+}
+
+/** The widget as an integrator embeds it: everything below comes from @voicewire/react. */
+function Widget({ settings }: { settings: DemoSettings }) {
+  const { status, mode, error, isMuted, mute, unmute } = useAgentConversationContext();
+  const context = {
+    server: settings.server,
+    agentId: settings.agentId,
+    outputFormat: settings.outputFormat,
+    usingToken: usesRelay(settings),
+  };
+  const notice = error ? friendlyError(error, context) : statusNotice(status);
+  const formatError = (e: ConversationError) => {
+    const friendly = friendlyError(e, context);
+    return `${friendly.title} ${friendly.hint}`;
+  };
+  const live = status === 'connected' || status === 'connecting' || status === 'reconnecting';
+  const stateText = status === 'connected' ? (MODE_TEXT[mode] ?? mode) : (STATUS_TEXT[status] ?? status);
+
+  return (
+    <>
+      <div className="widget-head">
+        <div>
+          <h1 id="widget-title">Talk to the agent</h1>
+          <p className="widget-sub">
+            Press start, allow the microphone and say something. Speak over the agent to interrupt it.
+          </p>
+        </div>
+        <span
+          className="state-chip"
+          data-status={status}
+          data-mode={status === 'connected' ? mode : undefined}
+          data-testid="conversation-state"
+        >
+          <span className="state-dot" aria-hidden="true" />
+          {stateText}
+        </span>
+      </div>
+
+      <div className="controls">
+        <TalkButton className="talk-button" formatError={formatError}>
+          {({ label, state }) => (
+            <>
+              <span className="talk-icon" data-icon={state} aria-hidden="true" />
+              <span>{label}</span>
+            </>
+          )}
+        </TalkButton>
+        <button
+          type="button"
+          className="button secondary mute-button"
+          aria-pressed={isMuted}
+          disabled={!live}
+          onClick={() => (isMuted ? unmute() : mute())}
+        >
+          {isMuted ? 'Unmute' : 'Mute'}
+        </button>
+      </div>
+
+      <div className="meters">
+        <div className="meter-row">
+          <span className="meter-label">You</span>
+          <AudioLevel source="input" className="meter" />
+        </div>
+        <div className="meter-row">
+          <span className="meter-label">Agent</span>
+          <AudioLevel source="output" className="meter meter-output" />
+        </div>
+      </div>
+
+      {notice ? (
+        <div
+          className="notice"
+          data-tone={notice.tone}
+          data-error-kind={error?.kind}
+          data-testid="notice"
+          // TalkButton already announces a fatal error (role=alert); this box is what people see.
+          role={notice.tone === 'error' ? undefined : 'status'}
+        >
+          <strong>{notice.title}</strong>
+          <span>{notice.hint}</span>
+        </div>
+      ) : null}
+
+      <Transcript
+        className="transcript"
+        emptyState={
+          <p className="transcript-empty">
+            The conversation will appear here. The local agent greets you, then answers each thing you say by
+            playing it back to you.
+          </p>
+        }
+      />
+    </>
+  );
+}
+
+function kHz(rate: number): string {
+  return `${(rate / 1000).toLocaleString('en', { maximumFractionDigits: 2 })} kHz`;
+}
+
+function describeAudio(settings: DemoSettings): { input: string; output: string } {
+  const format = settings.outputFormat || DEFAULT_OUTPUT_FORMAT;
+  const rate = settings.outputSampleRate || DEFAULT_OUTPUT_SAMPLE_RATE_HZ;
+  return {
+    // RFC 3551's short names: the full ones do not fit a stats cell on a phone.
+    input: `${settings.inputEncoding === 'mulaw' ? 'μ-law' : 'L16'} · ${kHz(settings.inputSampleRate)}`,
+    output: `${format} · ${kHz(rate)}`,
+  };
+}
+
+function Logo() {
+  return (
+    <svg className="logo" viewBox="0 0 32 32" aria-hidden="true">
+      <rect width="32" height="32" rx="8" />
+      <path d="M8 16h2m3-5v10m3-14v18m3-13v8m3-5v2" />
+    </svg>
+  );
+}

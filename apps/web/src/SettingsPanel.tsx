@@ -1,0 +1,304 @@
+import { DEFAULT_OUTPUT_FORMAT, DEFAULT_OUTPUT_SAMPLE_RATE_HZ, OUTPUT_FORMATS } from '@voicewire/core';
+import { type FormEvent, useEffect, useId, useState } from 'react';
+import {
+  type DemoSettings,
+  defaultSettings,
+  describeEndpoint,
+  INPUT_ENCODING_CHOICES,
+  INPUT_RATE_CHOICES,
+  OUTPUT_RATE_CHOICES,
+  settingsToQuery,
+  usesRelay,
+} from './settings.ts';
+
+interface Props {
+  settings: DemoSettings;
+  /** Settings given in the URL query (they win over saved ones). */
+  fromQuery: readonly (keyof DemoSettings)[];
+  live: boolean;
+  onSave: (settings: DemoSettings) => void;
+}
+
+type Credential = 'apiKey' | 'token';
+
+const FORMAT_LABELS: Record<string, string> = {
+  mp3: 'mp3 (128 kbps)',
+  raw: 'raw (PCM float32)',
+  wav: 'wav (16-bit PCM)',
+  ogg: 'ogg (Vorbis)',
+  flac: 'flac (16-bit)',
+  mulaw: 'mulaw (8-bit G.711)',
+};
+
+function rateLabel(rate: number): string {
+  return `${(rate / 1000).toLocaleString('en', { maximumFractionDigits: 2 })} kHz`;
+}
+
+/**
+ * Where the page connects and how. Edits are a draft until saved; saved settings go to
+ * localStorage and apply from the next conversation on.
+ */
+export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
+  const [draft, setDraft] = useState(settings);
+  const [credential, setCredential] = useState<Credential>(usesRelay(settings) ? 'token' : 'apiKey');
+  const [saved, setSaved] = useState(false);
+  const id = useId();
+
+  useEffect(() => {
+    setDraft(settings);
+    setCredential(usesRelay(settings) ? 'token' : 'apiKey');
+  }, [settings]);
+
+  const update = <K extends keyof DemoSettings>(key: K, value: DemoSettings[K]) => {
+    setSaved(false);
+    setDraft((current) => ({ ...current, [key]: value }));
+  };
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onSave(credential === 'apiKey' ? { ...draft, token: '', tokenEndpoint: '' } : draft);
+    setSaved(true);
+  };
+
+  const reset = () => {
+    setSaved(false);
+    setDraft(defaultSettings(window.location));
+    setCredential('apiKey');
+  };
+
+  const field = (name: string) => `${id}-${name}`;
+  const overridden = (key: keyof DemoSettings) =>
+    fromQuery.includes(key) ? <span className="from-query">from URL</span> : null;
+
+  return (
+    <form className="settings-form" onSubmit={submit} aria-label="Connection settings">
+      <fieldset>
+        <legend>Agent</legend>
+        <label htmlFor={field('server')}>
+          Server URL {overridden('server')}
+          <input
+            id={field('server')}
+            name="server"
+            type="url"
+            inputMode="url"
+            spellCheck={false}
+            autoComplete="off"
+            value={draft.server}
+            onChange={(event) => update('server', event.target.value)}
+            required
+          />
+        </label>
+        <label htmlFor={field('agentId')}>
+          Agent id {overridden('agentId')}
+          <input
+            id={field('agentId')}
+            name="agentId"
+            spellCheck={false}
+            autoComplete="off"
+            value={draft.agentId}
+            onChange={(event) => update('agentId', event.target.value)}
+            required
+          />
+        </label>
+        <p className="field-hint mono">{describeEndpoint(draft)}</p>
+      </fieldset>
+
+      <fieldset>
+        <legend>Credentials</legend>
+        <div className="segmented" role="radiogroup" aria-label="How the page authenticates">
+          <label>
+            <input
+              type="radio"
+              name="credential"
+              value="apiKey"
+              checked={credential === 'apiKey'}
+              onChange={() => setCredential('apiKey')}
+            />
+            <span className="segment-text">API key · prototype</span>
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="credential"
+              value="token"
+              checked={credential === 'token'}
+              onChange={() => setCredential('token')}
+            />
+            <span className="segment-text">Relay token · production</span>
+          </label>
+        </div>
+        {credential === 'apiKey' ? (
+          <>
+            <label htmlFor={field('apiKey')}>
+              API key {overridden('apiKey')}
+              <input
+                id={field('apiKey')}
+                name="apiKey"
+                type="password"
+                autoComplete="off"
+                value={draft.apiKey}
+                onChange={(event) => update('apiKey', event.target.value)}
+              />
+            </label>
+            <p className="field-hint">
+              A key in the browser is for prototypes and the local agent only: anyone can read it. In
+              production, run the relay and hand the page a short-lived token.
+            </p>
+          </>
+        ) : (
+          <>
+            <label htmlFor={field('tokenEndpoint')}>
+              Token endpoint {overridden('tokenEndpoint')}
+              <input
+                id={field('tokenEndpoint')}
+                name="tokenEndpoint"
+                type="url"
+                placeholder="http://127.0.0.1:8788/token"
+                spellCheck={false}
+                value={draft.tokenEndpoint}
+                onChange={(event) => update('tokenEndpoint', event.target.value)}
+              />
+            </label>
+            <p className="field-hint">
+              Before each connection the page fetches a fresh token here (<code>GET ?agentId=</code> answering{' '}
+              <code>{'{ "token": … }'}</code>): your backend's job in production, after it knows who the
+              visitor is.
+            </p>
+            <label htmlFor={field('token')}>
+              Or a session token {overridden('token')}
+              <input
+                id={field('token')}
+                name="token"
+                autoComplete="off"
+                spellCheck={false}
+                placeholder="Pasted from createSessionToken()"
+                value={draft.token}
+                onChange={(event) => update('token', event.target.value)}
+              />
+            </label>
+            <p className="field-hint">
+              Point the server URL at the relay (for example <code>ws://127.0.0.1:8788/v1/talk</code>). The
+              relay checks the token, injects the real API key and forwards everything else.{' '}
+              <code>npm run demo</code> starts one on port 8788 with a development token endpoint.
+            </p>
+          </>
+        )}
+      </fieldset>
+
+      <fieldset className="two-col">
+        <legend>Audio</legend>
+        <label htmlFor={field('inputEncoding')}>
+          Input encoding {overridden('inputEncoding')}
+          <select
+            id={field('inputEncoding')}
+            name="inputEncoding"
+            value={draft.inputEncoding}
+            onChange={(event) => update('inputEncoding', event.target.value as DemoSettings['inputEncoding'])}
+          >
+            {INPUT_ENCODING_CHOICES.map((encoding) => (
+              <option key={encoding} value={encoding}>
+                {encoding === 'linear16' ? 'linear16 (16-bit PCM)' : 'mulaw (8-bit G.711)'}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label htmlFor={field('inputSampleRate')}>
+          Input rate {overridden('inputSampleRate')}
+          <select
+            id={field('inputSampleRate')}
+            name="inputSampleRate"
+            value={draft.inputSampleRate}
+            onChange={(event) => update('inputSampleRate', Number(event.target.value))}
+          >
+            {withCurrent(INPUT_RATE_CHOICES, draft.inputSampleRate).map((rate) => (
+              <option key={rate} value={rate}>
+                {rateLabel(rate)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label htmlFor={field('outputFormat')}>
+          Output format {overridden('outputFormat')}
+          <select
+            id={field('outputFormat')}
+            name="outputFormat"
+            value={draft.outputFormat}
+            onChange={(event) => update('outputFormat', event.target.value as DemoSettings['outputFormat'])}
+          >
+            <option value="">Library default ({DEFAULT_OUTPUT_FORMAT})</option>
+            {OUTPUT_FORMATS.map((format) => (
+              <option key={format} value={format}>
+                {FORMAT_LABELS[format] ?? format}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label htmlFor={field('outputSampleRate')}>
+          Output rate {overridden('outputSampleRate')}
+          <select
+            id={field('outputSampleRate')}
+            name="outputSampleRate"
+            value={draft.outputSampleRate}
+            onChange={(event) => update('outputSampleRate', Number(event.target.value))}
+          >
+            <option value={0}>Library default ({rateLabel(DEFAULT_OUTPUT_SAMPLE_RATE_HZ)})</option>
+            {withCurrent(OUTPUT_RATE_CHOICES, draft.outputSampleRate).map((rate) => (
+              <option key={rate} value={rate}>
+                {rateLabel(rate)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </fieldset>
+
+      <fieldset>
+        <legend>Conversation</legend>
+        <label htmlFor={field('greeting')}>
+          Greeting {overridden('greeting')}
+          <input
+            id={field('greeting')}
+            name="greeting"
+            placeholder="The agent's own greeting"
+            value={draft.greeting}
+            onChange={(event) => update('greeting', event.target.value)}
+          />
+        </label>
+        <label htmlFor={field('prompt')}>
+          Prompt {overridden('prompt')}
+          <textarea
+            id={field('prompt')}
+            name="prompt"
+            rows={2}
+            placeholder="Added to the agent's instructions"
+            value={draft.prompt}
+            onChange={(event) => update('prompt', event.target.value)}
+          />
+        </label>
+      </fieldset>
+
+      <div className="form-actions">
+        <button type="submit" className="button primary">
+          Save settings
+        </button>
+        <button type="button" className="button ghost" onClick={reset}>
+          Defaults
+        </button>
+        <a className="share-link" href={settingsToQuery(draft, window.location) || '?'}>
+          Link to these settings
+        </a>
+      </div>
+      {saved ? (
+        <p className="field-hint" role="status">
+          Saved{live ? '; they apply when you start the next conversation.' : '.'}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+/** The choices, plus the current value when it came from the URL and is not among them. */
+function withCurrent(choices: readonly number[], current: number): number[] {
+  return current > 0 && !choices.includes(current)
+    ? [...choices, current].sort((a, b) => a - b)
+    : [...choices];
+}

@@ -1,0 +1,172 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
+import { expect, inject, onTestFailed } from 'vitest';
+import { encodeWav16 } from '../../../testing/audio.ts';
+import { chromiumArgs, chromiumExecutable } from '../../../testing/chromium.ts';
+
+export const DESKTOP = { width: 1280, height: 800 } as const;
+export const PHONE = { width: 390, height: 844 } as const;
+
+/** Screenshots land here (artifacts/ is git-ignored) for a person to look at after a run. */
+export const SCREENSHOT_DIR = new URL('../../../artifacts/screenshots/', import.meta.url).pathname;
+
+/** Output RMS above this is the agent audibly speaking (-40 dBFS; mespeak speech sits near -20). */
+export const AUDIBLE_RMS = 0.01;
+/** Output RMS below this is silence (-60 dBFS, the interruption target). */
+export const SILENT_RMS = 0.001;
+
+const FAKE_MIC_RATE = 48_000;
+
+/**
+ * Writes a WAV for Chromium's fake microphone: pieces of silence and of synthesised speech (the
+ * local agent's own offline synthesiser), in order. Chromium loops the file, so it should end in
+ * enough silence for the agent to answer.
+ */
+export async function writeMicWav(
+  name: string,
+  parts: ({ silenceS: number } | { say: string })[],
+): Promise<string> {
+  // Imported lazily: the synthesiser's voice data loads only for the files that speak.
+  const { synthesizeSpeech } = await import('../../../packages/server/src/audio/index.ts');
+  const pieces: Float32Array[] = [];
+  for (const part of parts) {
+    if ('silenceS' in part) pieces.push(new Float32Array(Math.round(part.silenceS * FAKE_MIC_RATE)));
+    else pieces.push(normalise(await synthesizeSpeech(part.say, { sampleRate: FAKE_MIC_RATE })));
+  }
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+  const samples = new Float32Array(total);
+  let offset = 0;
+  for (const piece of pieces) {
+    samples.set(piece, offset);
+    offset += piece.length;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'voicewire-e2e-'));
+  const path = join(dir, `${name}.wav`);
+  writeFileSync(path, encodeWav16(samples, FAKE_MIC_RATE));
+  return path;
+}
+
+/** Speech peaking at -6 dBFS: loud enough for any detector, never clipped. */
+function normalise(samples: Float32Array): Float32Array {
+  let peak = 0;
+  for (const s of samples) peak = Math.max(peak, Math.abs(s));
+  if (peak === 0) return samples;
+  const gain = 0.5 / peak;
+  return samples.map((s) => s * gain);
+}
+
+export async function launchChromium(
+  options: { fakeAudioFile?: string; fakeUi?: boolean } = {},
+): Promise<Browser> {
+  let args = chromiumArgs(options.fakeAudioFile ? { fakeAudioFile: options.fakeAudioFile } : {});
+  // Without the fake UI flag nothing grants the microphone: a permission the context denies stays denied.
+  if (options.fakeUi === false) args = args.filter((arg) => arg !== '--use-fake-ui-for-media-stream');
+  return chromium.launch({ executablePath: chromiumExecutable(), args, headless: true });
+}
+
+/** The demo page's URL with these settings in the query (the query wins over saved settings). */
+export function demoUrl(settings: Record<string, string | number>): string {
+  const url = new URL(inject('webUrl'));
+  for (const [key, value] of Object.entries(settings)) url.searchParams.set(key, String(value));
+  return url.href;
+}
+
+export interface DemoPage {
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught errors in the page: a test ends by expecting none. */
+  pageErrors: string[];
+  /** The type of every message on the page's sockets, in order (`<` received, `>` sent; no audio). */
+  messages: string[];
+}
+
+export async function openDemo(
+  browser: Browser,
+  settings: Record<string, string | number>,
+  options: { viewport?: { width: number; height: number }; permissions?: string[] } = {},
+): Promise<DemoPage> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? DESKTOP,
+    ...(options.permissions ? { permissions: options.permissions } : {}),
+  });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  // What went over the wire, for the failure message of a test that waits on the conversation.
+  const messages: string[] = [];
+  page.on('websocket', (socket) => {
+    const record = (direction: string, payload: string | Buffer) => {
+      const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+      const type = /"type"\s*:\s*"([^"]+)"/.exec(text)?.[1] ?? '?';
+      if (type === 'audioIn' || type === 'audioStream') {
+        if (messages.at(-1) !== `${direction}${type}…`) messages.push(`${direction}${type}…`);
+      } else {
+        messages.push(`${direction}${text.length > 160 ? `${text.slice(0, 160)}…` : text}`);
+      }
+    };
+    socket.on('framereceived', (frame) => record('<', frame.payload));
+    socket.on('framesent', (frame) => record('>', frame.payload));
+    socket.on('close', () => messages.push('closed'));
+  });
+  await page.goto(demoUrl(settings));
+  await page.waitForFunction(() => window.__voicewire !== undefined);
+  const demo = { context, page, pageErrors, messages };
+  // Outside a test (a beforeAll), the tests that use the page call reportOnFailure themselves.
+  if (expect.getState().currentTestName !== undefined) reportOnFailure(demo);
+  return demo;
+}
+
+/** When the running test fails, print what went over the socket and what the page threw. */
+export function reportOnFailure({ page, messages, pageErrors }: DemoPage): void {
+  onTestFailed(async () => {
+    console.log(`socket messages of the failed test:\n${messages.join('\n')}`);
+    if (pageErrors.length > 0) console.log(`page errors:\n${pageErrors.join('\n')}`);
+    const snapshot = await page
+      .evaluate(() => ({ state: window.__voicewire?.getState(), stats: window.__voicewire?.getStats() }))
+      .catch((error: unknown) => String(error));
+    console.log(`page state and stats:\n${JSON.stringify(snapshot)}`);
+  });
+}
+
+/** Presses the widget's talk button, as a visitor would. */
+export async function pressStart(page: Page): Promise<void> {
+  await page.getByRole('button', { name: /start conversation/i }).click();
+}
+
+export function outputLevel(page: Page): Promise<number> {
+  return page.evaluate(() => window.__voicewire?.getOutputLevel() ?? 0);
+}
+
+/** Waits until the agent's voice is audible on the page's player. */
+export async function waitForAudibleOutput(page: Page, timeoutMs = 15_000): Promise<number> {
+  const handle = await page.waitForFunction(
+    (min) => {
+      const level = window.__voicewire?.getOutputLevel() ?? 0;
+      return level > min ? level : false;
+    },
+    AUDIBLE_RMS,
+    { timeout: timeoutMs, polling: 20 },
+  );
+  return (await handle.jsonValue()) as number;
+}
+
+/** Waits until the agent's voice is silent on the page's player. */
+export async function waitForSilentOutput(page: Page, timeoutMs = 10_000): Promise<void> {
+  await page.waitForFunction((max) => (window.__voicewire?.getOutputLevel() ?? 0) < max, SILENT_RMS, {
+    timeout: timeoutMs,
+    polling: 10,
+  });
+}
+
+export function transcriptTurns(page: Page, role: 'user' | 'agent') {
+  return page.locator(`[data-voicewire="transcript-turn"][data-role="${role}"]`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// End-to-end tests: the demo page built by Vite and served on 127.0.0.1, the local agent on a
+// free port, and Debian's Chromium driven by Playwright with a fake microphone that plays a
+// speech WAV written at test time. Files run one at a time: each drives a real browser and real
+// audio on a 2-core machine, and parallel files would only make their audio glitch.
+export default defineConfig({
+  test: {
+    name: 'e2e',
+    root: new URL('../..', import.meta.url).pathname,
+    environment: 'node',
+    include: ['apps/web/test/**/*.e2e.test.ts'],
+    globalSetup: ['apps/web/test/globalSetup.ts'],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});

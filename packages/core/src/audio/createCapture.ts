@@ -1,0 +1,314 @@
+import { VoicewireError } from '../errors.ts';
+import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../protocol/messages.ts';
+import { loadWorklet } from './loadWorklet.ts';
+import type { AudioLevelReading, Capture, CaptureOptions } from './types.ts';
+import { CAPTURE_PROCESSOR_SOURCE } from './worklets/generated/capture-processor.generated.ts';
+import {
+  CAPTURE_PROCESSOR_NAME,
+  type CaptureInMessage,
+  type CaptureOutMessage,
+  type CaptureProcessorOptions,
+  LEVEL_SLOT,
+  LEVEL_SLOTS,
+} from './worklets/messages.ts';
+
+const MIN_FRAME_MS = 10;
+const MAX_FRAME_MS = 100;
+
+/** Map a `getUserMedia` rejection to what the user can act on. */
+export function microphoneError(cause: unknown): VoicewireError {
+  const name = (cause as { name?: string } | null)?.name;
+  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') {
+    return new VoicewireError({
+      kind: 'microphone-permission-denied',
+      message: 'Microphone access was denied.',
+      cause,
+    });
+  }
+  if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') {
+    return new VoicewireError({ kind: 'microphone-not-found', message: 'No microphone was found.', cause });
+  }
+  return new VoicewireError({
+    kind: 'microphone-unavailable',
+    message: 'The microphone could not be started (is another program using it?).',
+    cause,
+  });
+}
+
+/**
+ * Capture the microphone as exact-size frames in the wire encoding.
+ *
+ * - The sample rate is never forced on `getUserMedia` (Firefox refuses a rate that differs from
+ *   the context's, Safari ignores it): the worklet resamples from the context rate with the core
+ *   anti-aliased resampler.
+ * - Muted means **frames of digital silence, same size and cadence**, and the track disabled. The
+ *   wire stays a continuous real-time clock, so the server's voice activity detection sees the
+ *   user stop (a turn cut by muting ends instead of hanging) and nothing downstream mistakes the
+ *   gap for a network stall; unmuting is instant because the device stays open. A controller
+ *   that prefers the shipped SDK's `data: ""` keep-alives can check `capture.muted`.
+ * - The level is read on demand: from shared memory when the page is cross-origin isolated,
+ *   else from a report the worklet posts every 50 ms while there is sound.
+ */
+export async function createCapture(options: CaptureOptions): Promise<Capture> {
+  const sampleRate = options.sampleRate ?? 16_000;
+  const encoding = options.encoding ?? 'linear16';
+  const frameMs = options.frameMs ?? 20;
+  if (!(sampleRate >= MIN_SAMPLE_RATE_HZ && sampleRate <= MAX_SAMPLE_RATE_HZ)) {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `Input sample rate ${sampleRate} Hz is out of range.`,
+    });
+  }
+  if (encoding !== 'linear16' && encoding !== 'mulaw') {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `Unknown input encoding "${String(encoding)}".`,
+    });
+  }
+  if (!(frameMs >= MIN_FRAME_MS && frameMs <= MAX_FRAME_MS)) {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `frameMs must be ${MIN_FRAME_MS}..${MAX_FRAME_MS}.`,
+    });
+  }
+  const frameSamples = Math.round((sampleRate * frameMs) / 1000);
+  if (frameSamples * 1000 !== sampleRate * frameMs) {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `${frameMs} ms at ${sampleRate} Hz is not a whole number of samples.`,
+    });
+  }
+
+  const mediaDevices = typeof navigator === 'undefined' ? undefined : navigator.mediaDevices;
+  const getUserMedia =
+    options.getUserMedia ??
+    (mediaDevices?.getUserMedia ? mediaDevices.getUserMedia.bind(mediaDevices) : undefined);
+  if (!getUserMedia) {
+    throw new VoicewireError({
+      kind: 'unsupported',
+      message: 'This browser cannot capture audio (getUserMedia needs a secure context: https or localhost).',
+    });
+  }
+
+  const ownsContext = !options.context;
+  let context: AudioContext;
+  if (options.context) {
+    context = options.context;
+  } else {
+    const Ctor = (globalThis as { AudioContext?: typeof AudioContext }).AudioContext;
+    if (!Ctor)
+      throw new VoicewireError({ kind: 'unsupported', message: 'This browser has no Web Audio API.' });
+    try {
+      context = new Ctor({ latencyHint: 'interactive' });
+    } catch (cause) {
+      throw new VoicewireError({
+        kind: 'audio-context',
+        message: 'Could not create an AudioContext.',
+        cause,
+      });
+    }
+  }
+
+  const constraints = (deviceId: string | undefined): MediaStreamConstraints => ({
+    audio: {
+      ...(deviceId ? { deviceId: { exact: deviceId } } : {}),
+      channelCount: { ideal: 1 },
+      echoCancellation: options.echoCancellation ?? true,
+      noiseSuppression: options.noiseSuppression ?? true,
+      autoGainControl: options.autoGainControl ?? true,
+    },
+  });
+  const openMicrophone = async (deviceId: string | undefined): Promise<MediaStream> => {
+    try {
+      return await getUserMedia(constraints(deviceId));
+    } catch (cause) {
+      throw microphoneError(cause);
+    }
+  };
+
+  // Ask for the microphone and load the worklet at the same time: the permission prompt is the long part.
+  const streamPromise = openMicrophone(options.deviceId);
+  streamPromise.catch(() => {});
+  let stream: MediaStream;
+  let node: AudioWorkletNode;
+  let source: MediaStreamAudioSourceNode;
+  const shared = sharedLevels();
+  try {
+    await loadWorklet(context, 'capture-processor', options.worklets, () => CAPTURE_PROCESSOR_SOURCE);
+    stream = await streamPromise;
+    const processorOptions: CaptureProcessorOptions = {
+      wireRate: sampleRate,
+      encoding,
+      frameSamples,
+      muted: false,
+      ...(shared ? { levelBuffer: shared.buffer as SharedArrayBuffer } : {}),
+    };
+    node = new AudioWorkletNode(context, CAPTURE_PROCESSOR_NAME, {
+      numberOfInputs: 1,
+      numberOfOutputs: 1,
+      outputChannelCount: [1],
+      // The mic may be stereo: let the graph mix it down before the worklet sees it.
+      channelCount: 1,
+      channelCountMode: 'explicit',
+      channelInterpretation: 'speakers',
+      processorOptions,
+    });
+    source = context.createMediaStreamSource(stream);
+    source.connect(node);
+    // The worklet writes nothing to its output; connecting it keeps the graph pulling it in every browser.
+    node.connect(context.destination);
+    if (context.state !== 'running') context.resume().catch(() => {});
+  } catch (cause) {
+    streamPromise.then(stopTracks, () => {});
+    if (ownsContext) context.close().catch(() => {});
+    if (cause instanceof VoicewireError) throw cause;
+    throw new VoicewireError({ kind: 'audio-context', message: 'Could not start audio capture.', cause });
+  }
+
+  let muted = false;
+  let stopped = false;
+  let framesCaptured = 0;
+  let level: AudioLevelReading = { rms: 0, peak: 0 };
+  let switching: Promise<void> | undefined;
+  const post = (message: CaptureInMessage, transfer: Transferable[] = []) =>
+    node.port.postMessage(message, transfer);
+
+  node.port.onmessage = (event: MessageEvent<CaptureOutMessage>) => {
+    const message = event.data;
+    if (message.type === 'level') {
+      level = { rms: message.rms, peak: message.peak };
+      return;
+    }
+    if (stopped) return;
+    framesCaptured++;
+    // The callback gets its own copy (it may keep it); the buffer goes back to the worklet's pool.
+    const frame = new Uint8Array(message.buffer).slice();
+    post({ type: 'recycle', buffer: message.buffer }, [message.buffer]);
+    try {
+      options.onFrame(frame, { captureTime: message.time });
+    } catch (error) {
+      console.error(error);
+    }
+  };
+
+  const fail = (error: VoicewireError) => {
+    if (options.onError) options.onError(error);
+    else console.error(error);
+  };
+
+  const attach = (next: MediaStream) => {
+    const previousStream = stream;
+    const previousSource = source;
+    source = context.createMediaStreamSource(next);
+    // Connect the new device before dropping the old one, so the worklet never sees a gap.
+    source.connect(node);
+    previousSource.disconnect();
+    stream = next;
+    watch(next);
+    if (previousStream !== next) stopTracks(previousStream);
+    for (const track of next.getAudioTracks()) track.enabled = !muted;
+  };
+
+  const recover = () => {
+    if (stopped || switching) return;
+    if (stream.getAudioTracks().some((track) => track.readyState === 'live')) return;
+    // The device went away (unplugged, revoked): fall back to the default microphone.
+    switching = openMicrophone(undefined)
+      .then((next) => {
+        if (stopped) stopTracks(next);
+        else attach(next);
+      })
+      .catch((cause: unknown) => {
+        if (stopped) return;
+        fail(
+          new VoicewireError({
+            kind: 'microphone-lost',
+            message: 'The microphone was disconnected and no other could be opened.',
+            cause,
+          }),
+        );
+      })
+      .finally(() => {
+        switching = undefined;
+      });
+  };
+
+  const onTrackEnded = () => recover();
+  function watch(watched: MediaStream) {
+    for (const track of watched.getAudioTracks()) track.addEventListener('ended', onTrackEnded);
+  }
+  watch(stream);
+  const onDeviceChange = () => recover();
+  mediaDevices?.addEventListener?.('devicechange', onDeviceChange);
+
+  const capture: Capture = {
+    sampleRate,
+    encoding,
+    frameMs,
+    get muted() {
+      return muted;
+    },
+    get stopped() {
+      return stopped;
+    },
+    get framesCaptured() {
+      return framesCaptured;
+    },
+    mute() {
+      if (stopped || muted) return;
+      muted = true;
+      for (const track of stream.getAudioTracks()) track.enabled = false;
+      post({ type: 'mute', muted: true });
+      level = { rms: 0, peak: 0 };
+    },
+    unmute() {
+      if (stopped || !muted) return;
+      muted = false;
+      for (const track of stream.getAudioTracks()) track.enabled = true;
+      post({ type: 'mute', muted: false });
+    },
+    getLevel() {
+      if (stopped || muted) return { rms: 0, peak: 0 };
+      if (shared) return { rms: shared[LEVEL_SLOT.rms] ?? 0, peak: shared[LEVEL_SLOT.peak] ?? 0 };
+      return level;
+    },
+    async setDevice(deviceId) {
+      if (stopped) return;
+      await switching;
+      const next = await openMicrophone(deviceId);
+      if (stopped) {
+        stopTracks(next);
+        return;
+      }
+      attach(next);
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      mediaDevices?.removeEventListener?.('devicechange', onDeviceChange);
+      for (const track of stream.getAudioTracks()) track.removeEventListener('ended', onTrackEnded);
+      post({ type: 'stop' });
+      node.port.onmessage = null;
+      source.disconnect();
+      node.disconnect();
+      stopTracks(stream);
+      level = { rms: 0, peak: 0 };
+      if (ownsContext) context.close().catch(() => {});
+    },
+  };
+  return capture;
+}
+
+function stopTracks(stream: MediaStream): void {
+  for (const track of stream.getTracks()) track.stop();
+}
+
+function sharedLevels(): Float32Array | undefined {
+  if (
+    typeof SharedArrayBuffer === 'undefined' ||
+    !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
+  ) {
+    return undefined;
+  }
+  return new Float32Array(new SharedArrayBuffer(LEVEL_SLOTS * Float32Array.BYTES_PER_ELEMENT));
+}

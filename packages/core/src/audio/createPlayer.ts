@@ -1,0 +1,453 @@
+import { createResampler } from '../dsp/createResampler.ts';
+import { VoicewireError } from '../errors.ts';
+import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, OUTPUT_FORMATS } from '../protocol/messages.ts';
+import { createMulawDecoder } from './decoders/createMulawDecoder.ts';
+import { createRawFloat32Decoder } from './decoders/createRawFloat32Decoder.ts';
+import { createWasmDecoder } from './decoders/createWasmDecoder.ts';
+import { createWavDecoder } from './decoders/createWavDecoder.ts';
+import type { DecodedAudio, StreamDecoder } from './decoders/types.ts';
+import { loadWorklet } from './loadWorklet.ts';
+import type { AudioLevelReading, Player, PlayerOptions, PlayerStats } from './types.ts';
+import { PLAYER_PROCESSOR_SOURCE } from './worklets/generated/player-processor.generated.ts';
+import {
+  LEVEL_SLOT,
+  LEVEL_SLOTS,
+  PLAYER_PROCESSOR_NAME,
+  type PlayerInMessage,
+  type PlayerOutMessage,
+  type PlayerProcessorOptions,
+} from './worklets/messages.ts';
+
+/** Ring size: a whole reply usually arrives faster than real time, so leave room for several seconds. */
+const RING_SECONDS = 8;
+/** First audio after the first chunk (DESIGN.md: ≤ 60 ms for PCM); also the jitter step after an underrun. */
+const INITIAL_JITTER_MS = 30;
+const MAX_JITTER_MS = 300;
+/** Interrupt fade: short enough to be silent within 10 ms, long enough not to click. */
+const FADE_MS = 4;
+
+type Listener = (value: never) => void;
+
+/**
+ * Play the agent's voice: decode each chunk of the session's output format, resample it to the
+ * context rate and queue it in the player worklet. Resolves once the worklet is running (the
+ * WASM decoder of mp3/ogg/flac keeps loading in the background and is awaited by the first
+ * chunk). Never throws from `enqueue`: errors go to the `error` event.
+ *
+ * Streams and interruptions: `interrupt()` fades the output out within {@link FADE_MS} ms and
+ * drops every later chunk until `newStream()`; each stream has a generation number, so chunks
+ * (and decodes still in flight) of an interrupted stream can never play.
+ */
+export async function createPlayer(options: PlayerOptions): Promise<Player> {
+  const { format, sampleRate, context } = options;
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `Unknown output format "${String(format)}".`,
+    });
+  }
+  if (!(sampleRate >= MIN_SAMPLE_RATE_HZ && sampleRate <= MAX_SAMPLE_RATE_HZ)) {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `Output sample rate ${sampleRate} Hz is outside ${MIN_SAMPLE_RATE_HZ}..${MAX_SAMPLE_RATE_HZ}.`,
+    });
+  }
+  // Start the WASM decoder now, in parallel with the worklet and with the wait for the first chunk.
+  const decoder: StreamDecoder =
+    format === 'raw'
+      ? createRawFloat32Decoder(sampleRate)
+      : format === 'wav'
+        ? createWavDecoder(sampleRate)
+        : format === 'mulaw'
+          ? createMulawDecoder(sampleRate)
+          : createWasmDecoder(format, sampleRate);
+  const isAsync = format === 'mp3' || format === 'ogg' || format === 'flac';
+
+  let node: AudioWorkletNode;
+  try {
+    await loadWorklet(context, 'player-processor', options.worklets, () => PLAYER_PROCESSOR_SOURCE);
+    const rate = context.sampleRate;
+    const shared = sharedLevels();
+    const processorOptions: PlayerProcessorOptions = {
+      capacityFrames: Math.ceil(rate * RING_SECONDS),
+      initialJitterFrames: Math.round((rate * INITIAL_JITTER_MS) / 1000),
+      maxJitterFrames: Math.round((rate * MAX_JITTER_MS) / 1000),
+      fadeFrames: Math.max(1, Math.round((rate * FADE_MS) / 1000)),
+      volume: clampVolume(options.volume ?? 1),
+      ...(shared ? { levelBuffer: shared.buffer as SharedArrayBuffer } : {}),
+    };
+    node = new AudioWorkletNode(context, PLAYER_PROCESSOR_NAME, {
+      numberOfInputs: 0,
+      numberOfOutputs: 1,
+      outputChannelCount: [1],
+      processorOptions,
+    });
+    node.connect(options.destination ?? context.destination);
+    return makePlayer(options, node, decoder, isAsync, shared);
+  } catch (cause) {
+    decoder.close();
+    if (cause instanceof VoicewireError) throw cause;
+    throw new VoicewireError({ kind: 'audio-context', message: 'Could not start the audio player.', cause });
+  }
+}
+
+function sharedLevels(): Float32Array | undefined {
+  // Shared memory needs cross-origin isolation (COOP + COEP); otherwise the worklet posts levels.
+  if (
+    typeof SharedArrayBuffer === 'undefined' ||
+    !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
+  ) {
+    return undefined;
+  }
+  return new Float32Array(new SharedArrayBuffer(LEVEL_SLOTS * Float32Array.BYTES_PER_ELEMENT));
+}
+
+function clampVolume(volume: number): number {
+  return Number.isFinite(volume) ? Math.min(Math.max(volume, 0), 4) : 1;
+}
+
+type QueueEntry =
+  | { kind: 'bytes'; generation: number; bytes: Uint8Array }
+  | { kind: 'end'; generation: number }
+  | { kind: 'reset' };
+
+function makePlayer(
+  options: PlayerOptions,
+  node: AudioWorkletNode,
+  decoder: StreamDecoder,
+  isAsync: boolean,
+  shared: Float32Array | undefined,
+): Player {
+  const { format, sampleRate, context } = options;
+  const contextRate = context.sampleRate;
+  const port = node.port;
+  const listeners = new Map<string, Set<Listener>>();
+  let generation = 0;
+  let interrupted = false;
+  let closed = false;
+  let resampler: { rate: number; resampler: ReturnType<typeof createResampler> } | undefined;
+  const status = { rms: 0, peak: 0, bufferedFrames: 0, jitterTargetFrames: 0, underruns: 0 };
+  const stats = { bytesEnqueued: 0, chunksDropped: 0 };
+  let interruptAt: number | null = null;
+  let lastInterruptionMs: number | null = null;
+  /** Whether the last empty buffer was reported as `underrun` (the decoder was behind), so the worklet's later report of the same gap is not counted twice. */
+  let gapReportedAsUnderrun = false;
+
+  /** Decoded audio of the current task, posted to the worklet as one message (see `schedule`). */
+  let batch: DecodedAudio[] = [];
+  let batchGeneration = 0;
+  let flushScheduled = false;
+
+  /** Compressed formats: chunks wait here while the decoder is busy, then go in as one. */
+  let queue: QueueEntry[] = [];
+  let decoding = false;
+
+  const post = (message: PlayerInMessage, transfer: Transferable[] = []) => {
+    if (!closed) port.postMessage(message, transfer);
+  };
+
+  const emit = (event: string, value: unknown) => {
+    for (const listener of listeners.get(event) ?? []) {
+      try {
+        (listener as (value: unknown) => void)(value);
+      } catch (error) {
+        // A listener's bug must not stop playback; surface it where developers look.
+        console.error(error);
+      }
+    }
+  };
+
+  const fail = (message: string, cause: unknown) => {
+    emit('error', new VoicewireError({ kind: 'decode', message, fatal: false, cause }));
+  };
+
+  const decodesPending = () =>
+    decoding ||
+    batch.length > 0 ||
+    queue.some((entry) => entry.kind === 'bytes' && entry.generation === generation);
+
+  port.onmessage = (event: MessageEvent<PlayerOutMessage>) => {
+    const message = event.data;
+    switch (message.type) {
+      case 'started':
+        if (message.generation === generation) emit('started', message.generation);
+        break;
+      case 'drained':
+        if (message.generation !== generation) break;
+        // The queue ran dry while audio of this stream was still being decoded: that is an
+        // underrun (the worklet counts it, and grows its jitter buffer, when the audio lands).
+        gapReportedAsUnderrun = decodesPending();
+        emit(gapReportedAsUnderrun ? 'underrun' : 'drained', message.generation);
+        break;
+      case 'underrun':
+        if (message.generation === generation && !gapReportedAsUnderrun) emit('underrun', message.generation);
+        gapReportedAsUnderrun = false;
+        break;
+      case 'silenced':
+        if (interruptAt !== null) {
+          lastInterruptionMs = Math.max(0, (message.frame / contextRate - interruptAt) * 1000);
+          interruptAt = null;
+        }
+        break;
+      case 'status':
+        status.rms = message.rms;
+        status.peak = message.peak;
+        status.bufferedFrames = message.bufferedFrames;
+        status.jitterTargetFrames = message.jitterTargetFrames;
+        status.underruns = message.underruns;
+        break;
+    }
+  };
+
+  const resample = (samples: Float32Array, rate: number): Float32Array => {
+    if (rate === contextRate || samples.length === 0) return samples;
+    if (!resampler || resampler.rate !== rate) {
+      resampler = { rate, resampler: createResampler(rate, contextRate) };
+    }
+    const out = new Float32Array(resampler.resampler.maxOutputLength(samples.length));
+    const count = resampler.resampler.processInto(samples, out);
+    return count === out.length ? out : out.subarray(0, count);
+  };
+
+  /** Resample and post what this task decoded: one message per task, not one per chunk. */
+  const flushBatch = () => {
+    flushScheduled = false;
+    const parts = batch;
+    batch = [];
+    if (closed || interrupted || batchGeneration !== generation || parts.length === 0) return;
+    let index = 0;
+    while (index < parts.length) {
+      // Runs of one rate (a WAV header may change it mid-stream) are resampled together.
+      const rate = parts[index]!.sampleRate;
+      let end = index;
+      let length = 0;
+      while (end < parts.length && parts[end]!.sampleRate === rate) length += parts[end++]!.samples.length;
+      let joined: Float32Array;
+      if (end - index === 1) joined = parts[index]!.samples;
+      else {
+        joined = new Float32Array(length);
+        let offset = 0;
+        for (let k = index; k < end; k++) {
+          joined.set(parts[k]!.samples, offset);
+          offset += parts[k]!.samples.length;
+        }
+      }
+      index = end;
+      const samples = resample(joined, rate);
+      if (samples.length === 0) continue;
+      // Structured cloning a small array is cheaper than transferring it; big ones move.
+      if (
+        samples.length >= 16_384 &&
+        samples.byteOffset === 0 &&
+        samples.byteLength === samples.buffer.byteLength
+      ) {
+        post({ type: 'push', generation, samples }, [samples.buffer]);
+      } else {
+        post({ type: 'push', generation, samples });
+      }
+    }
+  };
+
+  const deliver = (streamGeneration: number, decoded: DecodedAudio) => {
+    if (closed || interrupted || streamGeneration !== generation) {
+      stats.chunksDropped++;
+      return;
+    }
+    if (decoded.samples.length === 0) return;
+    if (batch.length > 0 && batchGeneration !== streamGeneration) batch = [];
+    batchGeneration = streamGeneration;
+    batch.push(decoded);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flushBatch);
+    }
+  };
+
+  /** Feed the compressed-format decoder: everything queued while it was busy goes in as one chunk. */
+  const pump = () => {
+    if (decoding || closed) return;
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      if (head.kind === 'reset') {
+        queue.shift();
+        decoding = true;
+        Promise.resolve(decoder.reset())
+          .catch((cause: unknown) => fail('Could not reset the decoder.', cause))
+          .finally(() => {
+            decoding = false;
+            pump();
+          });
+        return;
+      }
+      if (head.generation !== generation || interrupted) {
+        queue.shift();
+        if (head.kind === 'bytes') stats.chunksDropped++;
+        continue;
+      }
+      if (head.kind === 'end') {
+        queue.shift();
+        decoding = true;
+        Promise.resolve(decoder.flush())
+          .then((decoded) => {
+            deliver(head.generation, decoded);
+            flushBatch();
+            if (head.generation === generation && !interrupted)
+              post({ type: 'endStream', generation: head.generation });
+          })
+          .catch((cause: unknown) => fail(`Could not decode the end of the ${format} stream.`, cause))
+          .finally(() => {
+            decoding = false;
+            pump();
+          });
+        return;
+      }
+      const parts: Uint8Array[] = [];
+      let length = 0;
+      while (queue.length > 0) {
+        const next = queue[0]!;
+        if (next.kind !== 'bytes' || next.generation !== head.generation) break;
+        parts.push(next.bytes);
+        length += next.bytes.length;
+        queue.shift();
+      }
+      const bytes = parts.length === 1 ? parts[0]! : joinBytes(parts, length);
+      decoding = true;
+      Promise.resolve(decoder.decode(bytes))
+        .then((decoded) => deliver(head.generation, decoded))
+        .catch((cause: unknown) => fail(`Could not decode a ${format} chunk.`, cause))
+        .finally(() => {
+          decoding = false;
+          pump();
+        });
+      return;
+    }
+  };
+
+  const player: Player = {
+    format,
+    sampleRate,
+    enqueue(bytes) {
+      if (closed) return;
+      if (interrupted) {
+        stats.chunksDropped++;
+        return;
+      }
+      if (!(bytes instanceof Uint8Array)) {
+        fail('enqueue() takes a Uint8Array.', undefined);
+        return;
+      }
+      stats.bytesEnqueued += bytes.length;
+      if (isAsync) {
+        // The caller may reuse its buffer before the decoder gets to it.
+        queue.push({ kind: 'bytes', generation, bytes: bytes.slice() });
+        pump();
+        return;
+      }
+      try {
+        deliver(generation, decoder.decode(bytes) as DecodedAudio);
+      } catch (cause) {
+        fail(`Could not decode a ${format} chunk.`, cause);
+      }
+    },
+    interrupt() {
+      if (closed) return;
+      if (!interrupted) interruptAt = context.currentTime;
+      interrupted = true;
+      batch = [];
+      // Chunks still waiting for the decoder are dropped now; one in the decoder is dropped when it comes out.
+      const waiting = queue.filter((entry) => entry.kind === 'bytes').length;
+      stats.chunksDropped += waiting;
+      queue = queue.filter((entry) => entry.kind === 'reset');
+      post({ type: 'interrupt' });
+    },
+    newStream() {
+      if (closed) return;
+      generation++;
+      interrupted = false;
+      batch = [];
+      gapReportedAsUnderrun = false;
+      resampler?.resampler.reset();
+      if (isAsync) {
+        queue = queue.filter((entry) => entry.kind === 'reset');
+        queue.push({ kind: 'reset' });
+        pump();
+      } else {
+        void decoder.reset();
+      }
+      post({ type: 'newStream', generation });
+    },
+    endStream() {
+      if (closed || interrupted) return;
+      if (isAsync) {
+        queue.push({ kind: 'end', generation });
+        pump();
+        return;
+      }
+      deliver(generation, decoder.flush() as DecodedAudio);
+      flushBatch();
+      post({ type: 'endStream', generation });
+    },
+    setVolume(volume) {
+      post({ type: 'volume', volume: clampVolume(volume) });
+    },
+    getLevel(): AudioLevelReading {
+      if (shared) return { rms: shared[LEVEL_SLOT.rms] ?? 0, peak: shared[LEVEL_SLOT.peak] ?? 0 };
+      return { rms: status.rms, peak: status.peak };
+    },
+    getStats(): PlayerStats {
+      const read = shared
+        ? {
+            bufferedFrames: shared[LEVEL_SLOT.bufferedFrames] ?? 0,
+            jitterTargetFrames: shared[LEVEL_SLOT.jitterTargetFrames] ?? 0,
+            underruns: shared[LEVEL_SLOT.underruns] ?? 0,
+          }
+        : status;
+      return {
+        bufferedMs: (read.bufferedFrames / contextRate) * 1000,
+        jitterTargetMs: (read.jitterTargetFrames / contextRate) * 1000,
+        underruns: read.underruns,
+        generation,
+        bytesEnqueued: stats.bytesEnqueued,
+        chunksDropped: stats.chunksDropped,
+        lastInterruptionMs,
+      };
+    },
+    on(event: string, listener: Listener) {
+      let set = listeners.get(event);
+      if (!set) {
+        set = new Set();
+        listeners.set(event, set);
+      }
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+      };
+    },
+    close() {
+      if (closed) return;
+      post({ type: 'stop' });
+      closed = true;
+      queue = [];
+      batch = [];
+      port.onmessage = null;
+      try {
+        node.disconnect();
+      } catch {
+        // Already disconnected.
+      }
+      decoder.close();
+      listeners.clear();
+    },
+  };
+  return player;
+}
+
+function joinBytes(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

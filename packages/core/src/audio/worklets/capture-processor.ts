@@ -1,0 +1,56 @@
+/**
+ * The capture worklet: microphone (context rate) → streaming anti-aliased resampler → linear16
+ * or μ-law → exact-size frames posted as transferables, plus the input level. Built into a
+ * single module string by scripts/build-worklets.ts.
+ */
+import { CaptureEngine } from './CaptureEngine.ts';
+import {
+  CAPTURE_PROCESSOR_NAME,
+  type CaptureInMessage,
+  type CaptureProcessorOptions,
+  LEVEL_REPORT_MS,
+  RENDER_QUANTUM_FRAMES,
+} from './messages.ts';
+import { type WorkletProcessor, workletScope } from './workletScope.ts';
+
+const scope = workletScope();
+
+class CaptureProcessor extends scope.AudioWorkletProcessor implements WorkletProcessor {
+  readonly #engine: CaptureEngine;
+  #stopped = false;
+
+  constructor(options: AudioWorkletNodeOptions) {
+    super(options);
+    const init = options.processorOptions as CaptureProcessorOptions;
+    this.#engine = new CaptureEngine({
+      contextRate: scope.sampleRate,
+      wireRate: init.wireRate,
+      encoding: init.encoding,
+      frameSamples: init.frameSamples,
+      muted: init.muted,
+      levelWindowFrames: Math.round((scope.sampleRate * LEVEL_REPORT_MS) / 1000),
+      levels: init.levelBuffer ? new Float32Array(init.levelBuffer) : undefined,
+      maxBlockFrames: RENDER_QUANTUM_FRAMES,
+      post: (message, transfer) => this.port.postMessage(message, transfer ?? []),
+    });
+    this.port.onmessage = (event: MessageEvent<CaptureInMessage>) => {
+      const message = event.data;
+      if (message.type === 'recycle') this.#engine.recycle(message.buffer);
+      else if (message.type === 'mute') this.#engine.setMuted(message.muted);
+      else if (message.type === 'stop') {
+        this.#stopped = true;
+        this.port.onmessage = null;
+      }
+    };
+  }
+
+  process(inputs: Float32Array[][]): boolean {
+    if (this.#stopped) return false;
+    // No channels: nothing is connected (between two devices); keep the node alive and wait.
+    const channel = inputs[0]?.[0];
+    if (channel) this.#engine.process(channel, scope.currentTime + channel.length / scope.sampleRate);
+    return true;
+  }
+}
+
+scope.registerProcessor(CAPTURE_PROCESSOR_NAME, CaptureProcessor);

@@ -1,0 +1,3 @@
+export * from './base64.ts';
+export * from './mulaw.ts';
+export * from './pcm16.ts';

@@ -1,0 +1,42 @@
+import { createConversation } from '../conversation/createConversation.ts';
+import type { Conversation, ConversationOptions } from '../conversation/types.ts';
+import {
+  createScriptedServer,
+  type ScriptedServer,
+  type ScriptedServerOptions,
+} from './createScriptedServer.ts';
+import { createFakeAudio, type FakeAudio, FakeAudioContext } from './fakeAudio.ts';
+
+export interface TestConversation {
+  conversation: Conversation;
+  server: ScriptedServer;
+  audio: FakeAudio;
+}
+
+/**
+ * A conversation wired to a scripted server and fake audio: no network, no microphone, no
+ * AudioContext. For tests and Storybook stories:
+ *
+ * ```ts
+ * const { conversation, server } = createTestConversation();
+ * await conversation.start();
+ * server.greet('Hello! How can I help?');
+ * server.userSays('What time is it?');
+ * ```
+ */
+export function createTestConversation(
+  options: Partial<ConversationOptions> & { server?: ScriptedServerOptions } = {},
+): TestConversation {
+  const { server: serverOptions, ...conversationOptions } = options;
+  const server = createScriptedServer(serverOptions);
+  const audio = createFakeAudio();
+  const conversation = createConversation({
+    agentId: 'test-agent',
+    url: 'ws://scripted.test/v1/talk',
+    AudioContext: FakeAudioContext as unknown as typeof AudioContext,
+    ...conversationOptions,
+    WebSocket: conversationOptions.WebSocket ?? server.WebSocket,
+    audio: conversationOptions.audio ?? audio.factories,
+  });
+  return { conversation, server, audio };
+}

@@ -1,0 +1,244 @@
+import {
+  type Capture,
+  createAudioContextController,
+  createCapture,
+  createPlayer,
+  type VoicewireError,
+} from '@voicewire/core';
+import { describe, expect, it } from 'vitest';
+import { sleep } from './harness.ts';
+
+const RAW_MIC = { echoCancellation: false, noiseSuppression: false, autoGainControl: false } as const;
+
+/** getUserMedia that remembers every stream it handed out. */
+function recordingGetUserMedia() {
+  const streams: MediaStream[] = [];
+  return {
+    streams,
+    getUserMedia: async (constraints: MediaStreamConstraints) => {
+      const stream = await navigator.mediaDevices.getUserMedia(constraints);
+      streams.push(stream);
+      return stream;
+    },
+  };
+}
+
+function untilFrames(count: () => number, wanted: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = () => {
+      if (count() >= wanted) resolve();
+      else if (Date.now() - started > 10_000) reject(new Error(`only ${count()} frames`));
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+}
+
+function rejectWith(name: string) {
+  return () => Promise.reject(new DOMException('refused by the test', name));
+}
+
+describe('capture lifecycle', () => {
+  it('stop() leaves no live track and no running context, ends the frames, and can be called twice', async () => {
+    const media = recordingGetUserMedia();
+    let frames = 0;
+    const capture = await createCapture({
+      ...RAW_MIC,
+      getUserMedia: media.getUserMedia,
+      onFrame: () => frames++,
+    });
+    await untilFrames(() => frames, 3);
+    capture.stop();
+    capture.stop();
+    const after = frames;
+    await sleep(200);
+    expect(frames).toBe(after);
+    expect(capture.stopped).toBe(true);
+    expect(media.streams).toHaveLength(1);
+    expect(media.streams[0]!.getTracks().map((t) => t.readyState)).toEqual(['ended']);
+  });
+
+  it('stop() closes the context it created but not a shared one', async () => {
+    const OriginalAudioContext = globalThis.AudioContext;
+    const made: AudioContext[] = [];
+    globalThis.AudioContext = class extends OriginalAudioContext {
+      constructor(options?: AudioContextOptions) {
+        super(options);
+        made.push(this);
+      }
+    };
+    let capture: Capture;
+    try {
+      capture = await createCapture({ ...RAW_MIC, onFrame: () => {} });
+    } finally {
+      globalThis.AudioContext = OriginalAudioContext;
+    }
+    expect(made).toHaveLength(1);
+    expect(made[0]!.state).toBe('running');
+    capture.stop();
+    await sleep(100);
+    expect(made[0]!.state).toBe('closed');
+
+    const shared = new AudioContext();
+    const second = await createCapture({ ...RAW_MIC, context: shared, onFrame: () => {} });
+    second.stop();
+    await sleep(50);
+    expect(shared.state).toBe('running');
+    await shared.close();
+  });
+
+  it('muted: frames keep coming at the same size, all digital silence; the level reads 0; unmute brings the tone back', async () => {
+    const frames: Uint8Array[] = [];
+    const media = recordingGetUserMedia();
+    const capture = await createCapture({
+      ...RAW_MIC,
+      encoding: 'mulaw',
+      getUserMedia: media.getUserMedia,
+      onFrame: (frame) => frames.push(frame),
+    });
+    await untilFrames(() => frames.length, 25);
+    expect(capture.getLevel().rms).toBeGreaterThan(0.1);
+    capture.mute();
+    expect(capture.muted).toBe(true);
+    expect(media.streams[0]!.getAudioTracks()[0]!.enabled).toBe(false);
+    // Frames already on their way may still carry sound; take the ones made well after mute().
+    await sleep(100);
+    const mark = frames.length;
+    await untilFrames(() => frames.length, mark + 10);
+    const muted = frames.slice(mark);
+    expect(muted.every((frame) => frame.length === 320)).toBe(true);
+    // μ-law digital silence is 0xFF (positive zero).
+    expect(muted.every((frame) => frame.every((byte) => byte === 0xff))).toBe(true);
+    expect(capture.getLevel()).toEqual({ rms: 0, peak: 0 });
+    capture.unmute();
+    await sleep(150);
+    const back = frames.length;
+    await untilFrames(() => frames.length, back + 5);
+    expect(frames.slice(back).some((frame) => frame.some((byte) => byte !== 0xff))).toBe(true);
+    expect(capture.getLevel().rms).toBeGreaterThan(0.1);
+    capture.stop();
+  });
+
+  it('reads the input level at any time: RMS and peak of the 1 kHz + 12 kHz fake microphone', async () => {
+    let frames = 0;
+    const capture = await createCapture({ ...RAW_MIC, onFrame: () => frames++ });
+    await untilFrames(() => frames, 10);
+    // Read it a few times (the fake device may insert a few ms of zeros under load); keep the steadiest.
+    const readings = [];
+    for (let i = 0; i < 8; i++) {
+      readings.push(capture.getLevel());
+      await sleep(60);
+    }
+    const level = readings.reduce((best, r) => (r.rms > best.rms ? r : best));
+    capture.stop();
+    // Two tones of amplitude 0.25: RMS √(2 · 0.25² / 2) = 0.25, peak about 0.5.
+    expect(level.rms).toBeGreaterThan(0.22);
+    expect(level.rms).toBeLessThan(0.28);
+    expect(level.peak).toBeGreaterThan(0.4);
+    expect(level.peak).toBeLessThanOrEqual(0.51);
+  });
+
+  it('setDevice() switches the microphone mid-call without a break in the frames', async () => {
+    const media = recordingGetUserMedia();
+    let frames = 0;
+    const capture = await createCapture({
+      ...RAW_MIC,
+      getUserMedia: media.getUserMedia,
+      onFrame: () => frames++,
+    });
+    await untilFrames(() => frames, 5);
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    const input = devices.find(
+      (d) => d.kind === 'audioinput' && d.deviceId !== '' && d.deviceId !== 'default',
+    );
+    await capture.setDevice(input?.deviceId);
+    expect(media.streams).toHaveLength(2);
+    expect(media.streams[0]!.getTracks()[0]!.readyState).toBe('ended');
+    expect(media.streams[1]!.getTracks()[0]!.readyState).toBe('live');
+    const mark = frames;
+    await untilFrames(() => frames, mark + 5);
+    capture.stop();
+    expect(media.streams[1]!.getTracks()[0]!.readyState).toBe('ended');
+  });
+
+  it('recovers when the microphone disappears, and reports microphone-lost when no other opens', async () => {
+    const media = recordingGetUserMedia();
+    let frames = 0;
+    let failNext = false;
+    const errors: VoicewireError[] = [];
+    const capture = await createCapture({
+      ...RAW_MIC,
+      getUserMedia: (constraints) =>
+        failNext ? rejectWith('NotFoundError')() : media.getUserMedia(constraints),
+      onFrame: () => frames++,
+      onError: (error) => errors.push(error),
+    });
+    await untilFrames(() => frames, 3);
+    // What unplugging looks like to the page: the track ends and 'ended' fires.
+    const first = media.streams[0]!.getAudioTracks()[0]!;
+    first.stop();
+    first.dispatchEvent(new Event('ended'));
+    await untilFrames(() => media.streams.length, 2);
+    const mark = frames;
+    await untilFrames(() => frames, mark + 5);
+    expect(errors).toEqual([]);
+
+    failNext = true;
+    const second = media.streams[1]!.getAudioTracks()[0]!;
+    second.stop();
+    second.dispatchEvent(new Event('ended'));
+    await sleep(200);
+    expect(errors.map((e) => e.kind)).toEqual(['microphone-lost']);
+    capture.stop();
+  });
+
+  it('maps getUserMedia failures to structured errors', async () => {
+    const kinds: string[] = [];
+    for (const name of ['NotAllowedError', 'NotFoundError', 'NotReadableError', 'OverconstrainedError']) {
+      await createCapture({ onFrame: () => {}, getUserMedia: rejectWith(name) }).catch((e: VoicewireError) =>
+        kinds.push(e.kind),
+      );
+    }
+    expect(kinds).toEqual([
+      'microphone-permission-denied',
+      'microphone-not-found',
+      'microphone-unavailable',
+      'microphone-not-found',
+    ]);
+    // A device id that does not exist, asked of the real browser.
+    const missing = await createCapture({ deviceId: 'no-such-microphone', onFrame: () => {} }).catch(
+      (e: VoicewireError) => e,
+    );
+    expect((missing as VoicewireError).kind).toBe('microphone-not-found');
+    const badOptions = await createCapture({ frameMs: 5, onFrame: () => {} }).catch((e: VoicewireError) => e);
+    expect((badOptions as VoicewireError).kind).toBe('invalid-options');
+  });
+});
+
+describe('createAudioContextController', () => {
+  it('resumes a suspended context when the page taps, and close() leaves it closed', async () => {
+    const controller = createAudioContextController();
+    await controller.resume();
+    expect(controller.context.state).toBe('running');
+    await controller.context.suspend();
+    expect(controller.context.state).toBe('suspended');
+    document.body.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
+    await sleep(100);
+    expect(controller.context.state).toBe('running');
+    expect(await controller.setSinkId('')).toBe(true);
+    await controller.close();
+    await controller.close();
+    expect(controller.context.state).toBe('closed');
+  });
+
+  it('a player on the controller’s context closes without closing the context', async () => {
+    const controller = createAudioContextController();
+    await controller.resume();
+    const player = await createPlayer({ format: 'mulaw', sampleRate: 8000, context: controller.context });
+    player.close();
+    player.close();
+    expect(controller.context.state).toBe('running');
+    await controller.close();
+  });
+});

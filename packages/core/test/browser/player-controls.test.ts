@@ -1,0 +1,130 @@
+import { createPlayer } from '@voicewire/core';
+import { afterEach, expect, inject, it } from 'vitest';
+import { tone, toneAmplitude } from '../../../../testing/audio.ts';
+import { PLAYER_TEST_RATE, PLAYER_TEST_TONE_HZ } from './fixtures.ts';
+import { createRecorder, decodeBase64, float32Bytes, sleep, waitFor } from './harness.ts';
+
+const CONTEXT_RATE = 48_000;
+const contexts: AudioContext[] = [];
+async function newContext(): Promise<AudioContext> {
+  const context = new AudioContext({ sampleRate: CONTEXT_RATE });
+  contexts.push(context);
+  await context.resume();
+  return context;
+}
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close();
+});
+
+it('mp3: interrupt() while decodes are in flight — none of them ever plays, the next stream does', async () => {
+  const context = await newContext();
+  const recorder = await createRecorder(context);
+  const player = await createPlayer({
+    format: 'mp3',
+    sampleRate: PLAYER_TEST_RATE,
+    context,
+    destination: recorder.input,
+  });
+  const bytes = decodeBase64(inject('encodedStreams').mp3);
+  // Everything is queued for the decoder, then interrupted in the same task: nothing was decoded yet.
+  for (let offset = 0; offset < bytes.length; offset += 300)
+    player.enqueue(bytes.subarray(offset, offset + 300));
+  player.interrupt();
+  await sleep(600);
+  const silent = await recorder.stop();
+  expect(silent.samples.every((s) => s === 0)).toBe(true);
+  expect(player.getStats().chunksDropped).toBeGreaterThan(0);
+
+  const again = await createRecorder(context);
+  const second = await createPlayer({
+    format: 'mp3',
+    sampleRate: PLAYER_TEST_RATE,
+    context,
+    destination: again.input,
+  });
+  second.interrupt();
+  second.newStream();
+  const drained = waitFor((resolve) => second.on('drained', resolve), 10_000, 'drained');
+  second.enqueue(bytes);
+  second.endStream?.();
+  await drained;
+  const played = await again.stop();
+  expect(toneAmplitude(played.samples, PLAYER_TEST_TONE_HZ, CONTEXT_RATE)).toBeGreaterThan(0.2);
+  player.close();
+  second.close();
+});
+
+it('setVolume() scales the output without a click, and getLevel() reads the output level at any time', async () => {
+  const context = await newContext();
+  const recorder = await createRecorder(context);
+  const player = await createPlayer({
+    format: 'raw',
+    sampleRate: 24_000,
+    context,
+    destination: recorder.input,
+  });
+  expect(player.getLevel()).toEqual({ rms: 0, peak: 0 });
+  player.enqueue(float32Bytes(tone(440, 1.5, 24_000, 0.5)));
+  await waitFor((resolve) => player.on('started', resolve), 5000, 'started');
+  await sleep(300);
+  const full = player.getLevel();
+  player.setVolume(0.5);
+  await sleep(300);
+  const half = player.getLevel();
+  const { samples } = await recorder.stop();
+  player.close();
+  expect(full.rms).toBeGreaterThan(0.33);
+  expect(full.rms).toBeLessThan(0.37);
+  expect(full.peak).toBeGreaterThan(0.48);
+  expect(half.rms / full.rms).toBeGreaterThan(0.48);
+  expect(half.rms / full.rms).toBeLessThan(0.52);
+  // The tone's own largest step is 0.5 · 2π · 440 / 48000 ≈ 0.029; the 4 ms gain ramp adds a few
+  // thousandths. An instant gain change would jump by up to 0.25.
+  let step = 0;
+  for (let i = 1; i < samples.length; i++) step = Math.max(step, Math.abs(samples[i]! - samples[i - 1]!));
+  expect(step).toBeLessThan(0.04);
+});
+
+it('loads the worklet from a data: URL when blob: URLs are refused, and from a self-hosted baseUrl', async () => {
+  const original = URL.createObjectURL;
+  // What a CSP without blob: does to the first attempt.
+  URL.createObjectURL = () => 'blob:refused';
+  try {
+    const context = await newContext();
+    const recorder = await createRecorder(context).catch(() => undefined);
+    const player = await createPlayer({
+      format: 'mulaw',
+      sampleRate: 8000,
+      context,
+      ...(recorder ? { destination: recorder.input } : {}),
+    });
+    player.close();
+  } finally {
+    URL.createObjectURL = original;
+  }
+
+  const context = await newContext();
+  const recorder = await createRecorder(context);
+  const player = await createPlayer({
+    format: 'raw',
+    sampleRate: 24_000,
+    context,
+    destination: recorder.input,
+    worklets: { baseUrl: '/packages/core/worklets/' },
+  });
+  const drained = waitFor((resolve) => player.on('drained', resolve), 5000, 'drained');
+  player.enqueue(float32Bytes(tone(PLAYER_TEST_TONE_HZ, 0.3, 24_000, 0.5)));
+  player.endStream?.();
+  await drained;
+  const { samples } = await recorder.stop();
+  expect(toneAmplitude(samples, PLAYER_TEST_TONE_HZ, CONTEXT_RATE)).toBeGreaterThan(0.1);
+  player.close();
+
+  const failed = await createPlayer({
+    format: 'raw',
+    sampleRate: 24_000,
+    context: await newContext(),
+    worklets: { baseUrl: '/no-such-folder' },
+  }).catch((error: { kind?: string }) => error);
+  expect((failed as { kind?: string }).kind).toBe('audio-context');
+});

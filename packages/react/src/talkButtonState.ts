@@ -1,0 +1,62 @@
+import type { ConversationError, ConversationMode, ConversationStatus } from '@voicewire/core';
+
+/**
+ * What `<TalkButton>` shows, as its `data-state`: the status, with `connected` split by mode.
+ * - `idle`: nothing started yet
+ * - `connecting`: the socket is opening or waiting for `init` (`aria-busy`)
+ * - `listening` | `userSpeaking` | `thinking` | `agentSpeaking`: connected, by turn-taking mode
+ * - `reconnecting`: the connection dropped and is being re-established
+ * - `ended`: the conversation is over (by the user, the agent or the server)
+ * - `error`: it ended on an error (`aria-describedby` points at the announced message)
+ */
+export type TalkButtonState =
+  | 'idle'
+  | 'connecting'
+  | 'listening'
+  | 'userSpeaking'
+  | 'thinking'
+  | 'agentSpeaking'
+  | 'reconnecting'
+  | 'ended'
+  | 'error';
+
+export const TALK_BUTTON_STATES: readonly TalkButtonState[] = [
+  'idle',
+  'connecting',
+  'listening',
+  'userSpeaking',
+  'thinking',
+  'agentSpeaking',
+  'reconnecting',
+  'ended',
+  'error',
+];
+
+export function getTalkButtonState(status: ConversationStatus, mode: ConversationMode): TalkButtonState {
+  return status === 'connected' ? mode : status;
+}
+
+/** Per-state text of the button: override any of them (for another language, say) with `labels`. */
+export type TalkButtonLabels = Record<TalkButtonState, string>;
+
+export const DEFAULT_TALK_BUTTON_LABELS: TalkButtonLabels = {
+  idle: 'Start conversation',
+  connecting: 'Connecting…',
+  listening: 'End conversation',
+  userSpeaking: 'End conversation',
+  thinking: 'End conversation',
+  agentSpeaking: 'End conversation',
+  reconnecting: 'Reconnecting…',
+  ended: 'Start conversation',
+  error: 'Try again',
+};
+
+/** Whether the conversation is on: the button's `aria-pressed`. */
+export function isTalkButtonPressed(state: TalkButtonState): boolean {
+  return state !== 'idle' && state !== 'ended' && state !== 'error';
+}
+
+/** The default text announced for an error: the library's human message. */
+export function defaultFormatError(error: ConversationError): string {
+  return error.message;
+}

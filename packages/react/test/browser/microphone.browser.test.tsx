@@ -1,0 +1,168 @@
+import { type Conversation, type ConversationError, createConversation } from '@voicewire/core';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+
+/**
+ * Microphone failures in real Chromium, with the real audio engine and a real socket to the local
+ * agent: permission denied, no device, and the device lost mid-call. Each must give a structured
+ * error and a clean state: status 'error', the socket closed, the AudioContext closed, no live
+ * track.
+ */
+
+const agentUrl = inject('leaksAgentUrl');
+
+const contexts: AudioContext[] = [];
+const sockets: WebSocket[] = [];
+{
+  const NativeAudioContext = window.AudioContext;
+  window.AudioContext = class extends NativeAudioContext {
+    constructor(options?: AudioContextOptions) {
+      super(options);
+      contexts.push(this);
+    }
+  };
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      sockets.push(this);
+    }
+  };
+}
+
+function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const tick = () => {
+      if (check()) resolve();
+      else if (performance.now() - started > timeoutMs) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+let conversation: Conversation | null = null;
+afterEach(async () => {
+  await conversation?.stop();
+  conversation = null;
+});
+
+function start(getUserMedia: (constraints: MediaStreamConstraints) => Promise<MediaStream>) {
+  const errors: ConversationError[] = [];
+  const socketsBefore = sockets.length;
+  const contextsBefore = contexts.length;
+  conversation = createConversation({
+    agentId: 'mic-agent',
+    url: agentUrl,
+    apiKey: 'any-key',
+    output: { format: 'mulaw', sampleRate: 16000 },
+    reconnect: false,
+    getUserMedia,
+    onError: (error) => errors.push(error),
+  });
+  return {
+    conversation,
+    errors,
+    ownSockets: () => sockets.slice(socketsBefore),
+    ownContexts: () => contexts.slice(contextsBefore),
+  };
+}
+
+async function expectCleanErrorState(
+  run: ReturnType<typeof start>,
+  kind: ConversationError['kind'],
+  tracks: MediaStreamTrack[] = [],
+) {
+  await until(() => run.conversation.store.getState().status === 'error', 10_000, 'status error');
+  const state = run.conversation.store.getState();
+  expect(state.error).toMatchObject({ kind, fatal: true });
+  expect(state.error?.message).toEqual(expect.any(String));
+  expect(state.error?.message.length).toBeGreaterThan(10);
+  expect(state.mode).toBe('listening');
+  // The same structured error reached the integrator's callback.
+  expect(run.errors.some((e) => e.kind === kind)).toBe(true);
+  // Everything released.
+  await until(
+    () =>
+      run.ownSockets().every((s) => s.readyState === WebSocket.CLOSED) &&
+      run.ownContexts().every((c) => c.state === 'closed') &&
+      tracks.every((t) => t.readyState === 'ended'),
+    5000,
+    'sockets, contexts and tracks released',
+  );
+  expect(run.ownContexts().length).toBeGreaterThan(0);
+  expect(run.ownContexts().map((c) => c.state)).toEqual(run.ownContexts().map(() => 'closed'));
+  expect(run.ownSockets().map((s) => s.readyState)).toEqual(run.ownSockets().map(() => WebSocket.CLOSED));
+  expect(tracks.map((t) => t.readyState)).toEqual(tracks.map(() => 'ended'));
+}
+
+describe('microphone failures', () => {
+  it('permission denied (NotAllowedError) → microphone-permission-denied, clean state', async () => {
+    const run = start(() => Promise.reject(new DOMException('Permission denied', 'NotAllowedError')));
+    await run.conversation.start().catch(() => {});
+    await expectCleanErrorState(run, 'microphone-permission-denied');
+  });
+
+  it('no device (NotFoundError) → microphone-not-found, clean state', async () => {
+    const run = start(() => Promise.reject(new DOMException('Requested device not found', 'NotFoundError')));
+    await run.conversation.start().catch(() => {});
+    await expectCleanErrorState(run, 'microphone-not-found');
+  });
+
+  it('device busy (NotReadableError) → microphone-unavailable, clean state', async () => {
+    const run = start(() =>
+      Promise.reject(new DOMException('Could not start audio source', 'NotReadableError')),
+    );
+    await run.conversation.start().catch(() => {});
+    await expectCleanErrorState(run, 'microphone-unavailable');
+  });
+
+  it('device lost mid-call with no other device → microphone-lost, clean state', async () => {
+    const tracks: MediaStreamTrack[] = [];
+    let calls = 0;
+    const run = start(async (constraints) => {
+      calls++;
+      // The first request gets the real (fake-device) microphone; once it is gone there is none.
+      if (calls > 1) throw new DOMException('Requested device not found', 'NotFoundError');
+      const stream = await navigator.mediaDevices.getUserMedia(constraints);
+      tracks.push(...stream.getTracks());
+      return stream;
+    });
+    await run.conversation.start();
+    await until(() => run.conversation.store.getState().status === 'connected', 10_000, 'connected');
+    await until(() => run.conversation.getStats().framesSent > 5, 5000, 'mic frames on the wire');
+    const [track] = tracks;
+    if (!track) throw new Error('no track');
+    // What an unplugged device looks like: the track ends and fires 'ended' (stop() alone does not fire it).
+    track.stop();
+    track.dispatchEvent(new Event('ended'));
+    await expectCleanErrorState(run, 'microphone-lost', tracks);
+    expect(calls).toBe(2);
+  });
+
+  it('device lost mid-call with another available → the call goes on with the new device', async () => {
+    const tracks: MediaStreamTrack[] = [];
+    const run = start(async (constraints) => {
+      const stream = await navigator.mediaDevices.getUserMedia(constraints);
+      tracks.push(...stream.getTracks());
+      return stream;
+    });
+    await run.conversation.start();
+    await until(() => run.conversation.store.getState().status === 'connected', 10_000, 'connected');
+    const [first] = tracks;
+    if (!first) throw new Error('no track');
+    first.stop();
+    first.dispatchEvent(new Event('ended'));
+    await until(() => tracks.length === 2, 5000, 'a second microphone');
+    const framesBefore = run.conversation.getStats().framesSent;
+    await until(
+      () => run.conversation.getStats().framesSent > framesBefore + 10,
+      5000,
+      'frames from the new device',
+    );
+    expect(run.conversation.store.getState()).toMatchObject({ status: 'connected', error: null });
+    await run.conversation.stop();
+    expect(tracks.map((t) => t.readyState)).toEqual(['ended', 'ended']);
+    await until(() => run.ownContexts().every((c) => c.state === 'closed'), 5000, 'context closed');
+  });
+});

@@ -1,0 +1,17 @@
+export type { ConversationRecord, ConversationTurn } from './conversationStore.ts';
+export { type Fault, parseFaults } from './faults.ts';
+export {
+  type ApiKeyGrant,
+  DEFAULT_GREETING,
+  type LocalAgent,
+  type LocalAgentOptions,
+  startLocalAgent,
+  TALK_PATH,
+} from './startLocalAgent.ts';
+export {
+  createVoiceActivityDetector,
+  type SpeechEndEvent,
+  type SpeechStartEvent,
+  type VoiceActivityDetector,
+  type VoiceActivityDetectorOptions,
+} from './vad.ts';

@@ -1,0 +1,15 @@
+/**
+ * The local agent's audio: speech synthesis (mespeak, offline), streaming encoders for the six
+ * output formats, and decoders for the client's input encodings.
+ */
+export { canDecodeInput, createInputDecoder } from './createInputDecoder.ts';
+export { createOutputEncoder } from './createOutputEncoder.ts';
+export { encodeClip, type TimedChunk } from './encodeClip.ts';
+export { InputDecodeError } from './errors.ts';
+export { availableVoices, closeSpeech, prepareSpeech, synthesizeSpeech } from './synthesizeSpeech.ts';
+export type {
+  DecodedInput,
+  InputDecoder,
+  OutputEncoder,
+  SynthesizeSpeechOptions,
+} from './types.ts';

@@ -1,0 +1,119 @@
+/**
+ * `voicewire-agent`: run the local agent from a shell.
+ *
+ *   pnpm agent -- --port 8787
+ *   node packages/server/bin/voicewire-agent.mjs --port 0 --api-key dev-key
+ */
+import { parseArgs } from 'node:util';
+import type { ApiKeyGrant } from '../agent/index.ts';
+
+const HELP = `voicewire-agent: a local agent that speaks the agent talk WebSocket protocol
+
+Usage: voicewire-agent [options]
+
+Options:
+  --port <n>              TCP port, 0 for any free one (default 8787)
+  --host <addr>           interface to listen on (default 127.0.0.1)
+  --api-key <key>         accept only this key (repeatable); KEY@agentA,agentB limits the key to
+                          those agents. Without it, any non-empty key is accepted.
+  --agent-id <id>         serve only this agent id (repeatable; default: any valid id)
+  --max-connections <n>   concurrent conversations before setups get 4429 (default unlimited)
+  --silence-ms <ms>       silence that ends the user's turn (default 600)
+  --greeting <text>       what the agent says first (default: a short introduction)
+  --quiet                 no log lines
+  -h, --help              show this help
+
+Clients connect to ws://HOST:PORT/v1/talk/<agentId> and send {"type":"setup","apiKey":"..."} first.
+Faults for testing go in the URL query: ?fault=drop:MS, ?fault=error:CODE:MS, ?fault=garbage.
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`voicewire-agent: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    fail(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+function parseKey(spec: string): string | ApiKeyGrant {
+  const at = spec.lastIndexOf('@');
+  if (at <= 0) return spec;
+  const agentIds = spec
+    .slice(at + 1)
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  return agentIds.length > 0 ? { key: spec.slice(0, at), agentIds } : spec;
+}
+
+async function main(argv: string[]): Promise<void> {
+  // `pnpm agent -- --port 8787` hands the `--` through.
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(args);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  // Loaded after the arguments are read, so --help and a typo answer at once.
+  const { startLocalAgent } = await import('../agent/index.ts');
+  const agent = await startLocalAgent({
+    port: integer('port', values.port, 0, 65_535) ?? 8787,
+    host: values.host ?? '127.0.0.1',
+    apiKeys: values['api-key']?.length ? values['api-key'].map(parseKey) : undefined,
+    agentIds: values['agent-id']?.length ? values['agent-id'] : undefined,
+    maxConnections: integer('max-connections', values['max-connections'], 0, 1_000_000),
+    silenceMs: integer('silence-ms', values['silence-ms'], 50, 10_000),
+    greeting: values.greeting,
+    log: !values.quiet,
+  }).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+
+  process.stdout.write(`voicewire local agent listening on ${agent.url}/<agentId>\n`);
+  process.stdout.write(
+    `  e.g. ${agent.url}/demo-agent   (health: http://${new URL(agent.url).host}/health)\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stdout.write(`voicewire-agent: ${signal}, closing\n`);
+    agent.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'api-key': { type: 'string', multiple: true },
+      'agent-id': { type: 'string', multiple: true },
+      'max-connections': { type: 'string' },
+      'silence-ms': { type: 'string' },
+      greeting: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+/**
+ * `voicewire-relay`: the relay as a standalone server.
+ *
+ *   pnpm relay -- --port 8788 --upstream ws://127.0.0.1:8787/v1/talk --api-key KEY --secret SECRET
+ *
+ * The key and secret may also come from VOICEWIRE_API_KEY and VOICEWIRE_RELAY_SECRET, which
+ * keeps them out of the process list.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { createRelay } from '../relay/createRelay.ts';
+import { createSessionToken } from '../relay/sessionToken.ts';
+
+const USAGE = `Usage: voicewire-relay --upstream <ws url> --api-key <key> --secret <secret> [options]
+
+  --port <n>                  port to listen on (default 8788; 0 picks a free one)
+  --host <addr>               address to bind (default 127.0.0.1)
+  --upstream <url>            the agent service's talk URL, e.g. wss://api.play.ai/v1/talk
+  --api-key <key>             the real API key (or VOICEWIRE_API_KEY)
+  --secret <secret>           the session-token secret (or VOICEWIRE_RELAY_SECRET)
+  --allowed-origin <origin>   a page origin allowed to connect; repeatable (default: any)
+  --max-sessions-per-token <n>  (default 2)
+  --idle-timeout-ms <ms>      (default 60000)
+  --max-message-bytes <n>     (default 131072)
+  --dev-token-endpoint        serve GET /token?agentId=... — a stand-in for your own backend,
+                              for local demos only: anyone who can reach it gets a token
+  --token-ttl <seconds>       lifetime of tokens from the dev endpoint (default 300)
+  --quiet                     no log lines
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`voicewire-relay: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function integer(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) fail(`--${name} must be a non-negative integer`);
+  return n;
+}
+
+const argv = process.argv.slice(2);
+// `pnpm relay -- --port 1` hands the script a literal `--` first.
+if (argv[0] === '--') argv.shift();
+
+let values: ReturnType<typeof parse>['values'];
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      upstream: { type: 'string' },
+      'api-key': { type: 'string' },
+      secret: { type: 'string' },
+      'allowed-origin': { type: 'string', multiple: true },
+      'max-sessions-per-token': { type: 'string' },
+      'idle-timeout-ms': { type: 'string' },
+      'max-message-bytes': { type: 'string' },
+      'dev-token-endpoint': { type: 'boolean' },
+      'token-ttl': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+try {
+  values = parse(argv).values;
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+const upstream = values.upstream;
+const apiKey = values['api-key'] ?? process.env.VOICEWIRE_API_KEY;
+const secret = values.secret ?? process.env.VOICEWIRE_RELAY_SECRET;
+if (!upstream) fail('--upstream is required');
+if (!/^wss?:\/\//.test(upstream)) fail('--upstream must be a ws:// or wss:// URL');
+if (!apiKey) fail('--api-key (or VOICEWIRE_API_KEY) is required');
+if (!secret) fail('--secret (or VOICEWIRE_RELAY_SECRET) is required');
+
+const port = integer(values.port, 'port', 8788);
+const host = values.host ?? '127.0.0.1';
+const allowedOrigins = values['allowed-origin'];
+const tokenTtlSeconds = integer(values['token-ttl'], 'token-ttl', 300);
+const devTokenEndpoint = values['dev-token-endpoint'] === true;
+
+const relay = createRelay({
+  upstream,
+  apiKey,
+  secret,
+  ...(allowedOrigins ? { allowedOrigins } : {}),
+  maxSessionsPerToken: integer(values['max-sessions-per-token'], 'max-sessions-per-token', 2),
+  idleTimeoutMs: integer(values['idle-timeout-ms'], 'idle-timeout-ms', 60_000),
+  maxMessageBytes: integer(values['max-message-bytes'], 'max-message-bytes', 128 * 1024),
+  log: values.quiet !== true,
+});
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://relay.invalid');
+  const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+  const originAllowed = origin !== undefined && (!allowedOrigins || allowedOrigins.includes(origin));
+  if (originAllowed) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Vary', 'Origin');
+  }
+  if (url.pathname === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    return;
+  }
+  if (url.pathname === '/token' && devTokenEndpoint && (req.method === 'GET' || req.method === 'HEAD')) {
+    const agentId = url.searchParams.get('agentId');
+    if (!agentId) {
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'agentId is required' }));
+      return;
+    }
+    if (origin !== undefined && !originAllowed) {
+      res
+        .writeHead(403, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'origin not allowed' }));
+      return;
+    }
+    // Bound to the asking page's origin, so a token lifted from one site is useless on another.
+    const token = createSessionToken({
+      secret,
+      agentId,
+      ttlSeconds: tokenTtlSeconds,
+      ...(origin !== undefined ? { origin } : {}),
+    });
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      .end(JSON.stringify({ token, expiresInSeconds: tokenTtlSeconds }));
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+});
+relay.attach(server);
+
+server.on('error', (error) => {
+  process.stderr.write(`voicewire-relay: ${error.message}\n`);
+  process.exit(1);
+});
+server.listen(port, host, () => {
+  const { port: bound } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  process.stdout.write(
+    `voicewire relay listening on ws://${shownHost}:${bound}/v1/talk/<agentId> -> ${upstream}\n` +
+      (devTokenEndpoint ? `dev token endpoint: http://${shownHost}:${bound}/token?agentId=<agentId>\n` : ''),
+  );
+});
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await relay.close();
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

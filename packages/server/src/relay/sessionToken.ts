@@ -1,0 +1,150 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Short-lived session tokens: the site's own backend mints one per conversation with the relay's
+ * shared secret, the browser presents it as `?token=`, the relay verifies it. The API key never
+ * leaves the server.
+ *
+ * Format: `<base64url(JSON payload)>.<base64url(HMAC-SHA256(secret, first part))>` — compact,
+ * URL-safe without escaping, and verifiable without any state on the relay.
+ */
+
+export interface SessionTokenOptions {
+  /** The secret shared by the backend that mints tokens and the relay that verifies them. */
+  secret: string;
+  /** The agent the token is good for; a token for another agent is refused. */
+  agentId: string;
+  /** Lifetime in seconds. It only bounds when a session may *start*. @defaultValue 300 */
+  ttlSeconds?: number;
+  /** When set, the token is only accepted from a browser page of this origin (`https://example.com`). */
+  origin?: string;
+  /** Clock for tests, in milliseconds since the epoch. @defaultValue Date.now() */
+  now?: number;
+}
+
+/** What a token carries (short keys keep it compact in a URL). */
+export interface SessionTokenPayload {
+  /** Format version. */
+  v: 1;
+  /** Agent id. */
+  a: string;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+  /** Issued at, seconds since the epoch. */
+  iat: number;
+  /** Random id: the relay counts concurrent sessions per token by it. */
+  jti: string;
+  /** Origin the token is bound to, if any. */
+  o?: string;
+}
+
+export type SessionTokenFailure =
+  /** No token was given. */
+  | 'missing'
+  /** Not two base64url parts, or the payload is not the expected JSON. */
+  | 'malformed'
+  /** The signature does not match: tampered, or minted with another secret. */
+  | 'bad-signature'
+  /** Past its expiry. */
+  | 'expired'
+  /** Minted for another agent. */
+  | 'wrong-agent'
+  /** Bound to an origin other than the page's. */
+  | 'wrong-origin';
+
+export type SessionTokenVerification =
+  | { ok: true; payload: SessionTokenPayload }
+  | { ok: false; reason: SessionTokenFailure; message: string };
+
+export interface VerifySessionTokenOptions {
+  secret: string;
+  /** The agent the client is connecting to. */
+  agentId: string;
+  /** The page's `Origin` header, checked when the token is bound to an origin. */
+  origin?: string | undefined;
+  /** Clock for tests, in milliseconds since the epoch. @defaultValue Date.now() */
+  now?: number;
+}
+
+const DEFAULT_TTL_SECONDS = 300;
+
+function sign(secret: string, body: string): Buffer {
+  return createHmac('sha256', secret).update(body).digest();
+}
+
+/** Mints a token for one conversation with `agentId`. Call it on your own backend, never in the browser. */
+export function createSessionToken(options: SessionTokenOptions): string {
+  if (!options.secret) throw new TypeError('createSessionToken: `secret` is required');
+  if (!options.agentId) throw new TypeError('createSessionToken: `agentId` is required');
+  const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new TypeError('createSessionToken: `ttlSeconds` must be a positive number');
+  }
+  const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
+  const payload: SessionTokenPayload = {
+    v: 1,
+    a: options.agentId,
+    iat: nowSeconds,
+    exp: nowSeconds + Math.ceil(ttlSeconds),
+    jti: randomBytes(9).toString('base64url'),
+  };
+  if (options.origin !== undefined) payload.o = options.origin;
+  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  return `${body}.${sign(options.secret, body).toString('base64url')}`;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+function isPayload(value: unknown): value is SessionTokenPayload {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return (
+    p.v === 1 &&
+    typeof p.a === 'string' &&
+    typeof p.exp === 'number' &&
+    typeof p.iat === 'number' &&
+    typeof p.jti === 'string' &&
+    (p.o === undefined || typeof p.o === 'string')
+  );
+}
+
+/**
+ * Checks a token; never throws. The signature is checked before anything in the payload is
+ * trusted, and compared in constant time so its bytes cannot be guessed from response timings.
+ */
+export function verifySessionToken(
+  token: string | null | undefined,
+  options: VerifySessionTokenOptions,
+): SessionTokenVerification {
+  if (!token) return { ok: false, reason: 'missing', message: 'A session token is required' };
+  const parts = token.split('.');
+  const [body, signature] = parts;
+  if (parts.length !== 2 || !body || !signature || !BASE64URL.test(body) || !BASE64URL.test(signature)) {
+    return { ok: false, reason: 'malformed', message: 'The session token is malformed' };
+  }
+  const expected = sign(options.secret, body);
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ok: false, reason: 'bad-signature', message: 'The session token signature is invalid' };
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+  } catch {
+    payload = undefined;
+  }
+  if (!isPayload(payload)) {
+    return { ok: false, reason: 'malformed', message: 'The session token is malformed' };
+  }
+  const nowSeconds = (options.now ?? Date.now()) / 1000;
+  if (nowSeconds >= payload.exp) {
+    return { ok: false, reason: 'expired', message: 'The session token has expired' };
+  }
+  if (payload.a !== options.agentId) {
+    return { ok: false, reason: 'wrong-agent', message: 'The session token is for another agent' };
+  }
+  if (payload.o !== undefined && payload.o !== options.origin) {
+    return { ok: false, reason: 'wrong-origin', message: 'The session token is not valid for this origin' };
+  }
+  return { ok: true, payload };
+}

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { connect } from './client.ts';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/voicewire-agent.mjs', import.meta.url));
+const tsx = fileURLToPath(new URL('../../../../node_modules/.bin/tsx', import.meta.url));
+
+/** Start the command and wait for the URL it prints. */
+function start(
+  command: string,
+  args: string[],
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    output += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no URL printed within 60 s:\n${output}`));
+    }, 60_000);
+    const check = () => {
+      const match = /listening on (ws:\/\/\S+)\/<agentId>/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, output: () => output });
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before printing a URL:\n${output}`));
+    });
+  });
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+// A fresh Node process compiles the TypeScript sources on start: slow on a busy machine.
+describe('voicewire-agent', { timeout: 90_000 }, () => {
+  test('node bin/voicewire-agent.mjs --port 0 serves the protocol and exits cleanly on SIGINT', async () => {
+    const { child, url, output } = await start(process.execPath, [
+      bin,
+      '--port',
+      '0',
+      '--api-key',
+      'cli-key',
+      '--greeting',
+      '',
+    ]);
+    try {
+      expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v1\/talk$/);
+      const refused = await connect(`${url}/demo`);
+      refused.send({ type: 'setup', apiKey: 'other-key' });
+      expect((await refused.waitFor('error')).message.code).toBe(1003);
+
+      const client = await connect(`${url}/demo`);
+      client.send({ type: 'setup', apiKey: 'cli-key' });
+      await client.waitFor('init');
+      const exited = exitCode(child);
+      child.kill('SIGINT');
+      expect((await client.closed).code).toBe(1001);
+      expect(await exited).toBe(0);
+      // The connection lines went to stdout; the key did not.
+      expect(output()).toMatch(/agent=demo/);
+      expect(output()).not.toMatch(/cli-key|other-key/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('the root script form (tsx src/cli/agent.ts -- --port 0) accepts the leading --', async () => {
+    const { child, url } = await start(tsx, [
+      'packages/server/src/cli/agent.ts',
+      '--',
+      '--port',
+      '0',
+      '--quiet',
+    ]);
+    try {
+      const health = await fetch(url.replace('ws://', 'http://').replace('/v1/talk', '/health'));
+      expect(await health.json()).toMatchObject({ ok: true });
+      // tsx's own CLI relays SIGTERM to the script (a terminal's Ctrl+C reaches both directly).
+      const exited = exitCode(child);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('--help prints the options; a bad flag exits with 2', async () => {
+    const help = spawn(process.execPath, [bin, '--help'], { cwd: root });
+    const bad = spawn(process.execPath, [bin, '--port', 'eighty'], { cwd: root });
+    let text = '';
+    help.stdout.on('data', (chunk) => {
+      text += chunk;
+    });
+    expect(await exitCode(help)).toBe(0);
+    for (const flag of ['--port', '--host', '--api-key', '--max-connections', '--silence-ms', '--greeting']) {
+      expect(text).toContain(flag);
+    }
+    expect(await exitCode(bad)).toBe(2);
+  });
+});

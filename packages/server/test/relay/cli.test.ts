@@ -1,0 +1,153 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startLocalAgent } from '../../src/agent/index.ts';
+import { verifySessionToken } from '../../src/relay/index.ts';
+import { connectClient } from './helpers.ts';
+
+const bin = fileURLToPath(new URL('../../bin/voicewire-relay.mjs', import.meta.url));
+const apiKey = 'cli-real-key-5678';
+const secret = 'cli-secret-1234';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Starts `voicewire-relay` and resolves with its base HTTP address once it says it listens. */
+function startCli(args: string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`relay CLI did not start:\n${output}`)), 20_000);
+    const check = () => {
+      const match = /listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(match[1]), output: () => output });
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`relay CLI exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+describe('voicewire-relay command', { timeout: 40_000 }, () => {
+  it('relays with the dev token endpoint, and never prints the key or a token', async () => {
+    const agent = await startLocalAgent({ port: 0, apiKeys: [apiKey], log: false });
+    cleanups.push(() => agent.close());
+    const { port, output } = await startCli([
+      '--port',
+      '0',
+      '--upstream',
+      agent.url,
+      '--api-key',
+      apiKey,
+      '--secret',
+      secret,
+      '--dev-token-endpoint',
+    ]);
+    const response = await fetch(`http://127.0.0.1:${port}/token?agentId=cli-agent`, {
+      headers: { origin: 'http://localhost:5173' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    const { token } = (await response.json()) as { token: string };
+    // Bound to the page that asked for it.
+    expect(
+      verifySessionToken(token, { secret, agentId: 'cli-agent', origin: 'http://localhost:5173' }).ok,
+    ).toBe(true);
+    expect(
+      verifySessionToken(token, { secret, agentId: 'cli-agent', origin: 'https://elsewhere.example' }).ok,
+    ).toBe(false);
+
+    const client = connectClient(`ws://127.0.0.1:${port}/v1/talk/cli-agent?token=${token}`, {
+      origin: 'http://localhost:5173',
+    });
+    await client.opened;
+    client.socket.send(JSON.stringify({ type: 'setup', outputFormat: 'mulaw', outputSampleRate: 8000 }));
+    const init = await client.waitFor((m) => m.type === 'init');
+    expect(init.conversationId).toEqual(expect.any(String));
+    client.socket.close(1000);
+    await client.closed;
+
+    const missing = await fetch(`http://127.0.0.1:${port}/token`);
+    expect(missing.status).toBe(400);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(output()).toContain('session-open');
+    expect(output()).not.toContain(apiKey);
+    expect(output()).not.toContain(secret);
+    expect(output()).not.toContain(token);
+  });
+
+  it('serves no tokens unless --dev-token-endpoint is given; secrets may come from the environment', async () => {
+    const child = spawn(process.execPath, [bin, '--port', '0', '--upstream', 'ws://127.0.0.1:9/v1/talk'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, VOICEWIRE_API_KEY: apiKey, VOICEWIRE_RELAY_SECRET: secret },
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    );
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no listening line')), 20_000);
+      child.stdout?.on('data', () => {
+        if (/listening on/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+    const response = await fetch(`http://127.0.0.1:${port}/token?agentId=a`);
+    expect(response.status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  });
+
+  it('refuses to start without the key, the secret or the upstream', async () => {
+    const env = { ...process.env };
+    delete env.VOICEWIRE_API_KEY;
+    delete env.VOICEWIRE_RELAY_SECRET;
+    for (const args of [
+      ['--upstream', 'ws://127.0.0.1:1/v1/talk', '--secret', 's'],
+      ['--upstream', 'ws://127.0.0.1:1/v1/talk', '--api-key', 'k'],
+      ['--api-key', 'k', '--secret', 's'],
+      ['--upstream', 'http://not-ws', '--api-key', 'k', '--secret', 's'],
+    ]) {
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      let stderr = '';
+      child.stderr?.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/Usage: voicewire-relay/);
+    }
+  });
+});

@@ -1,0 +1,123 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createSessionToken, verifySessionToken } from '../../src/relay/index.ts';
+
+const secret = 'relay-secret-for-tests';
+const now = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+describe('session tokens', () => {
+  it('round-trips: a fresh token verifies for its agent', () => {
+    const token = createSessionToken({ secret, agentId: 'Agent-1', ttlSeconds: 60, now });
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const result = verifySessionToken(token, { secret, agentId: 'Agent-1', now: now + 59_000 });
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.payload.a).toBe('Agent-1');
+      expect(result.payload.exp - result.payload.iat).toBe(60);
+    }
+  });
+
+  it('is compact enough for a URL query', () => {
+    const token = createSessionToken({
+      secret,
+      agentId: 'Agent-XP5tVPa8GDWym6j',
+      ttlSeconds: 300,
+      origin: 'https://example.com',
+    });
+    expect(token.length).toBeLessThan(200);
+    expect(encodeURIComponent(token)).toBe(token);
+  });
+
+  it('gives every token its own id, so sessions are counted per token', () => {
+    const a = createSessionToken({ secret, agentId: 'A', now });
+    const b = createSessionToken({ secret, agentId: 'A', now });
+    expect(a).not.toBe(b);
+  });
+
+  it('refuses a missing token', () => {
+    expect(verifySessionToken(undefined, { secret, agentId: 'A' })).toMatchObject({
+      ok: false,
+      reason: 'missing',
+    });
+    expect(verifySessionToken('', { secret, agentId: 'A' })).toMatchObject({ ok: false, reason: 'missing' });
+  });
+
+  it('refuses an expired token', () => {
+    const token = createSessionToken({ secret, agentId: 'A', ttlSeconds: 60, now });
+    expect(verifySessionToken(token, { secret, agentId: 'A', now: now + 60_000 })).toMatchObject({
+      ok: false,
+      reason: 'expired',
+    });
+  });
+
+  it('refuses a token for another agent', () => {
+    const token = createSessionToken({ secret, agentId: 'A', now });
+    expect(verifySessionToken(token, { secret, agentId: 'B', now })).toMatchObject({
+      ok: false,
+      reason: 'wrong-agent',
+    });
+  });
+
+  it('refuses a tampered payload even when it is well formed', () => {
+    const token = createSessionToken({ secret, agentId: 'A', ttlSeconds: 60, now });
+    const [body, signature] = token.split('.') as [string, string];
+    const payload = JSON.parse(Buffer.from(body, 'base64url').toString());
+    payload.a = 'B';
+    payload.exp += 10_000;
+    const forged = `${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${signature}`;
+    expect(verifySessionToken(forged, { secret, agentId: 'B', now })).toMatchObject({
+      ok: false,
+      reason: 'bad-signature',
+    });
+  });
+
+  it('refuses a flipped signature bit and a token signed with another secret', () => {
+    const token = createSessionToken({ secret, agentId: 'A', now });
+    const last = token.at(-1) === 'A' ? 'B' : 'A';
+    expect(verifySessionToken(token.slice(0, -1) + last, { secret, agentId: 'A', now })).toMatchObject({
+      ok: false,
+    });
+    const other = createSessionToken({ secret: 'another-secret', agentId: 'A', now });
+    expect(verifySessionToken(other, { secret, agentId: 'A', now })).toMatchObject({
+      ok: false,
+      reason: 'bad-signature',
+    });
+  });
+
+  it('refuses malformed tokens without throwing', () => {
+    for (const token of ['x', 'a.b.c', '.', 'abc.', '.abc', 'a b.c', '%%%.###', 'eyJ9.x'.repeat(1000)]) {
+      const result = verifySessionToken(token, { secret, agentId: 'A', now });
+      expect(result.ok).toBe(false);
+    }
+    // Validly signed but not our payload shape.
+    const body = Buffer.from('"just a string"').toString('base64url');
+    const signature = createHmac('sha256', secret).update(body).digest('base64url');
+    expect(verifySessionToken(`${body}.${signature}`, { secret, agentId: 'A', now })).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
+  });
+
+  it('binds a token to an origin when asked', () => {
+    const token = createSessionToken({ secret, agentId: 'A', origin: 'https://shop.example', now });
+    expect(verifySessionToken(token, { secret, agentId: 'A', origin: 'https://shop.example', now }).ok).toBe(
+      true,
+    );
+    expect(
+      verifySessionToken(token, { secret, agentId: 'A', origin: 'https://evil.example', now }),
+    ).toMatchObject({
+      ok: false,
+      reason: 'wrong-origin',
+    });
+    expect(verifySessionToken(token, { secret, agentId: 'A', now })).toMatchObject({
+      ok: false,
+      reason: 'wrong-origin',
+    });
+  });
+
+  it('rejects bad minting options', () => {
+    expect(() => createSessionToken({ secret: '', agentId: 'A' })).toThrow(/secret/);
+    expect(() => createSessionToken({ secret, agentId: '' })).toThrow(/agentId/);
+    expect(() => createSessionToken({ secret, agentId: 'A', ttlSeconds: 0 })).toThrow(/ttlSeconds/);
+  });
+});
