@@ -15,6 +15,13 @@
  * a player that started on the first chunk; early chunks count as 0. This is measured in the
  * client, so it includes the server's pacing, the socket and the client's own event loop (which is
  * reported separately, so a busy client can be told apart from a slow server).
+ *
+ * Pacing jitter is stricter: each chunk's delay against the best-aligned chunk of the same
+ * response (past its first 200 ms), i.e. against the server's own steady schedule. The agent keeps
+ * ~100 ms of audio in flight, which the lateness above forgives and the jitter does not.
+ *
+ * Also printed: each process's RSS, CPU share and event-loop delay, and the machine's load
+ * average — on a shared machine, starvation by other processes shows up as latency.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -47,6 +54,12 @@ type ChildMessage =
       /** CPU time used since the last reset, as a share of one core. */
       cpuShare: number;
     };
+
+interface Metrics {
+  values: number[];
+  /** Only chunks arriving after this (the end of the ramp) count. */
+  since: number;
+}
 
 function cpuShare(usage: NodeJS.CpuUsage, wallMs: number): number {
   return (usage.user + usage.system) / 1000 / Math.max(1, wallMs);
@@ -216,12 +229,22 @@ class LoadSession {
   readonly #socket: WebSocket;
   readonly #phase: number;
   readonly #lateness: number[];
+  readonly #jitter: Metrics;
+  /** `arrival - audio before it` for this stream's chunks past its first 200 ms (after any lead burst). */
+  #points: number[] = [];
   #streamStart = -1;
   #streamSeconds = 0;
   #startedAt = 0;
   #ended = false;
 
-  constructor(url: string, setup: Record<string, unknown>, phase: number, lateness: number[]) {
+  constructor(
+    url: string,
+    setup: Record<string, unknown>,
+    phase: number,
+    lateness: number[],
+    jitter: Metrics,
+  ) {
+    this.#jitter = jitter;
     this.#phase = phase;
     this.#lateness = lateness;
     this.#socket = new WebSocket(url, { perMessageDeflate: false });
@@ -254,6 +277,7 @@ class LoadSession {
         break;
       case 'newAudioStream':
         this.result.responses++;
+        this.#flushJitter();
         this.#streamStart = -1;
         break;
       case 'audioStream': {
@@ -266,6 +290,8 @@ class LoadSession {
         } else {
           const dueAt = this.#streamStart + this.#streamSeconds * 1000;
           this.#lateness.push(Math.max(0, now - dueAt));
+          if (this.#streamSeconds > 0.2 && now >= this.#jitter.since)
+            this.#points.push(now - this.#streamSeconds * 1000);
         }
         this.#streamSeconds += bytes / OUTPUT_RATE_HZ;
         break;
@@ -287,7 +313,21 @@ class LoadSession {
     }
   }
 
+  /**
+   * Pacing jitter of the stream just ended: each chunk's delay against the best-aligned chunk of
+   * the same stream, i.e. against the server's own steady real-time schedule, whatever lead it
+   * keeps. Stricter than the lateness above, which a lead of buffered audio can hide.
+   */
+  #flushJitter(): void {
+    if (this.#points.length > 1) {
+      const anchor = Math.min(...this.#points);
+      for (const point of this.#points) this.#jitter.values.push(point - anchor);
+    }
+    this.#points = [];
+  }
+
   finish(): void {
+    this.#flushJitter();
     this.result.held = this.result.initialised && !this.#ended && this.#socket.readyState === WebSocket.OPEN;
     this.#socket.terminate();
   }
@@ -312,6 +352,9 @@ interface RunReport {
   latencyP50Ms: number;
   latencyP99Ms: number;
   latencyMaxMs: number;
+  jitterP50Ms: number;
+  jitterP99Ms: number;
+  jitterMaxMs: number;
   clientLoopP99Ms: number;
   clientCpuShare: number;
   /** The machine's 1-minute load average at the end (other work competing for the 2 cores). */
@@ -331,6 +374,7 @@ async function runLoad(
 ): Promise<RunReport> {
   const { createSessionToken } = await import('../packages/server/src/relay/index.ts');
   const lateness: number[] = [];
+  const jitter: Metrics = { values: [], since: Number.POSITIVE_INFINITY };
   const list: LoadSession[] = [];
   const setup = {
     type: 'setup',
@@ -356,12 +400,13 @@ async function runLoad(
       via === 'relay'
         ? `${url}/${AGENT_ID}?token=${createSessionToken({ secret: RELAY_SECRET, agentId: AGENT_ID, ttlSeconds: 600 })}`
         : `${url}/${AGENT_ID}`;
-    list.push(new LoadSession(target, setup, Math.floor((i * CYCLE_FRAMES) / sessions), lateness));
+    list.push(new LoadSession(target, setup, Math.floor((i * CYCLE_FRAMES) / sessions), lateness, jitter));
     const wait = started + ((i + 1) * rampMs) / sessions - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
   // Latency counts from the end of the ramp: connection set-up is not steady state.
   lateness.length = 0;
+  jitter.since = performance.now();
   children.agent.resetStats();
   children.relay?.resetStats();
   clientLoop.reset();
@@ -375,6 +420,7 @@ async function runLoad(
   for (const session of list) session.finish();
 
   lateness.sort((a, b) => a - b);
+  jitter.values.sort((a, b) => a - b);
   const errors: Record<string, number> = {};
   for (const { result } of list) {
     const key = result.error ?? (result.held ? null : `closed ${result.closeCode ?? 'before open'}`);
@@ -390,6 +436,9 @@ async function runLoad(
     latencyP50Ms: percentile(lateness, 50),
     latencyP99Ms: percentile(lateness, 99),
     latencyMaxMs: lateness.at(-1) ?? Number.NaN,
+    jitterP50Ms: percentile(jitter.values, 50),
+    jitterP99Ms: percentile(jitter.values, 99),
+    jitterMaxMs: jitter.values.at(-1) ?? Number.NaN,
     clientLoopP99Ms: clientLoop.percentile(99) / 1e6,
     clientCpuShare: cpuShare(process.cpuUsage(clientCpu), performance.now() - measureStart),
     loadAverage: loadavg()[0] ?? 0,
@@ -403,6 +452,7 @@ function printReport(report: RunReport, targetP99Ms: number): void {
   const lines = [
     `via ${report.via}: ${report.held}/${report.sessions} sessions held (${report.initialised} initialised), ${report.responses} agent responses, ${report.chunks} audio chunks timed`,
     `  event latency (audioStream lateness vs real time): p50 ${ms(report.latencyP50Ms)}, p99 ${ms(report.latencyP99Ms)}, max ${ms(report.latencyMaxMs)}  [target p99 <= ${targetP99Ms} ms: ${report.latencyP99Ms <= targetP99Ms ? 'met' : 'MISSED'}]`,
+    `  pacing jitter (audioStream delay vs the stream's own real-time schedule): p50 ${ms(report.jitterP50Ms)}, p99 ${ms(report.jitterP99Ms)}, max ${ms(report.jitterMaxMs)}  [target p99 <= ${targetP99Ms} ms: ${report.jitterP99Ms <= targetP99Ms ? 'met' : 'MISSED'}]`,
     `  agent process: RSS ${mb(report.agent.rssBytes)}, heap ${mb(report.agent.heapUsedBytes)}, CPU ${pct(report.agent.cpuShare)} of a core, event-loop delay p50 ${ms(report.agent.loopDelayP50Ms)} p99 ${ms(report.agent.loopDelayP99Ms)} max ${ms(report.agent.loopDelayMaxMs)}`,
   ];
   if (report.relay) {

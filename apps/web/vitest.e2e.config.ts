@@ -12,6 +12,9 @@ export default defineConfig({
     include: ['apps/web/test/**/*.e2e.test.ts'],
     globalSetup: ['apps/web/test/globalSetup.ts'],
     fileParallelism: false,
+    // The files share one worker and its module cache: Playwright, Vite and the agent load once
+    // rather than once per file. Each file still starts and stops its own agent and browser.
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

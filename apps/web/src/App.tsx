@@ -94,7 +94,7 @@ export function App() {
     <AgentConversationProvider conversation={conversation}>
       <div className="page">
         <header className="topbar">
-          <a className="brand" href="./" aria-label="voicewire demo home">
+          <a className="brand" href="./">
             <Logo />
             <span className="brand-name">voicewire</span>
             <span className="brand-tag">demo</span>

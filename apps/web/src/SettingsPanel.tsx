@@ -75,7 +75,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
       <fieldset>
         <legend>Agent</legend>
         <label htmlFor={field('server')}>
-          Server URL {overridden('server')}
+          <span className="label-row">Server URL {overridden('server')}</span>
           <input
             id={field('server')}
             name="server"
@@ -89,7 +89,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
           />
         </label>
         <label htmlFor={field('agentId')}>
-          Agent id {overridden('agentId')}
+          <span className="label-row">Agent id {overridden('agentId')}</span>
           <input
             id={field('agentId')}
             name="agentId"
@@ -130,7 +130,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
         {credential === 'apiKey' ? (
           <>
             <label htmlFor={field('apiKey')}>
-              API key {overridden('apiKey')}
+              <span className="label-row">API key {overridden('apiKey')}</span>
               <input
                 id={field('apiKey')}
                 name="apiKey"
@@ -148,7 +148,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
         ) : (
           <>
             <label htmlFor={field('tokenEndpoint')}>
-              Token endpoint {overridden('tokenEndpoint')}
+              <span className="label-row">Token endpoint {overridden('tokenEndpoint')}</span>
               <input
                 id={field('tokenEndpoint')}
                 name="tokenEndpoint"
@@ -165,7 +165,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
               visitor is.
             </p>
             <label htmlFor={field('token')}>
-              Or a session token {overridden('token')}
+              <span className="label-row">Or a session token {overridden('token')}</span>
               <input
                 id={field('token')}
                 name="token"
@@ -188,7 +188,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
       <fieldset className="two-col">
         <legend>Audio</legend>
         <label htmlFor={field('inputEncoding')}>
-          Input encoding {overridden('inputEncoding')}
+          <span className="label-row">Input encoding {overridden('inputEncoding')}</span>
           <select
             id={field('inputEncoding')}
             name="inputEncoding"
@@ -203,7 +203,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
           </select>
         </label>
         <label htmlFor={field('inputSampleRate')}>
-          Input rate {overridden('inputSampleRate')}
+          <span className="label-row">Input rate {overridden('inputSampleRate')}</span>
           <select
             id={field('inputSampleRate')}
             name="inputSampleRate"
@@ -218,7 +218,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
           </select>
         </label>
         <label htmlFor={field('outputFormat')}>
-          Output format {overridden('outputFormat')}
+          <span className="label-row">Output format {overridden('outputFormat')}</span>
           <select
             id={field('outputFormat')}
             name="outputFormat"
@@ -234,7 +234,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
           </select>
         </label>
         <label htmlFor={field('outputSampleRate')}>
-          Output rate {overridden('outputSampleRate')}
+          <span className="label-row">Output rate {overridden('outputSampleRate')}</span>
           <select
             id={field('outputSampleRate')}
             name="outputSampleRate"
@@ -254,7 +254,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
       <fieldset>
         <legend>Conversation</legend>
         <label htmlFor={field('greeting')}>
-          Greeting {overridden('greeting')}
+          <span className="label-row">Greeting {overridden('greeting')}</span>
           <input
             id={field('greeting')}
             name="greeting"
@@ -264,7 +264,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
           />
         </label>
         <label htmlFor={field('prompt')}>
-          Prompt {overridden('prompt')}
+          <span className="label-row">Prompt {overridden('prompt')}</span>
           <textarea
             id={field('prompt')}
             name="prompt"

@@ -1,4 +1,4 @@
-import type { Conversation, ConversationStats, ConversationStatus, PlayerStats } from '@voicewire/core';
+import type { Conversation, ConversationStats, ConversationStatus } from '@voicewire/core';
 import { type ReactNode, useEffect, useRef } from 'react';
 
 const SAMPLE_MS = 250;
@@ -11,11 +11,6 @@ type Counter =
   | 'messagesReceived'
   | 'bytesReceived'
   | 'reconnects';
-
-/** The player's figures, when the conversation reports them (absent before the first audio). */
-function playerStats(stats: ConversationStats): PlayerStats | undefined {
-  return (stats as ConversationStats & { player?: PlayerStats }).player;
-}
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -68,7 +63,7 @@ export function StatsPanel({ conversation, audio, status, conversationId }: Prop
 
     const sample = () => {
       const stats = conversation.getStats();
-      const player = playerStats(stats);
+      const player = stats.player;
       const counters: Counter[] = ['framesSent', 'framesDropped', 'messagesReceived', 'reconnects'];
       for (const name of counters) set(name, stats[name].toLocaleString('en'));
       set('bytesSent', formatBytes(stats.bytesSent));

@@ -41,7 +41,7 @@ export function friendlyError(error: ConversationError, context: Context): Frien
     case 'insufficient-credits':
       return {
         title: 'This account has run out of credits.',
-        hint: 'Top up the account that owns the API key, then start again.',
+        hint: 'Top up the account that owns the API key, then try again.',
         tone: 'error',
       };
     case 'invalid-parameters':
@@ -54,7 +54,7 @@ export function friendlyError(error: ConversationError, context: Context): Frien
       return error.fatal
         ? {
             title: 'Too many conversations are open on this account.',
-            hint: 'Close another conversation or wait a minute, then start again.',
+            hint: 'Close another conversation or wait a minute, then try again.',
             tone: 'error',
           }
         : {
@@ -66,7 +66,7 @@ export function friendlyError(error: ConversationError, context: Context): Frien
       return error.fatal
         ? {
             title: 'The agent ran into a problem.',
-            hint: 'Please start again in a few moments.',
+            hint: 'Please try again in a few moments.',
             tone: 'error',
           }
         : { title: 'The agent ran into a problem.', hint: 'Reconnecting…', tone: 'warning' };
@@ -99,31 +99,31 @@ export function friendlyError(error: ConversationError, context: Context): Frien
     case 'microphone-permission-denied':
       return {
         title: 'The microphone is blocked.',
-        hint: 'Allow microphone access for this site (the icon in the address bar), then press Start again.',
+        hint: 'Allow microphone access for this site (the icon in the address bar), then try again.',
         tone: 'error',
       };
     case 'microphone-not-found':
       return {
         title: 'No microphone was found.',
-        hint: 'Plug in or enable a microphone, then press Start again.',
+        hint: 'Plug in or enable a microphone, then try again.',
         tone: 'error',
       };
     case 'microphone-lost':
       return {
         title: 'The microphone was disconnected.',
-        hint: 'Reconnect it, then press Start again.',
+        hint: 'Reconnect it, then try again.',
         tone: 'error',
       };
     case 'microphone-unavailable':
       return {
         title: 'The microphone could not be started.',
-        hint: 'Another app may be using it. Close that app, then press Start again.',
+        hint: 'Another app may be using it. Close that app, then try again.',
         tone: 'error',
       };
     case 'audio-context':
       return {
         title: 'This browser could not start audio.',
-        hint: 'Press Start again; if it keeps failing, reload the page.',
+        hint: 'Try again; if it keeps failing, reload the page.',
         tone: 'error',
       };
     case 'unsupported':

@@ -25,7 +25,7 @@ beforeAll(async () => {
   const wav = await writeMicWav('silence', [{ silenceS: 2 }]);
   agent = await startLocalAgent({ port: 0, host: '127.0.0.1', log: false });
   browser = await launchChromium({ fakeAudioFile: wav });
-  demo = await openDemo(browser, {});
+  demo = await openDemo(browser, {}, { reportFailures: false });
 });
 
 afterAll(async () => {

@@ -9,6 +9,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The demo page, built and served by `vite preview` on 127.0.0.1 (ends with a slash). */
     webUrl: string;
+    /** A scratch folder for the fake microphones' WAV files, removed after the run. */
+    scratchDir: string;
   }
 }
 
@@ -20,6 +22,8 @@ const configFile = new URL('../vite.config.ts', import.meta.url).pathname;
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const outDir = mkdtempSync(join(tmpdir(), 'voicewire-web-'));
+  const scratchDir = mkdtempSync(join(tmpdir(), 'voicewire-e2e-'));
+  project.provide('scratchDir', scratchDir);
   await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
   const server = await preview({
     configFile,
@@ -32,5 +36,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await server.close();
     rmSync(outDir, { recursive: true, force: true });
+    rmSync(scratchDir, { recursive: true, force: true });
   };
 }

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright';
-import { expect, inject, onTestFailed } from 'vitest';
+import { inject, onTestFailed } from 'vitest';
 import { encodeWav16 } from '../../../testing/audio.ts';
 import { chromiumArgs, chromiumExecutable } from '../../../testing/chromium.ts';
 
@@ -29,7 +29,7 @@ export async function writeMicWav(
   parts: ({ silenceS: number } | { say: string })[],
 ): Promise<string> {
   // Imported lazily: the synthesiser's voice data loads only for the files that speak.
-  const { synthesizeSpeech } = await import('../../../packages/server/src/audio/index.ts');
+  const { synthesizeSpeech } = await import('@voicewire/server');
   const pieces: Float32Array[] = [];
   for (const part of parts) {
     if ('silenceS' in part) pieces.push(new Float32Array(Math.round(part.silenceS * FAKE_MIC_RATE)));
@@ -42,8 +42,7 @@ export async function writeMicWav(
     samples.set(piece, offset);
     offset += piece.length;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'voicewire-e2e-'));
-  const path = join(dir, `${name}.wav`);
+  const path = join(inject('scratchDir'), `${name}.wav`);
   writeFileSync(path, encodeWav16(samples, FAKE_MIC_RATE));
   return path;
 }
@@ -85,7 +84,12 @@ export interface DemoPage {
 export async function openDemo(
   browser: Browser,
   settings: Record<string, string | number>,
-  options: { viewport?: { width: number; height: number }; permissions?: string[] } = {},
+  options: {
+    viewport?: { width: number; height: number };
+    permissions?: string[];
+    /** Print the socket messages if the calling test fails; `false` when opened in a hook. @defaultValue true */
+    reportFailures?: boolean;
+  } = {},
 ): Promise<DemoPage> {
   const context = await browser.newContext({
     viewport: options.viewport ?? DESKTOP,
@@ -113,8 +117,8 @@ export async function openDemo(
   await page.goto(demoUrl(settings));
   await page.waitForFunction(() => window.__voicewire !== undefined);
   const demo = { context, page, pageErrors, messages };
-  // Outside a test (a beforeAll), the tests that use the page call reportOnFailure themselves.
-  if (expect.getState().currentTestName !== undefined) reportOnFailure(demo);
+  // Opened in a hook, the tests that use the page call reportOnFailure themselves.
+  if (options.reportFailures !== false) reportOnFailure(demo);
   return demo;
 }
 
@@ -164,9 +168,33 @@ export function transcriptTurns(page: Page, role: 'user' | 'agent') {
   return page.locator(`[data-voicewire="transcript-turn"][data-role="${role}"]`);
 }
 
+const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * Accessibility problems axe finds on the page as it is now (serious and critical ones), as
+ * `rule: element` lines, so a failure says what to fix.
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE_SOURCE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document): Promise<AxeResults> } }).axe;
+    interface AxeResults {
+      violations: { id: string; impact?: string | null; nodes: { target: unknown[] }[] }[];
+    }
+    const results = await axe.run(document);
+    return results.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .flatMap((violation) => violation.nodes.map((node) => `${violation.id}: ${node.target.join(' ')}`));
+  });
+  return violations;
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
+  // From the top: the widget is sticky, and a page scrolled by an earlier click would show it
+  // halfway down the full-page image.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
   return path;
 }

@@ -1,6 +1,13 @@
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { DESKTOP, demoUrl, launchChromium, openDemo, screenshot } from './helpers.ts';
+import {
+  accessibilityViolations,
+  DESKTOP,
+  demoUrl,
+  launchChromium,
+  openDemo,
+  screenshot,
+} from './helpers.ts';
 
 let browser: Browser;
 
@@ -24,6 +31,12 @@ test('with no settings the page talks to the local agent on its own host', async
   await page.setViewportSize(DESKTOP);
   await page.locator('details.settings > summary').click();
   await screenshot(page, 'desktop-settings');
+  expect(await accessibilityViolations(page)).toEqual([]);
+  // The dark scheme keeps its contrast too.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.getByRole('radio', { name: /relay token/i }).check();
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'desktop-settings-dark');
   await context.close();
 });
 

@@ -1,6 +1,6 @@
 import { VoicewireError } from '../errors.ts';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../protocol/messages.ts';
-import { loadWorklet } from './loadWorklet.ts';
+import { abortError, closedError, loadWorklet, whileOpen } from './loadWorklet.ts';
 import type { AudioLevelReading, Capture, CaptureOptions } from './types.ts';
 import { CAPTURE_PROCESSOR_SOURCE } from './worklets/generated/capture-processor.generated.ts';
 import {
@@ -48,6 +48,9 @@ export function microphoneError(cause: unknown): VoicewireError {
  *   that prefers the shipped SDK's `data: ""` keep-alives can check `capture.muted`.
  * - The level is read on demand: from shared memory when the page is cross-origin isolated,
  *   else from a report the worklet posts every 50 ms while there is sound.
+ * - Starting always ends: if `options.signal` aborts or the context is closed before the
+ *   capture is running, the promise rejects and the microphone stream (even one granted later)
+ *   is stopped. Nothing is left holding the device.
  */
 export async function createCapture(options: CaptureOptions): Promise<Capture> {
   const sampleRate = options.sampleRate ?? 16_000;
@@ -89,6 +92,9 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
       message: 'This browser cannot capture audio (getUserMedia needs a secure context: https or localhost).',
     });
   }
+
+  const signal = options.signal;
+  if (signal?.aborted) throw abortError(signal);
 
   const ownsContext = !options.context;
   let context: AudioContext;
@@ -134,8 +140,11 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   let source: MediaStreamAudioSourceNode;
   const shared = sharedLevels();
   try {
-    await loadWorklet(context, 'capture-processor', options.worklets, () => CAPTURE_PROCESSOR_SOURCE);
-    stream = await streamPromise;
+    await loadWorklet(context, 'capture-processor', options.worklets, () => CAPTURE_PROCESSOR_SOURCE, signal);
+    stream = await whileOpen(streamPromise, context, signal);
+    // Closed or aborted between that settling and now: build nothing (the rest runs synchronously).
+    if (signal?.aborted) throw abortError(signal);
+    if (context.state === 'closed') throw closedError();
     const processorOptions: CaptureProcessorOptions = {
       wireRate: sampleRate,
       encoding,

@@ -6,7 +6,7 @@ import { createRawFloat32Decoder } from './decoders/createRawFloat32Decoder.ts';
 import { createWasmDecoder } from './decoders/createWasmDecoder.ts';
 import { createWavDecoder } from './decoders/createWavDecoder.ts';
 import type { DecodedAudio, StreamDecoder } from './decoders/types.ts';
-import { loadWorklet } from './loadWorklet.ts';
+import { abortError, closedError, loadWorklet } from './loadWorklet.ts';
 import type { AudioLevelReading, Player, PlayerOptions, PlayerStats } from './types.ts';
 import { PLAYER_PROCESSOR_SOURCE } from './worklets/generated/player-processor.generated.ts';
 import {
@@ -52,6 +52,7 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
       message: `Output sample rate ${sampleRate} Hz is outside ${MIN_SAMPLE_RATE_HZ}..${MAX_SAMPLE_RATE_HZ}.`,
     });
   }
+  if (options.signal?.aborted) throw abortError(options.signal);
   // Start the WASM decoder now, in parallel with the worklet and with the wait for the first chunk.
   const decoder: StreamDecoder =
     format === 'raw'
@@ -65,7 +66,10 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
 
   let node: AudioWorkletNode;
   try {
-    await loadWorklet(context, 'player-processor', options.worklets, () => PLAYER_PROCESSOR_SOURCE);
+    // Rejects if the context closes or the signal aborts mid-load (the decoder is closed below).
+    await loadWorklet(context, 'player-processor', options.worklets, () => PLAYER_PROCESSOR_SOURCE, options.signal);
+    if (options.signal?.aborted) throw abortError(options.signal);
+    if (context.state === 'closed') throw closedError();
     const rate = context.sampleRate;
     const shared = sharedLevels();
     const processorOptions: PlayerProcessorOptions = {
@@ -141,9 +145,13 @@ function makePlayer(
   /** Compressed formats: chunks wait here while the decoder is busy, then go in as one. */
   let queue: QueueEntry[] = [];
   let decoding = false;
+  /** Push messages posted to the worklet (it reports how many it had when it ran dry). */
+  let pushesSent = 0;
 
   const post = (message: PlayerInMessage, transfer: Transferable[] = []) => {
-    if (!closed) port.postMessage(message, transfer);
+    if (closed) return;
+    if (message.type === 'push') pushesSent++;
+    port.postMessage(message, transfer);
   };
 
   const emit = (event: string, value: unknown) => {
@@ -176,7 +184,7 @@ function makePlayer(
         if (message.generation !== generation) break;
         // The queue ran dry while audio of this stream was still being decoded: that is an
         // underrun (the worklet counts it, and grows its jitter buffer, when the audio lands).
-        gapReportedAsUnderrun = decodesPending();
+        gapReportedAsUnderrun = decodesPending() || message.pushes < pushesSent;
         emit(gapReportedAsUnderrun ? 'underrun' : 'drained', message.generation);
         break;
       case 'underrun':

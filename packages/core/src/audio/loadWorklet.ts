@@ -14,12 +14,17 @@ const loaded = new WeakMap<BaseAudioContext, Map<string, Promise<void>>>();
  * cross-origin iframe refuses `blob:` module URLs, and some Content-Security-Policies allow one
  * scheme but not the other. `{ baseUrl }` loads `<baseUrl>/<name>.js` for policies that allow
  * neither (self-host the files exported as `@voicewire/core/worklets/*`).
+ *
+ * Rejects as soon as the context closes or `signal` aborts (see {@link whileOpen}), and a load
+ * that failed that way is forgotten, so the per-context cache never holds a promise that cannot
+ * settle.
  */
 export function loadWorklet(
   context: BaseAudioContext,
   name: WorkletModuleName,
   source: WorkletSource | undefined,
   inlineCode: () => string,
+  signal?: AbortSignal,
 ): Promise<void> {
   let modules = loaded.get(context);
   if (!modules) {
@@ -29,12 +34,63 @@ export function loadWorklet(
   const key = typeof source === 'object' ? `${source.baseUrl}|${name}` : `inline|${name}`;
   let pending = modules.get(key);
   if (!pending) {
-    pending = addModule(context, name, source, inlineCode);
+    // The shared load ends with the context, not with one caller's signal (another may still want it).
+    pending = whileOpen(addModule(context, name, source, inlineCode), context);
     // A failed load may succeed later (another scheme, a context that was not ready): forget it.
     pending.catch(() => modules.delete(key));
     modules.set(key, pending);
   }
-  return pending;
+  return signal ? whileOpen(pending, context, signal) : pending;
+}
+
+/** The error an aborted start rejects with (`cause` is the signal's reason). */
+export function abortError(signal: AbortSignal): VoicewireError {
+  return new VoicewireError({
+    kind: 'audio-context',
+    message: 'Starting audio was aborted.',
+    fatal: false,
+    cause: signal.reason,
+  });
+}
+
+export function closedError(): VoicewireError {
+  return new VoicewireError({ kind: 'audio-context', message: 'The AudioContext was closed.' });
+}
+
+/**
+ * `promise`, or a rejection as soon as `context` is closed or `signal` aborts, whichever comes
+ * first. Chromium never settles `audioWorklet.addModule()` on a context closed while the module
+ * loads (or rejects it only sometimes), and a permission prompt can wait forever: whoever awaits
+ * either must still get an answer, or it could never release the microphone it already holds.
+ */
+export function whileOpen<T>(promise: Promise<T>, context: BaseAudioContext, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const check = () => {
+      if (signal?.aborted) fail(abortError(signal));
+      else if (context.state === 'closed') fail(closedError());
+    };
+    const detach = () => {
+      context.removeEventListener('statechange', check);
+      signal?.removeEventListener('abort', check);
+    };
+    const fail = (error: VoicewireError) => {
+      detach();
+      reject(error);
+    };
+    context.addEventListener('statechange', check);
+    signal?.addEventListener('abort', check);
+    promise.then(
+      (value) => {
+        detach();
+        resolve(value);
+      },
+      (error: unknown) => {
+        detach();
+        reject(error);
+      },
+    );
+    check();
+  });
 }
 
 async function addModule(
@@ -50,6 +106,8 @@ async function addModule(
       message: 'This browser has no AudioWorklet (it needs a secure context: https or localhost).',
     });
   }
+  // addModule() on a closed context may never settle (Chromium): do not even try.
+  if (context.state === 'closed') throw closedError();
   if (typeof source === 'object') {
     const url = `${source.baseUrl.replace(/\/+$/, '')}/${name}.js`;
     try {
@@ -76,6 +134,8 @@ async function addModule(
       URL.revokeObjectURL(url);
     }
   }
+  // A context closed mid-load is why the Blob URL failed; a data: URL would not fare better.
+  if (context.state === 'closed') throw closedError();
   try {
     // The bundle is ASCII (esbuild's charset: 'ascii'), so btoa needs no UTF-8 step.
     await worklet.addModule(`data:text/javascript;base64,${btoa(code)}`);

@@ -45,6 +45,13 @@ export interface CaptureOptions {
   /** Injectable for tests; defaults to `navigator.mediaDevices.getUserMedia`. */
   getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
   worklets?: WorkletSource;
+  /**
+   * Cancels the start: the promise rejects at once with a VoicewireError (kind `audio-context`,
+   * not fatal, the signal's reason as its `cause`) and whatever was already acquired (the
+   * microphone, a context of its own) is released. No effect once the promise has resolved:
+   * stop what it returned instead. (Added by the audio engine.)
+   */
+  signal?: AbortSignal;
 }
 
 export interface Capture {
@@ -79,6 +86,13 @@ export interface PlayerOptions {
   /** @defaultValue 1 */
   volume?: number;
   worklets?: WorkletSource;
+  /**
+   * Cancels the start: the promise rejects at once with a VoicewireError (kind `audio-context`,
+   * not fatal, the signal's reason as its `cause`) and whatever was already acquired (the
+   * microphone, a context of its own) is released. No effect once the promise has resolved:
+   * stop what it returned instead. (Added by the audio engine.)
+   */
+  signal?: AbortSignal;
 }
 
 export interface PlayerStats {

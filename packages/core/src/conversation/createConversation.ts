@@ -86,8 +86,9 @@ interface Run {
   ended: boolean;
   context: AudioContextController | null;
   capture: Capture | null;
+  /** Cancels the capture and player still loading when the run ends. */
+  abort: AbortController | undefined;
   player: Player | null;
-  playerUnsubscribes: (() => void)[];
   pendingPlayerOps: ((player: Player) => void)[];
   /** Frames captured while no session was set up, copied (the capture may recycle its buffers). */
   pendingFrames: Uint8Array[];
@@ -137,7 +138,7 @@ const INITIAL_STATE: ConversationState = Object.freeze({
  */
 export function createConversation(options: ConversationOptions): Conversation {
   const store = createStore<ConversationState>()(() => ({ ...INITIAL_STATE, transcript: [] }));
-  let callbacks: ConversationCallbacks = pickCallbacks(options);
+  let callbacks: ConversationCallbacks = options;
   const listeners = new Map<keyof ConversationEventMap, Set<Listener>>();
   let run: Run | null = null;
   let volume = 1;
@@ -165,28 +166,23 @@ export function createConversation(options: ConversationOptions): Conversation {
     event: E,
     ...args: Parameters<ConversationEventMap[E]>
   ): void {
-    const callback = callbacks[CALLBACK_NAMES[event]] as
-      | ((...a: Parameters<ConversationEventMap[E]>) => void)
-      | undefined;
-    if (callback !== undefined) safeCall(callback, args);
+    // `connect` → `onConnect`, and so on (the types below keep the two lists in step).
+    const callback =
+      callbacks[`on${event[0]?.toUpperCase()}${event.slice(1)}` as keyof ConversationCallbacks];
+    if (typeof callback === 'function')
+      guard(() => (callback as (...a: typeof args) => void)(...args), CALLBACK_THREW);
     const set = listeners.get(event);
     if (set === undefined) return;
     for (const listener of [...set]) {
-      safeCall(listener as unknown as (...a: Parameters<ConversationEventMap[E]>) => void, args);
+      guard(() => (listener as unknown as (...a: typeof args) => void)(...args), CALLBACK_THREW);
     }
   }
 
   /** Writes only what changed, so subscribers never see a no-op update. */
   function update(patch: Partial<ConversationState>): void {
     const state = store.getState();
-    let changed = false;
-    for (const key of Object.keys(patch) as (keyof ConversationState)[]) {
-      if (!Object.is(state[key], patch[key])) {
-        changed = true;
-        break;
-      }
-    }
-    if (!changed) return;
+    const keys = Object.keys(patch) as (keyof ConversationState)[];
+    if (keys.every((key) => Object.is(state[key], patch[key]))) return;
     store.setState(patch);
     if (patch.status !== undefined && patch.status !== state.status) emit('statusChange', patch.status);
     if (patch.mode !== undefined && patch.mode !== state.mode) emit('modeChange', patch.mode);
@@ -213,7 +209,7 @@ export function createConversation(options: ConversationOptions): Conversation {
 
     const invalid = validateOptions(options, input, output);
     if (invalid !== null) {
-      void endRun(current, 'error', invalidOptions(invalid), { by: 'error' });
+      fail(current, fatalError('invalid-options', invalid));
       return current.started;
     }
 
@@ -224,7 +220,7 @@ export function createConversation(options: ConversationOptions): Conversation {
       sinkId: options.output?.deviceId,
     });
     if (!opened.ok) {
-      void endRun(current, 'error', opened.error, { by: 'error' });
+      fail(current, opened.error);
       return current.started;
     }
     current.context = opened.controller;
@@ -243,8 +239,8 @@ export function createConversation(options: ConversationOptions): Conversation {
       ended: false,
       context: null,
       capture: null,
+      abort: undefined,
       player: null,
-      playerUnsubscribes: [],
       pendingPlayerOps: [],
       pendingFrames: [],
       pendingCustomInputs: [],
@@ -272,24 +268,27 @@ export function createConversation(options: ConversationOptions): Conversation {
     const createCapture = options.audio?.createCapture ?? defaultCreateCapture;
     const createPlayer = options.audio?.createPlayer ?? defaultCreatePlayer;
     const inputOptions = options.input ?? {};
+    // Ending the run aborts a start still in progress (a worklet load on a context being closed
+    // may otherwise never settle, holding the microphone it already opened).
+    const abort = typeof AbortController === 'function' ? new AbortController() : undefined;
+    current.abort = abort;
+    const signal = abort?.signal;
     const captureOptions: Parameters<typeof createCapture>[0] = {
       sampleRate: input.sampleRate,
       encoding: input.encoding,
       frameMs: input.frameMs,
       context,
+      signal,
       onFrame: (frame) => onFrame(current, frame),
       onError: (error) => {
-        if (!current.ended)
-          void endRun(current, 'error', toConversationError(error, 'microphone-lost'), { by: 'error' });
+        if (!current.ended) fail(current, toConversationError(error, 'microphone-lost'));
       },
     };
-    if (inputOptions.deviceId !== undefined) captureOptions.deviceId = inputOptions.deviceId;
-    if (inputOptions.echoCancellation !== undefined)
-      captureOptions.echoCancellation = inputOptions.echoCancellation;
-    if (inputOptions.noiseSuppression !== undefined)
-      captureOptions.noiseSuppression = inputOptions.noiseSuppression;
-    if (inputOptions.autoGainControl !== undefined)
-      captureOptions.autoGainControl = inputOptions.autoGainControl;
+    // Only what the integrator set: the engine's defaults apply to the rest.
+    for (const key of ['deviceId', 'echoCancellation', 'noiseSuppression', 'autoGainControl'] as const) {
+      if (inputOptions[key] !== undefined)
+        (captureOptions as unknown as Record<string, unknown>)[key] = inputOptions[key];
+    }
     if (options.getUserMedia !== undefined) captureOptions.getUserMedia = options.getUserMedia;
     if (options.worklets !== undefined) captureOptions.worklets = options.worklets;
     const playerOptions: Parameters<typeof createPlayer>[0] = {
@@ -297,89 +296,83 @@ export function createConversation(options: ConversationOptions): Conversation {
       sampleRate: output.sampleRate,
       context,
       volume,
+      signal,
     };
     if (options.worklets !== undefined) playerOptions.worklets = options.worklets;
 
     const capturePromise = callAsync(() => createCapture(captureOptions));
     const playerPromise = callAsync(() => createPlayer(playerOptions));
+    // A part that loads after the end is released the moment it resolves, whether or not the
+    // other ever settles: a worklet load on a closed context may hang, and the mic must not.
+    // Held by the run from then on, so every end path stops it even while the player still loads.
+    capturePromise.then((capture) => {
+      if (current.ended) return safely(() => capture.stop());
+      current.capture = capture;
+      if (store.getState().isMuted) safely(() => capture.mute());
+    }, noop);
     // The player goes live as soon as it is ready, without waiting for the microphone: the
     // greeting must not wait for the user to answer the permission prompt.
-    playerPromise.then(
-      (player) => {
-        if (current.ended) safely(() => player.close());
-        else guard(() => attachPlayer(current, player));
-      },
-      () => {},
-    );
+    playerPromise.then((player) => {
+      if (current.ended) safely(() => player.close());
+      else guard(() => attachPlayer(current, player));
+    }, noop);
     const [captureResult, playerResult] = await Promise.allSettled([capturePromise, playerPromise]);
-    const capture = captureResult.status === 'fulfilled' ? captureResult.value : null;
-    if (current.ended) {
-      // An end path got here first; it released the player if it was attached.
-      safely(() => capture?.stop());
-      return;
-    }
+    // An end path got here first: it released whatever had loaded.
+    if (current.ended) return;
     if (captureResult.status === 'rejected') {
-      void endRun(current, 'error', toConversationError(captureResult.reason, 'microphone-unavailable'), {
-        by: 'error',
-      });
+      fail(current, toConversationError(captureResult.reason, 'microphone-unavailable'));
       return;
     }
     if (playerResult.status === 'rejected') {
-      safely(() => capture?.stop());
-      void endRun(current, 'error', toConversationError(playerResult.reason, 'audio-context'), {
-        by: 'error',
-      });
+      fail(current, toConversationError(playerResult.reason, 'audio-context'));
       return;
     }
-    current.capture = capture;
-    if (capture !== null && store.getState().isMuted) safely(() => capture.mute());
     current.audioReady = true;
     maybeResolveStarted(current);
   }
 
   function attachPlayer(current: Run, player: Player): void {
     current.player = player;
-    current.playerUnsubscribes.push(
-      player.on('started', () => {
-        if (current !== run || current.ended) return;
-        collectInterruption(current);
-        // The player's measurement before this stream: a later change belongs to its interruption.
-        current.interruptionMsBefore = readInterruptionMs(player);
-        if (current.awaitingAudioSince !== null) {
-          stats.timeToFirstAudioMs.push(Math.max(0, now() - current.awaitingAudioSince));
-          current.awaitingAudioSince = null;
-        }
-        setMode('agentSpeaking');
-      }),
-      player.on('drained', () => {
-        if (current !== run || current.ended || store.getState().mode !== 'agentSpeaking') return;
-        if (current.streamEnded) {
-          setMode('listening');
-          return;
-        }
-        // The queue ran dry before the server said the reply was complete: the end, or the
-        // network running late. Wait a moment; more audio of the same reply (an `underrun`)
-        // means the agent is still talking.
-        clearDrainTimer(current);
-        current.drainTimer = setTimeout(() => {
-          current.drainTimer = null;
-          if (current !== run || current.ended || store.getState().mode !== 'agentSpeaking') return;
-          current.resumableDrain = true;
-          setMode('listening');
-        }, DRAIN_GRACE_MS);
-      }),
-      player.on('underrun', () => {
-        if (current !== run || current.ended) return;
-        clearDrainTimer(current);
-        // The reply resumed after it had been taken for finished: the agent is audible again.
-        if (current.resumableDrain && store.getState().mode === 'listening') setMode('agentSpeaking');
-        current.resumableDrain = false;
-      }),
-      player.on('error', (error) => {
-        if (current !== run || current.ended) return;
-        emit('error', { ...toConversationError(error, 'decode'), fatal: false });
-      }),
-    );
+    // No unsubscribing: a closed player is dropped, and each listener ignores a stale run.
+    player.on('started', () => {
+      if (stale(current)) return;
+      collectInterruption(current);
+      // The player's measurement before this stream: a later change belongs to its interruption.
+      current.interruptionMsBefore = readInterruptionMs(player);
+      if (current.awaitingAudioSince !== null) {
+        stats.timeToFirstAudioMs.push(Math.max(0, now() - current.awaitingAudioSince));
+        current.awaitingAudioSince = null;
+      }
+      setMode('agentSpeaking');
+    });
+    player.on('drained', () => {
+      if (stale(current) || store.getState().mode !== 'agentSpeaking') return;
+      if (current.streamEnded) {
+        setMode('listening');
+        return;
+      }
+      // The queue ran dry before the server said the reply was complete: the end, or the
+      // network running late. Wait a moment; more audio of the same reply (an `underrun`)
+      // means the agent is still talking.
+      clearTimer(current, 'drainTimer');
+      current.drainTimer = setTimeout(() => {
+        current.drainTimer = null;
+        if (stale(current) || store.getState().mode !== 'agentSpeaking') return;
+        current.resumableDrain = true;
+        setMode('listening');
+      }, DRAIN_GRACE_MS);
+    });
+    player.on('underrun', () => {
+      if (stale(current)) return;
+      clearTimer(current, 'drainTimer');
+      // The reply resumed after it had been taken for finished: the agent is audible again.
+      if (current.resumableDrain && store.getState().mode === 'listening') setMode('agentSpeaking');
+      current.resumableDrain = false;
+    });
+    player.on('error', (error) => {
+      if (stale(current)) return;
+      emit('error', { ...toConversationError(error, 'decode'), fatal: false });
+    });
     const ops = current.pendingPlayerOps;
     current.pendingPlayerOps = [];
     for (const op of ops) safely(() => op(player));
@@ -421,7 +414,7 @@ export function createConversation(options: ConversationOptions): Conversation {
   function openSocket(current: Run): void {
     current.attemptSeq += 1;
     const seq = current.attemptSeq;
-    clearConnectTimer(current);
+    clearTimer(current, 'connectTimer');
     // The timeout covers the whole attempt: the token, the socket opening and the agent's init.
     current.connectTimer = setTimeout(() => guard(() => onConnectTimeout(current, seq)), connectTimeoutMs);
     const getToken = options.getToken;
@@ -436,13 +429,9 @@ export function createConversation(options: ConversationOptions): Conversation {
       },
       (error: unknown) => {
         if (current.ended || current.attemptSeq !== seq) return;
-        const failure: ConversationError = {
-          kind: 'network',
-          message: `Could not get a session token: ${errorText(error)}`,
-          fatal: true,
-        };
-        clearConnectTimer(current);
-        if (!current.everConnected) void endRun(current, 'error', failure, { by: 'network', error: failure });
+        const failure = fatalError('network', `Could not get a session token: ${errorText(error)}`);
+        clearTimer(current, 'connectTimer');
+        if (!current.everConnected) fail(current, failure, { by: 'network' });
         else scheduleReconnect(current, { ...failure, fatal: false });
       },
     );
@@ -451,18 +440,19 @@ export function createConversation(options: ConversationOptions): Conversation {
   function connectSocket(current: Run, token: string | undefined): void {
     const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
     if (WebSocketImpl === undefined) {
-      void endRun(current, 'error', unsupported('This browser has no WebSocket.'), { by: 'error' });
+      fail(current, fatalError('unsupported', 'This browser has no WebSocket.'));
       return;
     }
     let ws: WebSocket;
     try {
       ws = new WebSocketImpl(buildSocketUrl(options.agentId, options.url, token));
     } catch (error) {
-      void endRun(
+      fail(
         current,
-        'error',
-        invalidOptions(`The socket could not be opened: ${errorText(error)} (check the "url" option).`),
-        { by: 'error' },
+        fatalError(
+          'invalid-options',
+          `The socket could not be opened: ${errorText(error)} (check the "url" option).`,
+        ),
       );
       return;
     }
@@ -472,7 +462,7 @@ export function createConversation(options: ConversationOptions): Conversation {
     ws.onmessage = (event: MessageEvent) => guard(() => onSocketMessage(current, conn, event.data));
     ws.onclose = (event: CloseEvent) => guard(() => onSocketClose(current, conn, event.code, event.reason));
     // A failed socket always closes afterwards; the close event carries what there is to know.
-    ws.onerror = () => {};
+    ws.onerror = noop;
   }
 
   function onOpen(current: Run, conn: Connection): void {
@@ -494,7 +484,7 @@ export function createConversation(options: ConversationOptions): Conversation {
     for (const frame of frames) sendFrame(current, frame);
     const inputs = current.pendingCustomInputs;
     current.pendingCustomInputs = [];
-    for (const text of inputs) sendRaw(conn, JSON.stringify({ type: 'customInput', data: text }));
+    for (const text of inputs) sendRaw(conn, customInput(text));
   }
 
   function sendRaw(conn: Connection, text: string): boolean {
@@ -509,7 +499,7 @@ export function createConversation(options: ConversationOptions): Conversation {
   }
 
   function onFrame(current: Run, frame: Uint8Array): void {
-    if (current.ended || current !== run) return;
+    if (stale(current)) return;
     const conn = current.conn;
     if (conn === null || !conn.setupSent || conn.ws.readyState !== WS_OPEN) {
       if (current.pendingFrames.length >= maxPendingFrames) {
@@ -537,13 +527,9 @@ export function createConversation(options: ConversationOptions): Conversation {
   function onConnectTimeout(current: Run, seq: number): void {
     current.connectTimer = null;
     if (current.ended || current.attemptSeq !== seq || current.conn?.initReceived === true) return;
-    const error: ConversationError = {
-      kind: 'timeout',
-      message: `The voice agent did not answer within ${connectTimeoutMs} ms.`,
-      fatal: true,
-    };
+    const error = fatalError('timeout', `The voice agent did not answer within ${connectTimeoutMs} ms.`);
     if (!current.everConnected) {
-      void endRun(current, 'error', error, { by: 'network' });
+      fail(current, error, { by: 'network' });
       return;
     }
     dropSocket(current);
@@ -553,23 +539,20 @@ export function createConversation(options: ConversationOptions): Conversation {
   function onSocketClose(current: Run, conn: Connection, code: number, reason: string): void {
     if (current.conn !== conn || current.ended) return;
     current.conn = null;
-    clearConnectTimer(current);
+    clearTimer(current, 'connectTimer');
     const closeCode = typeof code === 'number' ? code : undefined;
     const coded =
       closeCode !== undefined && isKnownErrorCode(closeCode) ? describeErrorCode(closeCode) : undefined;
-    if (coded !== undefined && !coded.retryable) {
-      const error = errorFromServerMessage({
-        type: 'error',
-        code: coded.code,
-        message: reason ?? '',
-      }).toJSON();
-      void endRun(current, 'error', { ...error, fatal: true }, withCode({ by: 'error', error }, closeCode));
+    const codedError =
+      coded && errorFromServerMessage({ type: 'error', code: coded.code, message: reason ?? '' }).toJSON();
+    if (codedError && !coded.retryable) {
+      fail(current, { ...codedError, fatal: true }, withCode({ by: 'error', error: codedError }, closeCode));
       return;
     }
     const last = conn.lastError;
     if (last !== null && !(last.code !== undefined && describeErrorCode(last.code).retryable)) {
       const error = { ...last, fatal: true };
-      void endRun(current, 'error', error, withCode({ by: 'error', error }, closeCode));
+      fail(current, error, withCode({ by: 'error', error }, closeCode));
       return;
     }
     if (coded === undefined && last === null && closeCode === NORMAL_CLOSURE) {
@@ -578,25 +561,20 @@ export function createConversation(options: ConversationOptions): Conversation {
       return;
     }
     let error: ConversationError;
-    if (coded !== undefined) {
-      error = {
-        ...errorFromServerMessage({ type: 'error', code: coded.code, message: reason ?? '' }).toJSON(),
-        fatal: false,
-      };
+    if (codedError) {
+      error = { ...codedError, fatal: false };
     } else if (last !== null) {
       error = { ...last, fatal: false };
     } else {
       error = {
         kind: 'network',
-        message: current.everConnected
-          ? `The connection to the voice agent was lost (close code ${closeCode ?? 'none'}).`
-          : `Could not connect to the voice agent (close code ${closeCode ?? 'none'}).`,
+        message: `${current.everConnected ? 'The connection to the voice agent was lost' : 'Could not connect to the voice agent'} (close code ${closeCode ?? 'none'}).`,
         fatal: false,
       };
       if (!current.everConnected) {
         // Nothing to resume and most likely a wrong URL or a server that is down: say so now.
         const fatal = { ...error, fatal: true };
-        void endRun(current, 'error', fatal, withCode({ by: 'network', error: fatal }, closeCode));
+        fail(current, fatal, withCode({ by: 'network' }, closeCode));
         return;
       }
     }
@@ -619,7 +597,7 @@ export function createConversation(options: ConversationOptions): Conversation {
         fatal: true,
       };
       const by = error.kind === 'network' || error.kind === 'timeout' ? 'network' : 'error';
-      void endRun(current, 'error', fatal, withCode({ by, error: fatal }, closeCode));
+      fail(current, fatal, withCode({ by, error: fatal }, closeCode));
       return;
     }
     const delay = reconnectDelayMs(reconnectPolicy, current.attempt);
@@ -630,7 +608,7 @@ export function createConversation(options: ConversationOptions): Conversation {
     if (!alreadyReported) emit('error', error);
     current.reconnectTimer = setTimeout(() => {
       current.reconnectTimer = null;
-      if (current.ended || current !== run) return;
+      if (stale(current)) return;
       openSocket(current);
     }, delay);
   }
@@ -639,18 +617,8 @@ export function createConversation(options: ConversationOptions): Conversation {
   function dropSocket(current: Run): void {
     const conn = current.conn;
     current.conn = null;
-    clearConnectTimer(current);
+    clearTimer(current, 'connectTimer');
     if (conn !== null) closeSocket(conn.ws);
-  }
-
-  function clearDrainTimer(current: Run): void {
-    if (current.drainTimer !== null) clearTimeout(current.drainTimer);
-    current.drainTimer = null;
-  }
-
-  function clearConnectTimer(current: Run): void {
-    if (current.connectTimer !== null) clearTimeout(current.connectTimer);
-    current.connectTimer = null;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -668,21 +636,22 @@ export function createConversation(options: ConversationOptions): Conversation {
     if (raw !== null) emit('message', raw);
     if (current.ended) return;
     if (parsed.kind === 'invalid') {
-      emit('error', {
-        kind: 'protocol',
-        message:
-          raw === null ? 'The server sent a binary frame; the talk protocol is JSON text.' : parsed.error,
-        fatal: false,
-      });
+      protocolError(
+        raw === null ? 'The server sent a binary frame; the talk protocol is JSON text.' : parsed.error,
+      );
       return;
     }
     if (parsed.kind === 'unknown') return;
     handleMessage(current, conn, parsed.message);
   }
 
+  function protocolError(message: string): void {
+    emit('error', { kind: 'protocol', message, fatal: false });
+  }
+
   function bargeIn(current: Run): void {
     withPlayer(current, (player) => player.interrupt());
-    clearDrainTimer(current);
+    clearTimer(current, 'drainTimer');
     current.resumableDrain = false;
     if (store.getState().mode === 'agentSpeaking' && current.player !== null) {
       collectInterruption(current);
@@ -695,7 +664,7 @@ export function createConversation(options: ConversationOptions): Conversation {
   function handleMessage(current: Run, conn: Connection, message: ServerMessage): void {
     switch (message.type) {
       case 'init': {
-        clearConnectTimer(current);
+        clearTimer(current, 'connectTimer');
         const first = !conn.initReceived;
         conn.initReceived = true;
         current.conversationId = message.conversationId;
@@ -712,11 +681,7 @@ export function createConversation(options: ConversationOptions): Conversation {
         try {
           bytes = decodeBase64(message.data);
         } catch (error) {
-          emit('error', {
-            kind: 'protocol',
-            message: `Agent audio was not valid base64: ${errorText(error)}`,
-            fatal: false,
-          });
+          protocolError(`Agent audio was not valid base64: ${errorText(error)}`);
           return;
         }
         if (bytes.length > 0) withPlayer(current, (player) => player.enqueue(bytes));
@@ -725,7 +690,7 @@ export function createConversation(options: ConversationOptions): Conversation {
       case 'newAudioStream':
         current.streamEnded = false;
         current.resumableDrain = false;
-        clearDrainTimer(current);
+        clearTimer(current, 'drainTimer');
         withPlayer(current, (player) => player.newStream());
         return;
       case 'audioStreamEnd':
@@ -734,7 +699,7 @@ export function createConversation(options: ConversationOptions): Conversation {
         withPlayer(current, (player) => player.endStream?.());
         if (current.drainTimer !== null) {
           // It had already run dry: that was the end.
-          clearDrainTimer(current);
+          clearTimer(current, 'drainTimer');
           if (store.getState().mode === 'agentSpeaking') setMode('listening');
         }
         return;
@@ -775,10 +740,7 @@ export function createConversation(options: ConversationOptions): Conversation {
         return;
       case 'error':
         handleServerError(current, conn, message);
-        return;
-      default:
-        // audioStreamStart, llmStreamEnd, logs, navigate, uiEvent: seen through onMessage only.
-        return;
+      // audioStreamStart, llmStreamEnd, logs, navigate, uiEvent: seen through onMessage only.
     }
   }
 
@@ -802,7 +764,7 @@ export function createConversation(options: ConversationOptions): Conversation {
       return;
     }
     if (error.fatal) {
-      void endRun(current, 'error', error, { by: 'error', error });
+      fail(current, error);
       return;
     }
     conn.lastError = error;
@@ -816,6 +778,10 @@ export function createConversation(options: ConversationOptions): Conversation {
   // ------------------------------------------------------------------------------------------
   // End
 
+  function fail(current: Run, error: ConversationError, reason: DisconnectReason = { by: 'error' }): void {
+    void endRun(current, 'error', error, reason);
+  }
+
   function endRun(
     current: Run,
     status: Extract<ConversationStatus, 'ended' | 'error'>,
@@ -824,15 +790,11 @@ export function createConversation(options: ConversationOptions): Conversation {
   ): Promise<void> {
     if (current.ended) return current.released;
     current.ended = true;
-    clearConnectTimer(current);
-    clearDrainTimer(current);
-    if (current.reconnectTimer !== null) clearTimeout(current.reconnectTimer);
-    current.reconnectTimer = null;
+    for (const timer of TIMERS) clearTimer(current, timer);
+    safely(() => current.abort?.abort());
     const conn = current.conn;
     current.conn = null;
     if (conn !== null) closeSocket(conn.ws);
-    for (const unsubscribe of current.playerUnsubscribes) safely(unsubscribe);
-    current.playerUnsubscribes = [];
     current.pendingPlayerOps = [];
     current.pendingFrames = [];
     current.pendingCustomInputs = [];
@@ -864,16 +826,8 @@ export function createConversation(options: ConversationOptions): Conversation {
       if (run === null) return Promise.resolve();
       return endRun(run, 'ended', null, { by });
     },
-    mute() {
-      update({ isMuted: true });
-      const capture = liveRun()?.capture;
-      if (capture) safely(() => capture.mute());
-    },
-    unmute() {
-      update({ isMuted: false });
-      const capture = liveRun()?.capture;
-      if (capture) safely(() => capture.unmute());
-    },
+    mute: () => setMuted(true),
+    unmute: () => setMuted(false),
     setVolume(value: number) {
       if (typeof value !== 'number' || Number.isNaN(value)) return;
       volume = Math.min(1, Math.max(0, value));
@@ -884,8 +838,7 @@ export function createConversation(options: ConversationOptions): Conversation {
       const current = liveRun();
       if (current === null || typeof text !== 'string') return;
       const conn = current.conn;
-      const message = JSON.stringify({ type: 'customInput', data: text });
-      if (conn?.setupSent && sendRaw(conn, message)) return;
+      if (conn?.setupSent && sendRaw(conn, customInput(text))) return;
       // Connecting or reconnecting: deliver it right after the next setup.
       current.pendingCustomInputs.push(text);
     },
@@ -898,11 +851,14 @@ export function createConversation(options: ConversationOptions): Conversation {
     getStats() {
       const current = liveRun();
       if (current !== null) collectInterruption(current);
-      return {
+      const result: ConversationStats = {
         ...stats,
         timeToFirstAudioMs: stats.timeToFirstAudioMs.slice(),
         interruptionMs: stats.interruptionMs.slice(),
       };
+      const player = current?.player;
+      if (player) safely(() => (result.player = player.getStats()));
+      return result;
     },
     on(event, listener) {
       let set = listeners.get(event);
@@ -917,12 +873,23 @@ export function createConversation(options: ConversationOptions): Conversation {
       };
     },
     setCallbacks(next: ConversationCallbacks) {
-      callbacks = pickCallbacks(next);
+      callbacks = next;
     },
   };
 
+  function setMuted(isMuted: boolean): void {
+    update({ isMuted });
+    const capture = liveRun()?.capture;
+    if (capture) safely(() => (isMuted ? capture.mute() : capture.unmute()));
+  }
+
   function liveRun(): Run | null {
     return run !== null && !run.ended ? run : null;
+  }
+
+  /** A run that ended, or was replaced by a newer `start()`: its late events are ignored. */
+  function stale(current: Run): boolean {
+    return current !== run || current.ended;
   }
 
   return conversation;
@@ -931,26 +898,16 @@ export function createConversation(options: ConversationOptions): Conversation {
 // --------------------------------------------------------------------------------------------
 // Helpers (no browser globals at module scope: this file is imported during SSR)
 
-const CALLBACK_NAMES = {
-  connect: 'onConnect',
-  disconnect: 'onDisconnect',
-  error: 'onError',
-  message: 'onMessage',
-  modeChange: 'onModeChange',
-  statusChange: 'onStatusChange',
-  userTranscript: 'onUserTranscript',
-  agentTranscript: 'onAgentTranscript',
-  customEvent: 'onCustomEvent',
-} as const satisfies Record<keyof ConversationEventMap, keyof ConversationCallbacks>;
-
-function pickCallbacks(source: ConversationCallbacks): ConversationCallbacks {
-  const picked: ConversationCallbacks = {};
-  for (const name of Object.values(CALLBACK_NAMES)) {
-    const fn = source[name];
-    if (typeof fn === 'function') (picked as Record<string, unknown>)[name] = fn;
-  }
-  return picked;
-}
+/** Compile-time check that every event `x` has its callback `onX` with the same signature, and back. */
+type CallbackFor<E extends string> = `on${Capitalize<E>}`;
+type CallbacksByEvent = { [E in keyof ConversationEventMap as CallbackFor<E>]?: ConversationEventMap[E] };
+const callbacksMatchEvents: [Required<CallbacksByEvent>, Required<ConversationCallbacks>] extends [
+  Required<ConversationCallbacks>,
+  Required<CallbacksByEvent>,
+]
+  ? true
+  : never = true;
+void callbacksMatchEvents;
 
 function emptyStats(): ConversationStats {
   return {
@@ -965,17 +922,16 @@ function emptyStats(): ConversationStats {
   };
 }
 
-function now(): number {
-  return globalThis.performance?.now() ?? Date.now();
+const CALLBACK_THREW = 'a conversation callback threw:';
+
+function noop(): void {}
+
+function customInput(text: string): string {
+  return JSON.stringify({ type: 'customInput', data: text });
 }
 
-/** An integrator's callback that throws must not break the conversation; it is still reported. */
-function safeCall<A extends unknown[]>(fn: (...args: A) => void, args: A): void {
-  try {
-    fn(...args);
-  } catch (error) {
-    console.error('[voicewire] a conversation callback threw:', error);
-  }
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
 }
 
 function safely(fn: () => void): void {
@@ -986,12 +942,15 @@ function safely(fn: () => void): void {
   }
 }
 
-/** Socket handlers never throw: a bug or a hostile frame must not surface as an uncaught error. */
-function guard(fn: () => void): void {
+/**
+ * Socket handlers never throw: a bug or a hostile frame must not surface as an uncaught error.
+ * Nor does an integrator's callback break the conversation. Either is still reported.
+ */
+function guard(fn: () => void, what = 'internal error while handling the socket:'): void {
   try {
     fn();
   } catch (error) {
-    console.error('[voicewire] internal error while handling the socket:', error);
+    console.error(`[voicewire] ${what}`, error);
   }
 }
 
@@ -1004,11 +963,15 @@ function callAsync<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 function closeSocket(ws: WebSocket): void {
-  ws.onopen = null;
-  ws.onmessage = null;
-  ws.onclose = null;
-  ws.onerror = null;
+  ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
   if (ws.readyState === WS_OPEN || ws.readyState === WS_CONNECTING) safely(() => ws.close(NORMAL_CLOSURE));
+}
+
+const TIMERS = ['connectTimer', 'drainTimer', 'reconnectTimer'] as const;
+
+function clearTimer(current: Run, timer: (typeof TIMERS)[number]): void {
+  clearTimeout(current[timer] ?? undefined);
+  current[timer] = null;
 }
 
 function readInterruptionMs(player: Player): number | null | undefined {
@@ -1045,16 +1008,13 @@ function withCode(reason: DisconnectReason, closeCode: number | undefined): Disc
 }
 
 function toConversationError(error: unknown, fallback: VoicewireErrorKind): ConversationError {
-  if (isVoicewireError(error)) return { ...error.toJSON(), fatal: true };
-  return { kind: fallback, message: errorText(error), fatal: true };
+  return isVoicewireError(error)
+    ? { ...error.toJSON(), fatal: true }
+    : fatalError(fallback, errorText(error));
 }
 
-function invalidOptions(message: string): ConversationError {
-  return { kind: 'invalid-options', message, fatal: true };
-}
-
-function unsupported(message: string): ConversationError {
-  return { kind: 'unsupported', message, fatal: true };
+function fatalError(kind: VoicewireErrorKind, message: string): ConversationError {
+  return { kind, message, fatal: true };
 }
 
 function validateOptions(

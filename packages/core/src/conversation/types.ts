@@ -5,6 +5,7 @@ import type {
   CaptureOptions,
   Player,
   PlayerOptions,
+  PlayerStats,
   WorkletSource,
 } from '../audio/types.ts';
 import type { VoicewireErrorKind } from '../errors.ts';
@@ -41,6 +42,11 @@ export interface ConversationStats {
   timeToFirstAudioMs: number[];
   /** Milliseconds from `voiceActivityStart` to the agent's audio being silent, per interruption. */
   interruptionMs: number[];
+  /**
+   * The agent-audio player's own counters (jitter-buffer depth and target, underruns…), read
+   * when `getStats()` is called; absent while no player is loaded (before `start()`, after the end).
+   */
+  player?: PlayerStats;
 }
 
 export interface ConversationState {

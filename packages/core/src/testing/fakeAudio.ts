@@ -41,6 +41,8 @@ export interface FakePlayer extends Player {
   emitUnderrun(): void;
   emitError(error: VoicewireError): void;
   setLevel(rms: number, peak?: number): void;
+  /** Set what `getStats()` reports for the jitter buffer (`underruns` also counts `emitUnderrun()`). */
+  setStats(stats: Partial<Pick<PlayerStats, 'bufferedMs' | 'jitterTargetMs' | 'underruns'>>): void;
 }
 
 export interface FakeAudio {
@@ -192,6 +194,7 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
   let bytesEnqueued = 0;
   let chunksDropped = 0;
   let lastInterruptionMs: number | null = null;
+  let buffer = { bufferedMs: 0, jitterTargetMs: 0, underruns: 0 };
 
   const fire = (event: string, arg: unknown): void => {
     for (const listener of [...(listeners.get(event) ?? [])]) (listener as (a: unknown) => void)(arg);
@@ -249,9 +252,7 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
     },
     getStats(): PlayerStats {
       return {
-        bufferedMs: 0,
-        jitterTargetMs: 0,
-        underruns: 0,
+        ...buffer,
         generation,
         bytesEnqueued,
         chunksDropped,
@@ -282,6 +283,7 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
       fire('drained', generation);
     },
     emitUnderrun() {
+      buffer.underruns += 1;
       fire('underrun', generation);
     },
     emitError(error) {
@@ -289,6 +291,9 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
     },
     setLevel(rms, peak = rms) {
       level = { rms, peak };
+    },
+    setStats(stats) {
+      buffer = { ...buffer, ...stats };
     },
   } as FakePlayer;
   return player;

@@ -216,6 +216,128 @@ describe('capture lifecycle', () => {
   });
 });
 
+/** Resolves once every stream handed out so far has only ended tracks (fails after 5 s). */
+function untilAllEnded(streams: MediaStream[], expected: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = () => {
+      const live = streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live');
+      if (streams.length >= expected && live.length === 0) resolve();
+      else if (Date.now() - started > 5000) {
+        reject(new Error(`${streams.length} streams, ${live.length} tracks still live`));
+      } else setTimeout(check, 10);
+    };
+    check();
+  });
+}
+
+/** Settles with the rejection, or fails the test if `promise` has neither settled within 5 s. */
+async function rejection(promise: Promise<unknown>): Promise<VoicewireError> {
+  const outcome = await Promise.race([
+    promise.then(
+      () => ({ resolved: true }),
+      (error: VoicewireError) => ({ error }),
+    ),
+    sleep(5000).then(() => ({ hung: true })),
+  ]);
+  if ('error' in outcome) return outcome.error;
+  throw new Error('resolved' in outcome ? 'expected a rejection' : 'never settled');
+}
+
+describe('ending while starting', () => {
+  // Chromium's addModule() on a context closed mid-load may never settle; before the fix the
+  // start hung and the already-granted microphone stayed live (a few cycles in ten).
+  it('the shared context closed right after createCapture(): it rejects and no track stays live', async () => {
+    const media = recordingGetUserMedia();
+    // Closed before the call (a conversation that ended while it was connecting), then at
+    // successive points of the load (one stopped right after it connected).
+    const delays = [-1, -1, 0, 0, 3, 6, 10, 20];
+    for (const delay of delays) {
+      const context = new AudioContext();
+      if (delay < 0) await context.close();
+      const starting = createCapture({ ...RAW_MIC, context, getUserMedia: media.getUserMedia, onFrame: () => {} });
+      if (delay >= 0) {
+        await sleep(delay);
+        await context.close();
+      }
+      const error = await rejection(starting);
+      expect(error.kind).toBe('audio-context');
+    }
+    await untilAllEnded(media.streams, delays.length);
+  });
+
+  it('a signal aborted right after createCapture(): it rejects as aborted and no track stays live', async () => {
+    const media = recordingGetUserMedia();
+    for (let cycle = 0; cycle < 6; cycle++) {
+      const controller = new AbortController();
+      const starting = createCapture({
+        ...RAW_MIC,
+        getUserMedia: media.getUserMedia,
+        signal: controller.signal,
+        onFrame: () => {},
+      });
+      await sleep(cycle * 3);
+      controller.abort();
+      const error = await rejection(starting);
+      expect(error.kind).toBe('audio-context');
+      expect(error.fatal).toBe(false);
+      expect((error.cause as DOMException).name).toBe('AbortError');
+    }
+    await untilAllEnded(media.streams, 6);
+    // A signal aborted before the call does not even open the microphone.
+    const before = media.streams.length;
+    const error = await rejection(
+      createCapture({ getUserMedia: media.getUserMedia, signal: AbortSignal.abort(), onFrame: () => {} }),
+    );
+    expect(error.kind).toBe('audio-context');
+    await sleep(50);
+    expect(media.streams).toHaveLength(before);
+  });
+
+  for (const ending of ['the context closes', 'the signal aborts'] as const) {
+    it(`a microphone prompt still pending when ${ending}: rejects at once, the late stream is stopped`, async () => {
+      let grant: () => void = () => {};
+      const media = recordingGetUserMedia();
+      const context = new AudioContext();
+      const controller = new AbortController();
+      const starting = createCapture({
+        ...RAW_MIC,
+        context,
+        signal: controller.signal,
+        getUserMedia: (constraints) =>
+          new Promise<void>((resolve) => {
+            grant = resolve;
+          }).then(() => media.getUserMedia(constraints)),
+        onFrame: () => {},
+      });
+      await sleep(100);
+      if (ending === 'the context closes') await context.close();
+      else controller.abort();
+      expect((await rejection(starting)).kind).toBe('audio-context');
+      grant();
+      await untilAllEnded(media.streams, 1);
+      if (context.state !== 'closed') await context.close();
+    });
+  }
+
+  it('createPlayer() on a context closed mid-load rejects; the worklet cache does not keep the dead load', async () => {
+    for (let cycle = 0; cycle < 4; cycle++) {
+      const context = new AudioContext();
+      const starting = createPlayer({ format: 'mulaw', sampleRate: 8000, context });
+      await sleep(cycle * 3);
+      await context.close();
+      expect((await rejection(starting)).kind).toBe('audio-context');
+      // Asked again on the same closed context: an answer, not the first load's pending promise.
+      const again = await rejection(createPlayer({ format: 'mulaw', sampleRate: 8000, context }));
+      expect(again.kind).toBe('audio-context');
+    }
+    const aborted = await rejection(
+      createPlayer({ format: 'raw', sampleRate: 16000, context: new AudioContext(), signal: AbortSignal.abort() }),
+    );
+    expect(aborted.fatal).toBe(false);
+  });
+});
+
 describe('createAudioContextController', () => {
   it('resumes a suspended context when the page taps, and close() leaves it closed', async () => {
     const controller = createAudioContextController();

@@ -103,7 +103,23 @@ describe('decoders under garbage audio', () => {
     expect(Array.from(out.samples).map((s) => Math.round(s * 32768))).toEqual([0, 0, -32124, 32124]);
   });
 
-  it('raw float32: misaligned chunks and NaN/Inf bit patterns never reach the output as non-finite', async () => {
+  it('raw float32: chunks cut at any byte reassemble into exactly the samples sent', () => {
+    const random = createRandom(12);
+    const decoder = createRawFloat32Decoder(16000);
+    const sent = Float32Array.from({ length: 4000 }, () => random.next() * 2 - 1);
+    const bytes = new Uint8Array(sent.buffer);
+    const got: number[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const end = Math.min(bytes.length, at + random.pick([0, 1, 2, 3, 5, 7, 401, 1023]));
+      got.push(...decoder.decode(bytes.slice(at, end)).samples);
+      at = end;
+    }
+    expect(got).toEqual(Array.from(sent));
+  });
+
+  // A broken server's float32 bytes include NaN and ±Inf bit patterns: one NaN would poison the
+  // resampler and the worklet for the rest of the call.
+  it('raw float32: NaN/Inf bit patterns never reach the output as non-finite', async () => {
     const decoder = createRawFloat32Decoder(16000);
     await feed(decoder, 12, CHUNKS);
     // Explicit NaN, +Inf, -Inf, a huge value, cut across two chunks.

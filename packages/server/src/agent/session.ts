@@ -281,7 +281,7 @@ export class AgentSession implements Tickable {
     if (!canDecodeInput(setup.inputEncoding)) {
       this.#failSetup(
         4400,
-        `Invalid parameters: the local agent cannot decode inputEncoding "${setup.inputEncoding}"; use "linear16", "mulaw" or "media-container" (WAV).`,
+        `Invalid parameters: the local agent cannot decode inputEncoding "${setup.inputEncoding}"; use "linear16", "mulaw" or "media-container" (WAV, WebM/Opus or Ogg/Opus).`,
         1008,
       );
       return;

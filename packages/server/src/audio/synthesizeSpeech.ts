@@ -187,7 +187,18 @@ class SpeechProcess {
       this.#pending.set(id, { child, resolve, reject });
       child.ref();
       (child.channel as { ref?(): void } | undefined)?.ref?.();
-      child.send({ id, text, voice, speed });
+      // A process that could not start or has just died fails the send (or calls back with an
+      // error): the request then fails like one whose process exited, and is retried once.
+      const fail = (error: Error | null) => {
+        if (!error || !this.#pending.has(id)) return;
+        this.#pending.delete(id);
+        reject(new SpeechProcessExit(`speech synthesis process unavailable: ${error.message}`));
+      };
+      try {
+        child.send({ id, text, voice, speed }, fail);
+      } catch (error) {
+        fail(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   }
 
@@ -227,7 +238,15 @@ class SpeechProcess {
       }
       if (this.#child === child) this.#child = undefined;
     });
-    child.on('error', () => undefined); // reported through 'exit'
+    child.on('error', (error) => {
+      // Spawning failed (no 'exit' follows) or the IPC channel broke: nothing is coming back.
+      for (const [id, pending] of this.#pending) {
+        if (pending.child !== child) continue;
+        this.#pending.delete(id);
+        pending.reject(new SpeechProcessExit(`speech synthesis process failed: ${error.message}`));
+      }
+      if (this.#child === child) this.#child = undefined;
+    });
     this.#child = child;
     this.#served = 1;
     return child;

@@ -6,6 +6,7 @@ import { floatToPcm16, mulawEncode, pcm16ToBytes } from '@voicewire/core';
 import { canDecodeInput, createInputDecoder, InputDecodeError } from '@voicewire/server';
 import { describe, expect, test } from 'vitest';
 import { encodeWav16, toDb, tone, toneAmplitude } from '../../../../testing/audio.ts';
+import { writeOggPage } from '../../src/audio/ogg/oggPage.ts';
 import { concatFloat, fitTones, randomPieces } from './realDecoders.ts';
 
 /** How many samples differ (toEqual on long typed arrays is slow and its diff unreadable). */
@@ -203,6 +204,20 @@ describe('media-container: WAV', () => {
     },
   );
 
+  test('a float WAV with NaN, infinities and values past ±1 decodes to finite, clipped samples', () => {
+    const samples = Float32Array.from([
+      0.25,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      -7,
+      Number.NEGATIVE_INFINITY,
+      -0.5,
+    ]);
+    const file = wavFile({ samples: [samples], sampleRate: 16000, bits: 32, float: true });
+    const decoded = createInputDecoder('media-container').decode(file).samples;
+    expect([...decoded]).toEqual([0.25, 0, 1, -1, -1, -0.5]);
+  });
+
   test('bytes past a known data size (trailing chunks) are not played as audio', () => {
     const samples = tone(1000, 0.05, 8000, 0.5);
     const file = wavFile({ samples: [samples], sampleRate: 8000, bits: 16 });
@@ -298,11 +313,92 @@ describe('media-container: WebM Opus (Chromium MediaRecorder)', () => {
   });
 });
 
+describe('media-container: Ogg Opus built from the Chromium recording', () => {
+  /** The OpusHead and Opus packets of the WebM fixture, by a minimal walk of its elements. */
+  function opusFromWebm(bytes: Uint8Array): { head: Uint8Array; packets: Uint8Array[] } {
+    const containers = new Set([0x18538067, 0x1f43b675, 0x1654ae6b, 0xae]);
+    let head: Uint8Array | undefined;
+    const packets: Uint8Array[] = [];
+    let offset = 0;
+    while (offset < bytes.length) {
+      const first = bytes[offset]!;
+      const idLength = first >= 0x80 ? 1 : first >= 0x40 ? 2 : first >= 0x20 ? 3 : 4;
+      let id = 0;
+      for (let i = 0; i < idLength; i++) id = id * 256 + bytes[offset + i]!;
+      const sizeByte = bytes[offset + idLength]!;
+      let sizeLength = 1;
+      while (!(sizeByte & (0x80 >> (sizeLength - 1)))) sizeLength++;
+      let size = sizeByte & (0xff >> sizeLength);
+      for (let i = 1; i < sizeLength; i++) size = size * 256 + bytes[offset + idLength + i]!;
+      const body = offset + idLength + sizeLength;
+      if (containers.has(id)) {
+        offset = body;
+        continue;
+      }
+      if (id === 0x63a2) head = bytes.slice(body, body + size);
+      if (id === 0xa3) packets.push(bytes.slice(body + 4, body + size)); // track 0x81, timecode, flags
+      offset = body + size;
+    }
+    return { head: head!, packets };
+  }
+
+  test('an Ogg Opus stream (header pages, then 1–3 packets a page) decodes to the tone', async () => {
+    const fixture = JSON.parse(
+      readFileSync(new URL('./fixtures/chromium-mediarecorder-webm-opus-1khz.json', import.meta.url), 'utf8'),
+    ) as { chunksBase64: string[] };
+    const webm = new Uint8Array(Buffer.concat(fixture.chunksBase64.map((c) => Buffer.from(c, 'base64'))));
+    const { head, packets } = opusFromWebm(webm);
+    const tags = new Uint8Array([...Buffer.from('OpusTags'), 4, 0, 0, 0, ...Buffer.from('test'), 0, 0, 0, 0]);
+    const lacing = (length: number) => [...new Array(Math.floor(length / 255)).fill(255), length % 255];
+    const pages: Uint8Array[] = [];
+    const page = (data: Uint8Array[], flags: number, granule: bigint) =>
+      pages.push(
+        writeOggPage({
+          flags,
+          granulePosition: granule,
+          serialNumber: 0x1234,
+          sequenceNumber: pages.length,
+          segments: Uint8Array.from(data.flatMap((d) => lacing(d.length))),
+          body: new Uint8Array(Buffer.concat(data)),
+        }),
+      );
+    page([head], 0x02, 0n);
+    page([tags], 0, 0n);
+    let granule = 0n;
+    for (let i = 0; i < packets.length; i += 2) {
+      const group = packets.slice(i, i + 2);
+      granule += BigInt(group.length * 2880); // Chrome's packets are 60 ms (2880 samples at 48 kHz)
+      page(group, i + 2 >= packets.length ? 0x04 : 0, granule);
+    }
+    const decoder = createInputDecoder('media-container');
+    const out: Float32Array[] = [decoder.decode(pages[0]!).samples];
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (const [index, bytes] of pages.slice(1).entries()) {
+      out.push(decoder.decode(bytes).samples);
+      // Let the decoder's WASM come up after the header pages, as a live socket would.
+      if (index === 0) {
+        for (let waited = 0; waited < 10_000; waited += 10) {
+          const samples = decoder.decode(new Uint8Array(0)).samples;
+          out.push(samples);
+          if (concatFloat(out).length > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+    }
+    out.push(decoder.decode(new Uint8Array(0)).samples);
+    const decoded = concatFloat(out);
+    expect(decoded.length).toBeGreaterThan(1.2 * 48000);
+    const steady = decoded.subarray(12000, 48000);
+    expect(Math.abs(toDb(toneAmplitude(steady, 1000, 48000)) - toDb(0.5))).toBeLessThan(1.5);
+    expect(fitTones(steady, [1000], 48000).residualDb).toBeLessThan(-25);
+  });
+});
+
 const hasOpusenc = spawnSync('opusenc', ['--version']).status === 0;
 
 describe('media-container: Ogg Opus', () => {
-  // opusenc (opus-tools) makes the test file where it is installed; the decoder itself is the
-  // ogg-opus-decoder package and needs nothing else.
+  // opusenc (opus-tools) makes the test file where it is installed; the decoder itself is our Ogg
+  // reader and the opus-decoder WASM package, and needs nothing else.
   test.skipIf(!hasOpusenc)('an Ogg Opus stream in pieces decodes to the tone at 48 kHz', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'voicewire-opus-'));
     let file: Uint8Array;

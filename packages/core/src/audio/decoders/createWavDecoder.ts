@@ -1,4 +1,4 @@
-import { concatBytes } from './createRawFloat32Decoder.ts';
+import { concatBytes, sanitizeSamples } from './createRawFloat32Decoder.ts';
 import { EMPTY_SAMPLES, type SyncStreamDecoder } from './types.ts';
 
 interface WavFormat {
@@ -49,7 +49,8 @@ export function createWavDecoder(sampleRate: number): SyncStreamDecoder {
       }
       out[f] = sum / channels;
     }
-    return out;
+    // IEEE float data may hold NaN, ±Infinity or values far beyond full scale.
+    return codec === 3 ? sanitizeSamples(out) : out;
   }
 
   /** Returns the offset just past the `data` chunk header, null when more bytes are needed, -1 when not WAV. */

@@ -55,6 +55,8 @@ export class PlayerEngine {
   #volume: number;
   #gain: number;
   underruns = 0;
+  /** Every `push` call, dropped or not (the main thread compares it with what it sent). */
+  pushesReceived = 0;
 
   readonly #post: (message: PlayerOutMessage) => void;
   readonly #levels: Float32Array | undefined;
@@ -95,6 +97,7 @@ export class PlayerEngine {
 
   /** Queue samples of `generation`; returns false when they were dropped (an interrupted or stale stream). */
   push(generation: number, samples: Float32Array): boolean {
+    this.pushesReceived++;
     if (!this.#accepting || generation !== this.#generation) return false;
     if (samples.length === 0) return true;
     if (this.#drainedOpen) {
@@ -195,7 +198,12 @@ export class PlayerEngine {
           this.#jitterTarget = Math.max(this.#initialJitter, this.#jitterTarget - (this.#initialJitter >> 2));
         }
         this.#drainedOpen = !this.#ended;
-        this.#post({ type: 'drained', generation: this.#generation, frame: frame + i });
+        this.#post({
+          type: 'drained',
+          generation: this.#generation,
+          frame: frame + i,
+          pushes: this.pushesReceived,
+        });
       }
     }
 

@@ -82,7 +82,8 @@ export type PlayerInMessage =
 export type PlayerOutMessage =
   /** The first sample of `generation` was rendered at context frame `frame`. */
   | { type: 'started'; generation: number; frame: number }
-  | { type: 'drained'; generation: number; frame: number }
+  /** `pushes`: push messages received so far, so the main thread can tell a push still in flight from the end. */
+  | { type: 'drained'; generation: number; frame: number; pushes: number }
   | { type: 'underrun'; generation: number; frame: number }
   /** The interrupt fade finished at context frame `frame`: the output is silent from here. */
   | { type: 'silenced'; frame: number }

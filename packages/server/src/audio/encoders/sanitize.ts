@@ -15,7 +15,7 @@ export function sanitizeSamples(samples: Float32Array): Float32Array {
   const out = samples.slice();
   for (; i < out.length; i++) {
     const s = out[i]!;
-    out[i] = s > 1 ? 1 : s < -1 ? -1 : s === s ? s : 0;
+    out[i] = s > 1 ? 1 : s < -1 ? -1 : Number.isNaN(s) ? 0 : s;
   }
   return out;
 }

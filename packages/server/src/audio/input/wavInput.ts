@@ -132,7 +132,7 @@ function toMono(bytes: Uint8Array, format: WavFormat): Float32Array {
 function sampleReader(format: WavFormat): (view: DataView, offset: number) => number {
   if (format.float) {
     // A float WAV may hold NaN or huge values; nothing downstream (VAD, echo, encoders) wants them.
-    const clean = (s: number) => (s > 1 ? 1 : s < -1 ? -1 : s === s ? s : 0);
+    const clean = (s: number) => (s > 1 ? 1 : s < -1 ? -1 : Number.isNaN(s) ? 0 : s);
     return format.bitsPerSample === 32
       ? (v, o) => clean(v.getFloat32(o, true))
       : (v, o) => clean(v.getFloat64(o, true));
