@@ -1,15 +1,14 @@
 import { VoicewireError } from '../errors.ts';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../protocol/messages.ts';
-import { abortError, closedError, loadWorklet, whileOpen } from './loadWorklet.ts';
+import { abortError, closedError, loadWorklet, sharedLevels, whileOpen } from './loadWorklet.ts';
 import type { AudioLevelReading, Capture, CaptureOptions } from './types.ts';
-import { CAPTURE_PROCESSOR_SOURCE } from './worklets/generated/capture-processor.generated.ts';
+import { PROCESSORS_SOURCE } from './worklets/generated/processors.generated.ts';
 import {
   CAPTURE_PROCESSOR_NAME,
   type CaptureInMessage,
   type CaptureOutMessage,
   type CaptureProcessorOptions,
   LEVEL_SLOT,
-  LEVEL_SLOTS,
 } from './worklets/messages.ts';
 
 const MIN_FRAME_MS = 10;
@@ -140,7 +139,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   let source: MediaStreamAudioSourceNode;
   const shared = sharedLevels();
   try {
-    await loadWorklet(context, 'capture-processor', options.worklets, () => CAPTURE_PROCESSOR_SOURCE, signal);
+    await loadWorklet(context, 'capture-processor', options.worklets, () => PROCESSORS_SOURCE, signal);
     stream = await whileOpen(streamPromise, context, signal);
     // Closed or aborted between that settling and now: build nothing (the rest runs synchronously).
     if (signal?.aborted) throw abortError(signal);
@@ -310,14 +309,4 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
 
 function stopTracks(stream: MediaStream): void {
   for (const track of stream.getTracks()) track.stop();
-}
-
-function sharedLevels(): Float32Array | undefined {
-  if (
-    typeof SharedArrayBuffer === 'undefined' ||
-    !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
-  ) {
-    return undefined;
-  }
-  return new Float32Array(new SharedArrayBuffer(LEVEL_SLOTS * Float32Array.BYTES_PER_ELEMENT));
 }

@@ -6,12 +6,11 @@ import { createRawFloat32Decoder } from './decoders/createRawFloat32Decoder.ts';
 import { createWasmDecoder } from './decoders/createWasmDecoder.ts';
 import { createWavDecoder } from './decoders/createWavDecoder.ts';
 import type { DecodedAudio, StreamDecoder } from './decoders/types.ts';
-import { abortError, closedError, loadWorklet } from './loadWorklet.ts';
+import { abortError, closedError, loadWorklet, sharedLevels } from './loadWorklet.ts';
 import type { AudioLevelReading, Player, PlayerOptions, PlayerStats } from './types.ts';
-import { PLAYER_PROCESSOR_SOURCE } from './worklets/generated/player-processor.generated.ts';
+import { PROCESSORS_SOURCE } from './worklets/generated/processors.generated.ts';
 import {
   LEVEL_SLOT,
-  LEVEL_SLOTS,
   PLAYER_PROCESSOR_NAME,
   type PlayerInMessage,
   type PlayerOutMessage,
@@ -67,7 +66,7 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
   let node: AudioWorkletNode;
   try {
     // Rejects if the context closes or the signal aborts mid-load (the decoder is closed below).
-    await loadWorklet(context, 'player-processor', options.worklets, () => PLAYER_PROCESSOR_SOURCE, options.signal);
+    await loadWorklet(context, 'player-processor', options.worklets, () => PROCESSORS_SOURCE, options.signal);
     if (options.signal?.aborted) throw abortError(options.signal);
     if (context.state === 'closed') throw closedError();
     const rate = context.sampleRate;
@@ -93,17 +92,6 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
     if (cause instanceof VoicewireError) throw cause;
     throw new VoicewireError({ kind: 'audio-context', message: 'Could not start the audio player.', cause });
   }
-}
-
-function sharedLevels(): Float32Array | undefined {
-  // Shared memory needs cross-origin isolation (COOP + COEP); otherwise the worklet posts levels.
-  if (
-    typeof SharedArrayBuffer === 'undefined' ||
-    !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
-  ) {
-    return undefined;
-  }
-  return new Float32Array(new SharedArrayBuffer(LEVEL_SLOTS * Float32Array.BYTES_PER_ELEMENT));
 }
 
 function clampVolume(volume: number): number {

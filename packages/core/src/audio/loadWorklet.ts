@@ -1,5 +1,6 @@
 import { VoicewireError } from '../errors.ts';
 import type { WorkletSource } from './types.ts';
+import { LEVEL_SLOTS } from './worklets/messages.ts';
 
 /** The two worklet modules, by the file name they have when self-hosted. */
 export type WorkletModuleName = 'capture-processor' | 'player-processor';
@@ -8,7 +9,8 @@ const loaded = new WeakMap<BaseAudioContext, Map<string, Promise<void>>>();
 
 /**
  * Add a worklet module to `context` once (capture and player share one context, and a second
- * `addModule` of the same code would only re-register the processor).
+ * `addModule` of the same code would only re-register the processor). The inline source holds
+ * both processors, so it is added once per context whichever of the two asks first.
  *
  * Inline sources go through a Blob URL first and a `data:` URL second: Safari inside a
  * cross-origin iframe refuses `blob:` module URLs, and some Content-Security-Policies allow one
@@ -31,8 +33,9 @@ export function loadWorklet(
     modules = new Map();
     loaded.set(context, modules);
   }
-  const key = typeof source === 'object' ? `${source.baseUrl}|${name}` : `inline|${name}`;
-  let pending = modules.get(key);
+  const key = typeof source === 'object' ? `${source.baseUrl}|${name}` : 'inline';
+  // The inline module, once added, already registered every processor, whatever was asked.
+  let pending = modules.get('inline') ?? modules.get(key);
   if (!pending) {
     // The shared load ends with the context, not with one caller's signal (another may still want it).
     pending = whileOpen(addModule(context, name, source, inlineCode), context);
@@ -53,6 +56,11 @@ export function abortError(signal: AbortSignal): VoicewireError {
   });
 }
 
+/** A function, so TypeScript does not narrow `state` across the awaits in between. */
+export function isClosed(context: BaseAudioContext): boolean {
+  return context.state === 'closed';
+}
+
 export function closedError(): VoicewireError {
   return new VoicewireError({ kind: 'audio-context', message: 'The AudioContext was closed.' });
 }
@@ -63,11 +71,15 @@ export function closedError(): VoicewireError {
  * loads (or rejects it only sometimes), and a permission prompt can wait forever: whoever awaits
  * either must still get an answer, or it could never release the microphone it already holds.
  */
-export function whileOpen<T>(promise: Promise<T>, context: BaseAudioContext, signal?: AbortSignal): Promise<T> {
+export function whileOpen<T>(
+  promise: Promise<T>,
+  context: BaseAudioContext,
+  signal?: AbortSignal,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const check = () => {
       if (signal?.aborted) fail(abortError(signal));
-      else if (context.state === 'closed') fail(closedError());
+      else if (isClosed(context)) fail(closedError());
     };
     const detach = () => {
       context.removeEventListener('statechange', check);
@@ -107,7 +119,7 @@ async function addModule(
     });
   }
   // addModule() on a closed context may never settle (Chromium): do not even try.
-  if (context.state === 'closed') throw closedError();
+  if (isClosed(context)) throw closedError();
   if (typeof source === 'object') {
     const url = `${source.baseUrl.replace(/\/+$/, '')}/${name}.js`;
     try {
@@ -135,7 +147,7 @@ async function addModule(
     }
   }
   // A context closed mid-load is why the Blob URL failed; a data: URL would not fare better.
-  if (context.state === 'closed') throw closedError();
+  if (isClosed(context)) throw closedError();
   try {
     // The bundle is ASCII (esbuild's charset: 'ascii'), so btoa needs no UTF-8 step.
     await worklet.addModule(`data:text/javascript;base64,${btoa(code)}`);
@@ -145,7 +157,21 @@ async function addModule(
   }
   throw new VoicewireError({
     kind: 'audio-context',
-    message: `Could not load the ${name} worklet from a blob: or data: URL (a Content-Security-Policy may forbid them; pass worklets: { baseUrl }).`,
+    message: `Could not load the audio worklets from a blob: or data: URL (a Content-Security-Policy may forbid them; pass worklets: { baseUrl }).`,
     cause: failures.at(-1),
   });
+}
+
+/**
+ * Levels and stats shared with a worklet through memory, read without any message; needs
+ * cross-origin isolation (COOP + COEP). Without it the worklet posts them instead.
+ */
+export function sharedLevels(): Float32Array | undefined {
+  if (
+    typeof SharedArrayBuffer === 'undefined' ||
+    !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
+  ) {
+    return undefined;
+  }
+  return new Float32Array(new SharedArrayBuffer(LEVEL_SLOTS * Float32Array.BYTES_PER_ELEMENT));
 }

@@ -255,7 +255,12 @@ describe('ending while starting', () => {
     for (const delay of delays) {
       const context = new AudioContext();
       if (delay < 0) await context.close();
-      const starting = createCapture({ ...RAW_MIC, context, getUserMedia: media.getUserMedia, onFrame: () => {} });
+      const starting = createCapture({
+        ...RAW_MIC,
+        context,
+        getUserMedia: media.getUserMedia,
+        onFrame: () => {},
+      });
       if (delay >= 0) {
         await sleep(delay);
         await context.close();
@@ -332,7 +337,12 @@ describe('ending while starting', () => {
       expect(again.kind).toBe('audio-context');
     }
     const aborted = await rejection(
-      createPlayer({ format: 'raw', sampleRate: 16000, context: new AudioContext(), signal: AbortSignal.abort() }),
+      createPlayer({
+        format: 'raw',
+        sampleRate: 16000,
+        context: new AudioContext(),
+        signal: AbortSignal.abort(),
+      }),
     );
     expect(aborted.fatal).toBe(false);
   });

@@ -14,7 +14,8 @@ export function createRawFloat32Decoder(sampleRate: number): SyncStreamDecoder {
       const joined = carry.length === 0 ? bytes : concatBytes(carry, bytes);
       const whole = joined.length - (joined.length % 4);
       carry = joined.slice(whole);
-      const samples = whole === 0 ? EMPTY_SAMPLES : sanitizeSamples(bytesToFloat32(joined.subarray(0, whole)));
+      const samples =
+        whole === 0 ? EMPTY_SAMPLES : sanitizeSamples(bytesToFloat32(joined.subarray(0, whole)));
       return { samples, sampleRate };
     },
     flush() {

@@ -15,7 +15,7 @@ import { type WorkletProcessor, workletScope } from './workletScope.ts';
 
 const scope = workletScope();
 
-class CaptureProcessor extends scope.AudioWorkletProcessor implements WorkletProcessor {
+export class CaptureProcessor extends scope.AudioWorkletProcessor implements WorkletProcessor {
   readonly #engine: CaptureEngine;
   #stopped = false;
 

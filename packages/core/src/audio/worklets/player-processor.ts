@@ -14,7 +14,7 @@ import { type WorkletProcessor, workletScope } from './workletScope.ts';
 
 const scope = workletScope();
 
-class PlayerProcessor extends scope.AudioWorkletProcessor implements WorkletProcessor {
+export class PlayerProcessor extends scope.AudioWorkletProcessor implements WorkletProcessor {
   readonly #engine: PlayerEngine;
   #stopped = false;
 
