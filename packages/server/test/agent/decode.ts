@@ -8,6 +8,7 @@ import { mulawDecode, type OutputFormat, pcm16ToFloat } from '@voicewire/core';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
+import { fft } from '../../../../testing/audio.ts';
 
 export interface Decoded {
   samples: Float32Array;
@@ -142,37 +143,6 @@ export function bandEnergyShare(
     if (hz >= lowHz && hz <= highHz) inBand += power[k]!;
   }
   return total > 0 ? inBand / total : 0;
-}
-
-/** In-place radix-2 FFT. */
-function fft(re: Float64Array, im: Float64Array): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const angle = (-2 * Math.PI) / len;
-    for (let i = 0; i < n; i += len) {
-      for (let k = 0; k < len / 2; k++) {
-        const wr = Math.cos(angle * k);
-        const wi = Math.sin(angle * k);
-        const a = i + k;
-        const b = a + len / 2;
-        const tr = re[b]! * wr - im[b]! * wi;
-        const ti = re[b]! * wi + im[b]! * wr;
-        re[b] = re[a]! - tr;
-        im[b] = im[a]! - ti;
-        re[a]! += tr;
-        im[a]! += ti;
-      }
-    }
-  }
 }
 
 /** RMS envelope in `windowMs` blocks, for comparing the shape of two signals. */

@@ -1,6 +1,6 @@
 import { availableVoices, closeSpeech, synthesizeSpeech } from '@voicewire/server';
 import { afterAll, describe, expect, test } from 'vitest';
-import { rmsDb } from '../../../../testing/audio.ts';
+import { fft, rmsDb } from '../../../../testing/audio.ts';
 
 afterAll(() => closeSpeech());
 
@@ -10,32 +10,7 @@ function powerSpectrum(block: Float32Array): Float64Array {
   const re = new Float64Array(n);
   const im = new Float64Array(n);
   for (let i = 0; i < n; i++) re[i] = block[i]! * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n));
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
-    }
-  }
-  for (let size = 2; size <= n; size <<= 1) {
-    const step = (-2 * Math.PI) / size;
-    for (let start = 0; start < n; start += size) {
-      for (let k = 0; k < size / 2; k++) {
-        const wr = Math.cos(step * k);
-        const wi = Math.sin(step * k);
-        const a = start + k;
-        const b = a + size / 2;
-        const tr = re[b]! * wr - im[b]! * wi;
-        const ti = re[b]! * wi + im[b]! * wr;
-        re[b] = re[a]! - tr;
-        im[b] = im[a]! - ti;
-        re[a] = re[a]! + tr;
-        im[a] = im[a]! + ti;
-      }
-    }
-  }
+  fft(re, im);
   const power = new Float64Array(n / 2);
   for (let k = 0; k < n / 2; k++) power[k] = re[k]! ** 2 + im[k]! ** 2;
   return power;
