@@ -1,4 +1,5 @@
 import type { OutputFormat } from '@voicewire/core';
+import { concatBytes } from './concatBytes.ts';
 import { createOutputEncoder } from './createOutputEncoder.ts';
 import { flacBlockSize } from './encoders/flacEncoder.ts';
 import { WAV_HEADER_BYTES } from './encoders/pcmEncoders.ts';
@@ -150,16 +151,4 @@ function group(units: Unit[], chunkSamples: number, rate: number): { bytes: Uint
   }
   if (parts.length > 0) flush();
   return chunks;
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

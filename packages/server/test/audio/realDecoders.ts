@@ -11,22 +11,13 @@ import type { OutputFormat } from '@voicewire/core';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
+import { concatBytes } from '../../src/audio/concatBytes.ts';
+
+export { concatBytes };
 
 export interface Decoded {
   samples: Float32Array;
   sampleRate: number;
-}
-
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 export function concatFloat(parts: readonly Float32Array[]): Float32Array {

@@ -1,4 +1,5 @@
 import { floatToPcm16 } from '@voicewire/core';
+import { concatBytes } from '../concatBytes.ts';
 import type { OutputEncoder } from '../types.ts';
 
 /**
@@ -61,7 +62,7 @@ export function createFlacEncoder(sampleRate: number): OutputEncoder {
           filled = 0;
         }
       }
-      return joinBytes(out);
+      return concatBytes(out);
     },
     finish() {
       if (finished) throw new Error('flac encoder: finish() called twice');
@@ -69,7 +70,7 @@ export function createFlacEncoder(sampleRate: number): OutputEncoder {
       const out: Uint8Array[] = [];
       if (!headerSent) out.push(flacStreamHeader(sampleRate, blockSize));
       if (filled > 0) emit(block.subarray(0, filled), out);
-      return joinBytes(out);
+      return concatBytes(out);
     },
   };
 }
@@ -434,18 +435,4 @@ class BitWriter {
     }
     this.#bytes[this.#length++] = byte;
   }
-}
-
-function joinBytes(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 0) return new Uint8Array(0);
-  if (parts.length === 1) return parts[0]!;
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

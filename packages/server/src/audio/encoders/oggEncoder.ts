@@ -1,6 +1,6 @@
 import { createEncoder, type WasmMediaEncoder } from 'wasm-media-encoders';
+import { concatBytes } from '../concatBytes.ts';
 import {
-  concatBytes,
   lacingValues,
   MAX_LACING_VALUES,
   OGG_BOS,

@@ -3,6 +3,8 @@
  * checksum the format requires. Used to re-paginate the Vorbis encoder's output into small pages.
  */
 
+import { concatBytes } from '../concatBytes.ts';
+
 /** Header type flags of a page. */
 export const OGG_CONTINUED = 0x01;
 export const OGG_BOS = 0x02;
@@ -150,19 +152,6 @@ export class OggPacketReader {
     }
     return packets;
   }
-}
-
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** The lacing values that describe one packet of `length` bytes. */
