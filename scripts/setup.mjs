@@ -6,8 +6,8 @@
 //
 // 1. pnpm (the version pinned in package.json's packageManager), installed with npm if missing;
 // 2. the workspace's dependencies (pnpm install, frozen lockfile);
-// 3. with --browsers, a Chromium for the browser tests: Debian's `chromium` through apt when we are
-//    root, otherwise Playwright's own download;
+// 3. with --browsers, the system packages the tests use (browsers, PulseAudio, Xvfb, redis-server,
+//    sox, opus-tools) through apt when we are root; otherwise Playwright's own Chromium download;
 // 4. then runs the given pnpm script, with VOICEWIRE_CHROMIUM set to the browser to use.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -61,16 +61,46 @@ if (!run(pnpm, ['install', '--frozen-lockfile', '--prefer-offline'])) {
   process.exit(1);
 }
 
-// 3. Chromium
+// 3. The system packages the tests drive, from Debian's archive (idempotent: only the missing ones
+//    are installed). Browsers: Debian's Chromium, Firefox ESR and WebKitGTK's MiniBrowser with its
+//    WebDriver (no test tool may download a browser of its own here); Xvfb for MiniBrowser's window;
+//    PulseAudio as the audio device and fake microphone of Firefox and WebKit; redis-server for the
+//    relay's shared store; sox and opus-tools for the audio tests' reference encoders.
+const SYSTEM_PACKAGES = [
+  'chromium',
+  'firefox-esr',
+  'webkit2gtk-driver',
+  'libwebkit2gtk-4.1-0',
+  'xvfb',
+  'xauth',
+  'pulseaudio',
+  'pulseaudio-utils',
+  'redis-server',
+  'sox',
+  'opus-tools',
+];
+
+function installed(name) {
+  const status = quiet('dpkg-query', ['-W', '-f=${Status}', name]);
+  return status !== null && status.endsWith(' installed');
+}
+
 if (wantBrowsers) {
-  const candidates = [process.env.VOICEWIRE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  let chromium = candidates.find((path) => path && existsSync(path));
-  if (!chromium && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    log("installing Debian's chromium with apt");
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    run('apt-get', ['update', '-qq'], { env });
-    if (run('apt-get', ['install', '-y', '-qq', 'chromium'], { env })) chromium = '/usr/bin/chromium';
+  const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && existsSync('/usr/bin/dpkg-query');
+  if (canApt) {
+    const missing = SYSTEM_PACKAGES.filter((name) => !installed(name));
+    if (missing.length > 0) {
+      log(`installing with apt: ${missing.join(' ')}`);
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      run('apt-get', ['update', '-qq'], { env });
+      if (!run('apt-get', ['install', '-y', '-qq', ...missing], { env })) {
+        log('apt-get install failed');
+        process.exit(1);
+      }
+    }
   }
+  const candidates = [process.env.VOICEWIRE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  const chromium = candidates.find((path) => path && existsSync(path));
   if (chromium) {
     process.env.VOICEWIRE_CHROMIUM = chromium;
     log(`browser tests use ${chromium}`);
