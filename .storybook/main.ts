@@ -1,4 +1,5 @@
 import type { StorybookConfig } from '@storybook/react-vite';
+import { workspaceSources } from '../testing/workspaceSources.ts';
 
 // Stories of @voicewire/react: every component in every state, driven by a conversation fed
 // scripted server messages (no network), plus one story wired to the local agent.
@@ -10,6 +11,8 @@ const config: StorybookConfig = {
   typescript: { reactDocgen: false },
   viteFinal: (viteConfig) => ({
     ...viteConfig,
+    // The library from its sources, as in the tests and the demo.
+    plugins: [...(viteConfig.plugins ?? []), workspaceSources()],
     build: {
       ...viteConfig.build,
       // Storybook's own manager and preview chunks are large by nature.

@@ -77,11 +77,13 @@ const LOCAL_API_KEY = 'local-dev-key';
 // 1. The local agent.
 const tsx = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'tsx.cmd' : 'tsx');
 const cli = join(root, 'packages', 'server', 'src', 'cli', 'agent.ts');
+// The workspace packages resolve to their sources (docs/packaging.md), as in the tests.
+const SOURCE_CONDITION = '--conditions=@voicewire/source';
 if (!existsSync(tsx) || !existsSync(cli)) {
   log('dependencies are missing: run `npm run demo` (it installs them first).');
   process.exit(1);
 }
-const agent = spawn(tsx, [cli, '--port', String(agentPort), '--host', HOST], {
+const agent = spawn(tsx, [SOURCE_CONDITION, cli, '--port', String(agentPort), '--host', HOST], {
   cwd: root,
   stdio: ['ignore', 'inherit', 'inherit'],
 });
@@ -134,6 +136,7 @@ if (relayPort !== null && existsSync(relayCli)) {
   const relay = spawn(
     tsx,
     [
+      SOURCE_CONDITION,
       relayCli,
       '--port',
       String(relayPort),

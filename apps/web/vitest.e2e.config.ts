@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import { workspaceSources } from '../../testing/workspaceSources.ts';
 
 // End-to-end tests: the demo page built by Vite and served on 127.0.0.1, the local agent on a
 // free port, and Debian's Chromium driven by Playwright with a fake microphone that plays a
 // speech WAV written at test time. Files run one at a time: each drives a real browser and real
 // audio on a 2-core machine, and parallel files would only make their audio glitch.
 export default defineConfig({
+  plugins: [workspaceSources()],
   test: {
     name: 'e2e',
     root: new URL('../..', import.meta.url).pathname,

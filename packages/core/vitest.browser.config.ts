@@ -5,6 +5,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { concat, encodeWav16, tone } from '../../testing/audio.ts';
 import { chromiumArgs, chromiumExecutable } from '../../testing/chromium.ts';
+import { workspaceSources } from '../../testing/workspaceSources.ts';
 
 /**
  * The fake microphone: a 1 kHz tone (the level and pitch reference) plus a 12 kHz tone of the
@@ -24,6 +25,7 @@ const fakeAudioFile = join(tmpdir(), `voicewire-core-browser-mic-${process.pid}.
 }
 
 export default defineConfig({
+  plugins: [workspaceSources()],
   test: {
     name: 'core-browser',
     root: new URL('../..', import.meta.url).pathname,

@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { workspaceSources } from '../../testing/workspaceSources.ts';
 
 // Node unit tests of @voicewire/core. Real-browser suites (test/browser/**, *.browser.test.ts)
 // belong to the "core-browser" project.
 export default defineConfig({
+  plugins: [workspaceSources()],
   test: {
     name: 'core',
     root: new URL('../..', import.meta.url).pathname,

@@ -1,10 +1,11 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
+import { workspaceSources } from '../../testing/workspaceSources.ts';
 
 // @voicewire/react in jsdom: roles, names, aria-*, data-state, axe, render counts. The server
 // rendering tests opt into the node environment per file.
 export default defineConfig({
-  plugins: [react()],
+  plugins: [workspaceSources(), react()],
   test: {
     name: 'react',
     root: new URL('../..', import.meta.url).pathname,

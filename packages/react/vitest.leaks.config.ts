@@ -6,6 +6,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { encodeWav16, tone } from '../../testing/audio.ts';
 import { chromiumArgs, chromiumExecutable } from '../../testing/chromium.ts';
+import { workspaceSources } from '../../testing/workspaceSources.ts';
 
 /**
  * Robustness in real Chromium (H6): mount/unmount leaks and microphone failures, against a real
@@ -16,7 +17,7 @@ const fakeAudioFile = join(tmpdir(), `voicewire-leaks-mic-${process.pid}.wav`);
 writeFileSync(fakeAudioFile, encodeWav16(tone(440, 2, 48_000, 0.2), 48_000));
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [workspaceSources(), react()],
   test: {
     name: 'leaks',
     root: new URL('../..', import.meta.url).pathname,

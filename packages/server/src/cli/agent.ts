@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `voicewire-agent`: run the local agent from a shell.
  *

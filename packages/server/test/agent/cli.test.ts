@@ -4,7 +4,14 @@ import { describe, expect, test } from 'vitest';
 import { connect } from './client.ts';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const bin = fileURLToPath(new URL('../../bin/voicewire-agent.mjs', import.meta.url));
+// The CLI from its TypeScript source, as `pnpm agent` runs it; the built bin (dist/) is run from the
+// installed tarball by `pnpm release:check` (scripts/release/check.ts).
+const cli = [
+  '--import',
+  'tsx',
+  '--conditions=@voicewire/source',
+  fileURLToPath(new URL('../../src/cli/agent.ts', import.meta.url)),
+];
 const tsx = fileURLToPath(new URL('../../../../node_modules/.bin/tsx', import.meta.url));
 
 /** Start the command and wait for the URL it prints. */
@@ -47,9 +54,9 @@ function exitCode(child: ChildProcess): Promise<number | null> {
 
 // A fresh Node process compiles the TypeScript sources on start: slow on a busy machine.
 describe('voicewire-agent', { timeout: 90_000 }, () => {
-  test('node bin/voicewire-agent.mjs --port 0 serves the protocol and exits cleanly on SIGINT', async () => {
+  test('voicewire-agent --port 0 serves the protocol and exits cleanly on SIGINT', async () => {
     const { child, url, output } = await start(process.execPath, [
-      bin,
+      ...cli,
       '--port',
       '0',
       '--api-key',
@@ -78,8 +85,9 @@ describe('voicewire-agent', { timeout: 90_000 }, () => {
     }
   });
 
-  test('the root script form (tsx src/cli/agent.ts -- --port 0) accepts the leading --', async () => {
+  test('the root script form (tsx --conditions=@voicewire/source src/cli/agent.ts -- --port 0) accepts the leading --', async () => {
     const { child, url } = await start(tsx, [
+      '--conditions=@voicewire/source',
       'packages/server/src/cli/agent.ts',
       '--',
       '--port',
@@ -99,8 +107,8 @@ describe('voicewire-agent', { timeout: 90_000 }, () => {
   });
 
   test('--help prints the options; a bad flag exits with 2', async () => {
-    const help = spawn(process.execPath, [bin, '--help'], { cwd: root });
-    const bad = spawn(process.execPath, [bin, '--port', 'eighty'], { cwd: root });
+    const help = spawn(process.execPath, [...cli, '--help'], { cwd: root });
+    const bad = spawn(process.execPath, [...cli, '--port', 'eighty'], { cwd: root });
     let text = '';
     help.stdout.on('data', (chunk) => {
       text += chunk;

@@ -5,7 +5,14 @@ import { startLocalAgent } from '../../src/agent/index.ts';
 import { verifySessionToken } from '../../src/relay/index.ts';
 import { connectClient } from './helpers.ts';
 
-const bin = fileURLToPath(new URL('../../bin/voicewire-relay.mjs', import.meta.url));
+// The CLI from its TypeScript source, as `pnpm relay` runs it; the built bin (dist/) is run from the
+// installed tarball by `pnpm release:check` (scripts/release/check.ts).
+const cli = [
+  '--import',
+  'tsx',
+  '--conditions=@voicewire/source',
+  fileURLToPath(new URL('../../src/cli/relay.ts', import.meta.url)),
+];
 const apiKey = 'cli-real-key-5678';
 const secret = 'cli-secret-1234';
 
@@ -16,7 +23,7 @@ afterEach(async () => {
 
 /** Starts `voicewire-relay` and resolves with its base HTTP address once it says it listens. */
 function startCli(args: string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;
@@ -99,7 +106,7 @@ describe('voicewire-relay command', { timeout: 40_000 }, () => {
   });
 
   it('serves no tokens unless --dev-token-endpoint is given; secrets may come from the environment', async () => {
-    const child = spawn(process.execPath, [bin, '--port', '0', '--upstream', 'ws://127.0.0.1:9/v1/talk'], {
+    const child = spawn(process.execPath, [...cli, '--port', '0', '--upstream', 'ws://127.0.0.1:9/v1/talk'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, VOICEWIRE_API_KEY: apiKey, VOICEWIRE_RELAY_SECRET: secret },
     });
@@ -140,7 +147,7 @@ describe('voicewire-relay command', { timeout: 40_000 }, () => {
       ['--api-key', 'k', '--secret', 's'],
       ['--upstream', 'http://not-ws', '--api-key', 'k', '--secret', 's'],
     ]) {
-      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const child = spawn(process.execPath, [...cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
       let stderr = '';
       child.stderr?.on('data', (chunk) => {
         stderr += chunk;
