@@ -415,11 +415,17 @@ async function viteFixture(dir: string, work: string): Promise<Record<string, un
   const jsFiles = readdirSync(assets).filter((file) => file.endsWith('.js'));
   const entry = jsFiles.find((file) => html.includes(`/assets/${file}`));
   check(entry, 'the entry chunk is in index.html');
-  const decoderChunk = jsFiles.find((file) =>
-    readFileSync(join(assets, file), 'utf8').includes('MPEGDecoder'),
-  );
+  // Vite names a chunk after the package it holds; the WASM inside makes it tens of KB.
+  const decoderChunk = jsFiles.find((file) => file.startsWith('mpg123-decoder-'));
   check(decoderChunk && decoderChunk !== entry, 'the mp3 decoder (mpg123-decoder) is a chunk of its own');
+  check(statSync(join(assets, decoderChunk)).size > 40_000, 'the mp3 decoder chunk holds the WASM');
+  check(
+    !readFileSync(join(assets, entry), 'utf8').includes('MPEGDecoderWebWorker'),
+    'the entry has no decoder',
+  );
   check(!html.includes(decoderChunk), 'index.html does not preload the mp3 decoder');
+  const otherDecoders = jsFiles.filter((file) => /^(ogg-vorbis|flac)-/.test(file));
+  check(otherDecoders.length === 2, `the ogg and flac decoders are chunks too (${otherDecoders.join(', ')})`);
   const bundle = {
     entryChunk: entry,
     entryBytes: statSync(join(assets, entry)).size,
@@ -427,7 +433,7 @@ async function viteFixture(dir: string, work: string): Promise<Record<string, un
     mp3DecoderBytes: statSync(join(assets, decoderChunk)).size,
   };
   console.log(
-    `  entry ${entry} ${kb(bundle.entryBytes)}; mp3 decoder ${decoderChunk} ${kb(bundle.mp3DecoderBytes)} (lazy)`,
+    `  entry ${entry} ${kb(bundle.entryBytes)} (React included); lazy: ${decoderChunk} ${kb(bundle.mp3DecoderBytes)}, ${otherDecoders.join(', ')}`,
   );
 
   return step('vite-app: Chromium + fake mic against the installed voicewire-agent (mp3)', async () => {
@@ -493,6 +499,11 @@ async function viteFixture(dir: string, work: string): Promise<Record<string, un
       check(
         decoderFetched && decoderFetched.at >= beforeClick,
         'the mp3 decoder chunk was fetched after start()',
+      );
+      const unused = requests.filter((r) => otherDecoders.some((file) => r.url.includes(file)));
+      check(
+        unused.length === 0,
+        `no ogg/flac decoder was fetched for an mp3 session (${unused.map((r) => r.url)})`,
       );
       check(setup?.outputFormat === 'mp3', `setup asked for mp3 (${JSON.stringify(setup)})`);
       check(audioMessages > 0, 'audioStream messages arrived');
