@@ -24,6 +24,9 @@ const common = {
   tsconfig: 'tsconfig.build.json',
   fixedExtension: false,
   hash: false,
+  // A library leaves constant inlining to the consumer's bundler: inlined here, a module would
+  // keep a bare `import './x.js'` to what it no longer uses (noise under sideEffects: false).
+  inputOptions: { optimization: { inlineConst: false } },
 } satisfies UserConfig;
 
 const IGNORE_COMMENTS = '/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */';

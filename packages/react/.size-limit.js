@@ -1,7 +1,9 @@
-// Size budget of @voicewire/react (DESIGN.md: useAgentConversation + TalkButton + Transcript,
-// React external, minified + gzip <= 15 KB, lazy decoder chunks excluded). Measured with
-// size-limit (esbuild, minified, gzip) in the test command; `pnpm bench bundle` prints the same
-// figures with a breakdown and the lazy chunks' sizes.
+// Size budget of @voicewire/react: useAgentConversation + TalkButton + Transcript, React external,
+// minified + gzip <= 15 KB, lazy decoder chunks excluded. Measured on the built packages (dist/,
+// `pnpm size` builds them first) as a consumer's bundler sees them: esbuild resolves
+// @voicewire/core through its published exports (the browser build), never the sources. Measured
+// with size-limit (esbuild, minified, gzip) in the test command; `pnpm bench bundle` prints the
+// same figures with a breakdown and the lazy chunks' sizes.
 //
 // Two checks, so the number is honest about what loads when:
 // 1. what the page loads when it imports the components: every import() stays out (a bundler
@@ -25,7 +27,7 @@ const excludeDynamicImports = (only) => ({
 });
 
 const widget = {
-  path: 'src/index.ts',
+  path: 'dist/index.js',
   import: '{ useAgentConversation, TalkButton, Transcript }',
   ignore: ['react', 'react-dom'],
   gzip: true,

@@ -15,6 +15,9 @@ export default defineConfig({
   tsconfig: 'tsconfig.build.json',
   fixedExtension: false,
   hash: false,
+  // A library leaves constant inlining to the consumer's bundler: inlined here, a module would
+  // keep a bare `import './x.js'` to what it no longer uses (noise under sideEffects: false).
+  inputOptions: { optimization: { inlineConst: false } },
   dts: true,
   copy: [{ from: 'src/audio/tts/mespeakProcess.cjs', to: 'dist/audio/tts' }],
 });

@@ -1,10 +1,13 @@
 /**
  * Bundle size of what an integrator ships for a voice widget: `useAgentConversation` +
  * `TalkButton` + `Transcript` from @voicewire/react, React external, minified + gzip: the same
- * measure as the size budget (packages/react/.size-limit.js), beside the peers' figures from
- * DESIGN.md. The build is split like an app's, so the lazily loaded chunks (the mp3/ogg/flac WASM
- * decoders, fetched only when their format is used) are listed on their own.
+ * measure as the size budget (packages/react/.size-limit.js), beside the peers' figures. It
+ * measures the built packages (dist/, built first) as a consumer's bundler sees them: @voicewire/core
+ * is resolved through its published exports, never the sources. The build is split like an app's,
+ * so the lazily loaded chunks (the mp3/ogg/flac WASM decoders, fetched only when their format is
+ * used) are listed on their own.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -29,7 +32,9 @@ export async function run(): Promise<BenchSection[]> {
   const work = mkdtempSync(join(tmpdir(), 'voicewire-bundle-'));
   try {
     const entry = join(work, 'entry.ts');
-    const reactIndex = join(root, 'packages/react/src/index.ts');
+    // The published build, fresh: what `npm install @voicewire/react` gives a site.
+    execFileSync('pnpm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    const reactIndex = join(root, 'packages/react/dist/index.js');
     writeFileSync(
       entry,
       `export { useAgentConversation, TalkButton, Transcript } from ${JSON.stringify(reactIndex)};\n`,
@@ -113,7 +118,7 @@ export async function run(): Promise<BenchSection[]> {
       ],
       notes: [
         'Ours is measured here with esbuild (the size budget, `pnpm size`, measures the same with size-limit).',
-        "Peers' figures are from DESIGN.md, measured the same way (their main hook/entry, React external).",
+        "Peers' figures were measured the same way (their main hook/entry, React external).",
         'Worklet sources are inlined strings and are counted; only the lazily loaded decoder chunks are not.',
         'Chunks are gzipped one by one here; size-limit gzips the same code as one file (slightly smaller).',
       ],

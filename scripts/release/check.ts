@@ -554,14 +554,22 @@ async function nextFixture(dir: string): Promise<Record<string, unknown>> {
       check(html.includes('Start conversation'), 'the button is labelled');
       check(/role="log"/.test(html), 'the HTML has the transcript (role=log)');
       check(/role="meter"/.test(html), 'the HTML has the level meter (role=meter)');
-      check(html.includes('data-server-state="listening"'), 'the Server Component ran a plain helper');
+      check(html.includes('data-server-state="idle"'), 'the Server Component ran a plain helper');
 
       // Hydration: the page's client components take over the server HTML without a mismatch.
       const page = await browser.newPage();
       const problems: string[] = [];
       page.on('pageerror', (error) => problems.push(error.message));
       page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
+        // Failed requests are checked below by URL (the fixture has no favicon, on purpose).
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+          problems.push(message.text());
+        }
+      });
+      page.on('response', (response) => {
+        if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) {
+          problems.push(`${response.status()} ${response.url()}`);
+        }
       });
       await page.goto(url, { waitUntil: 'networkidle' });
       const hydrated = await page.waitForFunction(
