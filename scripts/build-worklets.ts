@@ -9,8 +9,9 @@
  *   Content-Security-Policy forbids blob:/data: worklets (`worklets: { baseUrl }`), exported as
  *   `@voicewire/core/worklets/<name>.js`.
  *
- * All outputs are committed (the package is consumed from source, so there is no build step to
- * rely on); packages/core/test/audio/worklets.test.ts fails when they are stale.
+ * All outputs are committed (the workspace runs core from its sources, with no build step), and
+ * core's build (`pnpm build`, `prepack`) writes them again before it bundles, so a packed tarball
+ * never ships stale ones; packages/core/test/audio/worklets.test.ts fails when they are stale.
  *
  *   pnpm build:worklets          write the files
  *   pnpm build:worklets --check  exit 1 if any file differs from what would be written
