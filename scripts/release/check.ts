@@ -37,7 +37,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
+import { type Browser, chromium } from 'playwright';
 import { encodeWav16 } from '../../testing/audio.ts';
 import { chromiumArgs, chromiumExecutable } from '../../testing/chromium.ts';
 
@@ -293,7 +293,7 @@ function prepareFixture(name: Fixture, work: string, tarballs: Record<PackageDir
   const dir = join(work, name);
   cpSync(join(root, 'fixtures', name), dir, {
     recursive: true,
-    filter: (source) => !/[/\\](node_modules|dist|\.next)([/\\]|$)/.test(source),
+    filter: (source) => !/[/\\](node_modules|dist|public|\.next)([/\\]|$)/.test(source),
   });
   const manifestPath = join(dir, 'package.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, Record<string, string>>;
@@ -322,6 +322,18 @@ async function nodeFixture(dir: string): Promise<void> {
   process.stdout.write(output);
 }
 
+/**
+ * A policy a careful site might send: scripts (worklets included) only from itself, WebAssembly
+ * allowed, no `blob:` or `data:` anywhere a script could come from.
+ */
+const STRICT_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self' ws://127.0.0.1:*",
+  "style-src 'self' 'unsafe-inline'",
+].join('; ');
+
 /** Serve a directory of static files (what any host does with `vite build`'s output). */
 async function serveStatic(dir: string): Promise<{ server: Server; url: string }> {
   const types: Record<string, string> = {
@@ -340,7 +352,13 @@ async function serveStatic(dir: string): Promise<{ server: Server; url: string }
     }
     try {
       const body = readFileSync(file);
-      response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+      const headers: Record<string, string> = {
+        'content-type': types[extname(file)] ?? 'application/octet-stream',
+      };
+      if (new URL(request.url ?? '/', 'http://x').searchParams.has('csp')) {
+        headers['content-security-policy'] = STRICT_CSP;
+      }
+      response.writeHead(200, headers);
       response.end(body);
     } catch {
       response.writeHead(404).end();
@@ -407,7 +425,8 @@ async function viteFixture(dir: string, work: string): Promise<Record<string, un
       writeFileSync(wrong, original);
     }
   });
-  await step('vite-app: vite build', () => run(join(dir, 'node_modules/.bin/vite'), ['build'], { cwd: dir }));
+  // `npm run build`: copy the worklet files to public/ (for the CSP page), then `vite build`.
+  await step('vite-app: vite build', () => run('npm', ['run', 'build'], { cwd: dir }));
 
   // The consumer's bundle: the mp3 decoder is a lazy chunk of its own, not in the entry.
   const assets = join(dir, 'dist', 'assets');
@@ -436,98 +455,159 @@ async function viteFixture(dir: string, work: string): Promise<Record<string, un
     `  entry ${entry} ${kb(bundle.entryBytes)} (React included); lazy: ${decoderChunk} ${kb(bundle.mp3DecoderBytes)}, ${otherDecoders.join(', ')}`,
   );
 
-  return step('vite-app: Chromium + fake mic against the installed voicewire-agent (mp3)', async () => {
-    const agent = await startProcess(
-      join(dir, 'node_modules/.bin/voicewire-agent'),
-      ['--port', '0', '--api-key', 'fixture-key', '--greeting', GREETING],
-      { cwd: dir, ready: /listening on (ws:\/\/\S+)\/<agentId>/, timeoutMs: 60_000 },
-    );
-    const site = await serveStatic(join(dir, 'dist'));
-    // The microphone hears silence: the agent's voice detector must not take it for the user
-    // talking over the greeting.
-    const micFile = join(work, 'silence.wav');
-    writeFileSync(micFile, encodeWav16(new Float32Array(48_000 * 2), 48_000));
-    const browser = await chromium.launch({
-      executablePath: chromiumExecutable(),
-      args: chromiumArgs({ fakeAudioFile: micFile }),
-    });
-    try {
-      const page = await browser.newPage();
-      await page.addInitScript(OUTPUT_TAP);
-      const pageErrors: string[] = [];
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      const requests: { url: string; at: number }[] = [];
-      page.on('request', (request) => requests.push({ url: request.url(), at: Date.now() }));
-      let setup: Record<string, unknown> | undefined;
-      let audioMessages = 0;
-      page.on('websocket', (socket) => {
-        socket.on('framesent', ({ payload }) => {
-          if (typeof payload === 'string' && payload.includes('"setup"')) setup = JSON.parse(payload);
-        });
-        socket.on('framereceived', ({ payload }) => {
-          if (typeof payload === 'string' && payload.includes('"audioStream"')) audioMessages++;
-        });
-      });
-
-      await page.goto(`${site.url}?server=${encodeURIComponent(agent.match[1]!)}`);
-      const button = page.getByRole('button', { name: 'Start conversation' });
-      await button.waitFor();
-      check((await button.getAttribute('aria-pressed')) === 'false', 'the button starts unpressed');
-      const beforeClick = Date.now();
-      const decoderBeforeClick = requests.filter((r) => r.url.includes(decoderChunk));
-      check(decoderBeforeClick.length === 0, 'the mp3 decoder is not fetched before the conversation starts');
-
-      await button.click();
-      const log = page.getByRole('log');
-      await log.getByText(GREETING).waitFor({ timeout: 60_000 });
-      check(
-        (await page.getByRole('button').first().getAttribute('aria-pressed')) === 'true',
-        'pressed while on',
-      );
-      // The greeting's audio at the speakers: at least 300 ms of 20 ms windows above -40 dBFS.
-      const loud = await page.waitForFunction(
-        () => {
-          const tap = (window as unknown as { __voicewireTap: { windows: number[] } }).__voicewireTap;
-          const above = tap.windows.filter((rms) => rms > 0.01).length;
-          return above >= 15 ? { above, peak: Math.max(...tap.windows) } : false;
-        },
-        undefined,
-        { timeout: 30_000, polling: 100 },
-      );
-      const heard = (await loud.jsonValue()) as { above: number; peak: number };
-      const decoderFetched = requests.find((r) => r.url.includes(decoderChunk));
-      check(
-        decoderFetched && decoderFetched.at >= beforeClick,
-        'the mp3 decoder chunk was fetched after start()',
-      );
-      const unused = requests.filter((r) => otherDecoders.some((file) => r.url.includes(file)));
-      check(
-        unused.length === 0,
-        `no ogg/flac decoder was fetched for an mp3 session (${unused.map((r) => r.url)})`,
-      );
-      check(setup?.outputFormat === 'mp3', `setup asked for mp3 (${JSON.stringify(setup)})`);
-      check(audioMessages > 0, 'audioStream messages arrived');
-
-      await page.getByRole('button').first().click();
-      await page.getByRole('button', { name: 'Start conversation' }).waitFor({ timeout: 15_000 });
-      check(pageErrors.length === 0, `no page errors: ${pageErrors.join('; ')}`);
-      const result = {
-        ...bundle,
-        audioStreamMessages: audioMessages,
-        windowsAboveMinus40dB: heard.above,
-        peakRmsDb: Number((20 * Math.log10(heard.peak)).toFixed(1)),
-      };
-      console.log(
-        `  greeting in the transcript; ${audioMessages} audioStream messages (mp3); ` +
-          `${heard.above} windows of 20 ms above -40 dBFS at the speakers, peak ${result.peakRmsDb} dBFS`,
-      );
-      return result;
-    } finally {
-      await browser.close();
-      site.server.close();
-      await stopProcess(agent.child);
-    }
+  const agent = await startProcess(
+    join(dir, 'node_modules/.bin/voicewire-agent'),
+    ['--port', '0', '--api-key', 'fixture-key', '--greeting', GREETING],
+    { cwd: dir, ready: /listening on (ws:\/\/\S+)\/<agentId>/, timeoutMs: 60_000 },
+  );
+  const agentUrl = agent.match[1]!;
+  const site = await serveStatic(join(dir, 'dist'));
+  // The microphone hears silence: the agent's voice detector must not take it for the user
+  // talking over the greeting.
+  const micFile = join(work, 'silence.wav');
+  writeFileSync(micFile, encodeWav16(new Float32Array(48_000 * 2), 48_000));
+  const browser = await chromium.launch({
+    executablePath: chromiumExecutable(),
+    args: chromiumArgs({ fakeAudioFile: micFile }),
   });
+  try {
+    const result = await step(
+      'vite-app: Chromium + fake mic against the installed voicewire-agent (mp3)',
+      async () => {
+        const page = await browser.newPage();
+        await page.addInitScript(OUTPUT_TAP);
+        const pageErrors: string[] = [];
+        page.on('pageerror', (error) => pageErrors.push(error.message));
+        const requests: { url: string; at: number }[] = [];
+        page.on('request', (request) => requests.push({ url: request.url(), at: Date.now() }));
+        let setup: Record<string, unknown> | undefined;
+        let audioMessages = 0;
+        page.on('websocket', (socket) => {
+          socket.on('framesent', ({ payload }) => {
+            if (typeof payload === 'string' && payload.includes('"setup"')) setup = JSON.parse(payload);
+          });
+          socket.on('framereceived', ({ payload }) => {
+            if (typeof payload === 'string' && payload.includes('"audioStream"')) audioMessages++;
+          });
+        });
+
+        await page.goto(`${site.url}?server=${encodeURIComponent(agentUrl)}`);
+        const button = page.getByRole('button', { name: 'Start conversation' });
+        await button.waitFor();
+        check((await button.getAttribute('aria-pressed')) === 'false', 'the button starts unpressed');
+        const beforeClick = Date.now();
+        const decoderBeforeClick = requests.filter((r) => r.url.includes(decoderChunk));
+        check(
+          decoderBeforeClick.length === 0,
+          'the mp3 decoder is not fetched before the conversation starts',
+        );
+
+        await button.click();
+        const log = page.getByRole('log');
+        await log.getByText(GREETING).waitFor({ timeout: 60_000 });
+        check(
+          (await page.getByRole('button').first().getAttribute('aria-pressed')) === 'true',
+          'pressed while on',
+        );
+        // The greeting's audio at the speakers: at least 300 ms of 20 ms windows above -40 dBFS.
+        const loud = await page.waitForFunction(
+          () => {
+            const tap = (window as unknown as { __voicewireTap: { windows: number[] } }).__voicewireTap;
+            const above = tap.windows.filter((rms) => rms > 0.01).length;
+            return above >= 15 ? { above, peak: Math.max(...tap.windows) } : false;
+          },
+          undefined,
+          { timeout: 30_000, polling: 100 },
+        );
+        const heard = (await loud.jsonValue()) as { above: number; peak: number };
+        const decoderFetched = requests.find((r) => r.url.includes(decoderChunk));
+        check(
+          decoderFetched && decoderFetched.at >= beforeClick,
+          'the mp3 decoder chunk was fetched after start()',
+        );
+        const unused = requests.filter((r) => otherDecoders.some((file) => r.url.includes(file)));
+        check(
+          unused.length === 0,
+          `no ogg/flac decoder was fetched for an mp3 session (${unused.map((r) => r.url)})`,
+        );
+        check(setup?.outputFormat === 'mp3', `setup asked for mp3 (${JSON.stringify(setup)})`);
+        check(audioMessages > 0, 'audioStream messages arrived');
+
+        await page.getByRole('button').first().click();
+        await page.getByRole('button', { name: 'Start conversation' }).waitFor({ timeout: 15_000 });
+        check(pageErrors.length === 0, `no page errors: ${pageErrors.join('; ')}`);
+        const result = {
+          ...bundle,
+          audioStreamMessages: audioMessages,
+          windowsAboveMinus40dB: heard.above,
+          peakRmsDb: Number((20 * Math.log10(heard.peak)).toFixed(1)),
+        };
+        console.log(
+          `  greeting in the transcript; ${audioMessages} audioStream messages (mp3); ` +
+            `${heard.above} windows of 20 ms above -40 dBFS at the speakers, peak ${result.peakRmsDb} dBFS`,
+        );
+        await page.close();
+        return result;
+      },
+    );
+    await step('vite-app: a strict CSP (no blob:/data: scripts) with the self-hosted worklets', () =>
+      strictCsp(browser, `${site.url}?csp&server=${encodeURIComponent(agentUrl)}`),
+    );
+    return result;
+  } finally {
+    await browser.close();
+    site.server.close();
+    await stopProcess(agent.child);
+  }
+}
+
+/**
+ * The page served with a Content-Security-Policy that allows scripts only from the site itself
+ * (no `blob:`, no `data:`). With the default inline worklets the conversation cannot start, and
+ * says why; with `worklets: { baseUrl }` pointing at the files copied from
+ * `@voicewire/core/worklets/` (the fixture's `copy-worklets.mjs`), the greeting is heard.
+ */
+async function strictCsp(browser: Browser, url: string): Promise<void> {
+  const violations: string[] = [];
+  const open = async (query: string) => {
+    const page = await browser.newPage();
+    await page.addInitScript(OUTPUT_TAP);
+    page.on('console', (message) => {
+      if (/Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.goto(`${url}${query}`);
+    await page.getByRole('button', { name: 'Start conversation' }).click();
+    return page;
+  };
+
+  // 1. Inline worklets (the default): refused by the policy, and the button's alert says so.
+  const refused = await open('');
+  const alert = refused.getByRole('alert').filter({ hasText: /\S/ });
+  await alert.waitFor({ timeout: 30_000 });
+  const message = (await alert.textContent()) ?? '';
+  check(/worklet/i.test(message), `the error names the worklets: "${message}"`);
+  await refused.close();
+
+  // 2. Self-hosted worklet files: the conversation runs and the agent is heard.
+  violations.length = 0;
+  const page = await open('&worklets=/voicewire-worklets');
+  await page.getByRole('log').getByText(GREETING).waitFor({ timeout: 60_000 });
+  await page.waitForFunction(
+    () => {
+      const tap = (window as unknown as { __voicewireTap: { windows: number[] } }).__voicewireTap;
+      return tap.windows.filter((rms) => rms > 0.01).length >= 15;
+    },
+    undefined,
+    { timeout: 30_000, polling: 100 },
+  );
+  // Worklets are scripts (script-src). The mp3 decoder's blob: Web Worker is refused too (worker-src);
+  // the library then decodes on the main thread, which the audio heard above proves.
+  const workletViolations = violations.filter((text) => /script-src/.test(text));
+  check(workletViolations.length === 0, `no worklet was blocked: ${workletViolations.join('; ')}`);
+  await page.close();
+  console.log(
+    '  strict CSP: inline worklets refused with an error shown; self-hosted worklets: greeting heard',
+  );
 }
 
 async function nextFixture(dir: string): Promise<Record<string, unknown>> {

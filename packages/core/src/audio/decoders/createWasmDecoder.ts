@@ -70,10 +70,13 @@ async function loadDecoder(format: CompressedFormat, preferWorker: boolean): Pro
       await withTimeout(decoder.ready, WORKER_READY_TIMEOUT_MS);
       return decoder;
     } catch {
+      // The worker never came up (a Content-Security-Policy without `blob:` workers blocks it).
+      // Its free() would post to it and wait for an answer that never comes, so the decoder would
+      // never load: end the worker instead, and decode on the main thread.
       try {
-        await decoder?.free();
+        (decoder as { terminate?: () => void } | undefined)?.terminate?.();
       } catch {
-        // The worker never came up; nothing to free.
+        // Nothing to end.
       }
     }
   }
