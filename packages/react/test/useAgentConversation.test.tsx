@@ -302,6 +302,31 @@ describe('AgentConversationProvider', () => {
     expect(server.sockets).toHaveLength(1);
   });
 
+  it('stops the conversation it owns when it unmounts, and leaves one it was given alone', async () => {
+    const owned = setup();
+    const given = setup();
+    const { result } = renderHook(() => useAgentConversation(given.options));
+    const { unmount } = render(
+      <StrictMode>
+        <AgentConversationProvider {...owned.options}>
+          <TalkButton />
+        </AgentConversationProvider>
+        <AgentConversationProvider conversation={result.current.conversation}>
+          <Status />
+        </AgentConversationProvider>
+      </StrictMode>,
+    );
+    await act(() => screen.getByRole('button').click());
+    await act(() => result.current.start());
+    await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('connected/listening'));
+    await waitFor(() => expect(screen.getByRole('button')).toHaveAttribute('data-state', 'listening'));
+    unmount();
+    await flush();
+    expect(owned.server.socket!.readyState).toBe(3);
+    expect(given.server.socket!.readyState).toBe(1);
+    expect(result.current.status).toBe('connected');
+  });
+
   it('names the missing provider', () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(() => renderHook(() => useAgentConversationContext())).toThrow(
