@@ -45,7 +45,9 @@ describe.concurrent('the greeting, in every output format', () => {
     expect(types.slice(3, ends).every((t) => t === 'audioStream')).toBe(true);
     expect(types.slice(ends)).toEqual(['onAgentGreetingEnd', 'audioStreamEnd']);
     expect(client.messages[ends + 1]).toMatchObject({
-      audioStreamEnd: { message: GREETING, jobId: expect.any(String) },
+      message: GREETING,
+      jobId: expect.any(Number),
+      audioStreamEnd: { message: GREETING, jobId: expect.any(Number) },
     });
 
     const decoded = await decodeOutput(format, audioBytes(client.messages), rate);
