@@ -4,7 +4,7 @@
  *
  * PlayAI's API page documents `setup`, `audioIn`, `audioStream`, `newAudioStream`,
  * `voiceActivityStart`, `voiceActivityEnd` and `error`; the rest are sent by the deployed service
- * and known to its published browser SDK (docs/protocol.md, "What the deployed SDK adds"). Those
+ * and known to its published browser SDK (docs/protocol.md, "Server → client"). Those
  * are handled, never required.
  */
 

@@ -306,7 +306,7 @@ export class AgentSession implements ResponseOutput {
     this.#response = undefined;
     if (response.kind === 'greeting') this.#endGreeting(response.text);
     // Top-level message and a numeric jobId, as the deployed service sends it; the nested object
-    // is the older form, kept for clients that read it (docs/protocol.md, "audioStreamEnd").
+    // is the older form, kept for clients that read it (docs/protocol.md, "Server → client").
     this.#sendJson({
       type: 'audioStreamEnd',
       message: response.text,

@@ -1,7 +1,7 @@
 /**
  * The setup handshake: the first message of a call, checked in the order the service answers
  * (the message itself, the key and the agent, the URL's options, the input encoding, the
- * conversation to resume, the connection limit). See docs/protocol.md, "Setup".
+ * conversation to resume, the connection limit). See docs/protocol.md, "setup" and "The local agent".
  */
 import { describeErrorCode, parseClientMessage, type ResolvedSetup, validateSetup } from '@voicewire/core';
 import { canDecodeInput, createInputDecoder } from '../audio/index.ts';
