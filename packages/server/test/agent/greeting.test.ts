@@ -67,7 +67,7 @@ describe.concurrent('the greeting, in every output format', () => {
     expect(correlation(envelope(reference, rate), env)).toBeGreaterThan(0.9);
   });
 
-  test('a setup with only an apiKey gets the protocol's defaults: mp3 at 44100 Hz', async () => {
+  test("a setup with only an apiKey gets the protocol's defaults: mp3 at 44100 Hz", async () => {
     const client = await greet({ customGreeting: 'Hi.' });
     const decoded = await decodeOutput('mp3', audioBytes(client.messages), 44_100);
     expect(decoded.sampleRate).toBe(44_100);
