@@ -51,6 +51,8 @@ let scratch: string;
 let browser: Browser;
 let agent: LocalAgent;
 let sdkServer: Awaited<ReturnType<typeof serveSdkPage>>;
+/** The default agent: a key is required, as the API page says. */
+let keyedAgent: LocalAgent;
 const agentLog: string[] = [];
 
 beforeAll(async () => {
@@ -71,21 +73,23 @@ beforeAll(async () => {
     headless: true,
   });
   agent = await startLocalAgent({ allowAnonymous: true, log: (line) => agentLog.push(line) });
+  keyedAgent = await startLocalAgent({ log: false });
   sdkServer = await serveSdkPage();
 });
 
 afterAll(async () => {
   await browser?.close();
   await agent?.close();
+  await keyedAgent?.close();
   await sdkServer?.close();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-async function openSdkPage(query = ''): Promise<SdkPage> {
+async function openSdkPage(query = '', target: LocalAgent = agent): Promise<SdkPage> {
   const context = await browser.newContext();
   const routes = await routeSdkPage(context, sdkServer.origin);
   const page = await context.newPage();
-  await instrumentSdkPage(page, agent.origin, query);
+  await instrumentSdkPage(page, target.origin, query);
   const wire: WireMessage[] = [];
   const consoleLines: string[] = [];
   const pageErrors: string[] = [];
@@ -303,6 +307,28 @@ describe('PlayAI agent-web-sdk against the local agent', () => {
       expect(wire.find((m) => m.type === 'hangup')!.message).toEqual({ type: 'hangup', endedBy: 'agent' });
       expect(named(list, 'onError')).toEqual([]);
       expect(unexpectedEventWarnings(consoleLines)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a refused setup (no key where one is required) reaches the SDK in a shape it accepts', async () => {
+    const { context, page, wire, console: consoleLines } = await openSdkPage('', keyedAgent);
+    try {
+      const failed = await connect(page, { customGreeting: GREETING }).then(
+        () => 'connected',
+        (error: Error) => error.message,
+      );
+      expect(failed).toMatch(/Failed to start conversation/);
+      // Its schema took the error (an error without isFatal is dropped as an unexpected event).
+      expect(unexpectedEventWarnings(consoleLines)).toEqual([]);
+      const error = wire.find((m) => m.direction === '<' && m.type === 'error')!;
+      expect(error.message).toEqual({
+        type: 'error',
+        code: 1001,
+        message: expect.stringMatching(/no apiKey/),
+        isFatal: true,
+      });
     } finally {
       await context.close();
     }
