@@ -223,7 +223,7 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
       return;
     }
     if (path === '/') {
-      const body = `voicewire local agent\nConnect a WebSocket to ${url}/<agentId> and send {"type":"setup","apiKey":"..."} first.\n`;
+      const body = `voicewire local agent\nConnect a WebSocket to ${url}/<agentId> (or PlayAI's SDK path, ${url.slice(0, -TALK_PATH.length)}/v1/agents/<agentId>/start-conversation) and send {"type":"setup","apiKey":"..."} first.\n`;
       response.writeHead(200, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(body);
       return;
     }
