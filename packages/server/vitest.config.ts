@@ -10,7 +10,12 @@ export default defineConfig({
     root: new URL('../..', import.meta.url).pathname,
     environment: 'node',
     include: ['packages/server/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/*.browser.test.ts', '**/*.e2e.test.ts'],
+    exclude: [
+      '**/node_modules/**',
+      '**/*.browser.test.ts',
+      '**/*.e2e.test.ts',
+      'packages/server/test/sdk/**',
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

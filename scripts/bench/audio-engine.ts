@@ -2,7 +2,7 @@
  * Browser audio engine, measured in headless Chromium (the same Debian Chromium the tests use,
  * with a fake microphone): first agent audio per output format, interrupt() → silence, the
  * main thread's cost per second of conversation, and capture frame latency. Printed beside
- * DESIGN.md's targets.
+ * the targets of the README's "Measured" table.
  *
  * The page is the library bundled by esbuild (production-like: minified, the WASM decoders in
  * their own lazily loaded chunks) and served from 127.0.0.1; the agent's audio is encoded in

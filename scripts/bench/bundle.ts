@@ -1,7 +1,8 @@
 /**
  * Bundle size of what an integrator ships for a voice widget: `useAgentConversation` +
  * `TalkButton` + `Transcript` from @voicewire/react, React external, minified + gzip: the same
- * measure as the size budget (packages/react/.size-limit.js), beside the peers' figures. It
+ * measure as the size budget (packages/react/.size-limit.js), beside the peers' figures in the
+ * README's "Measured" table. It
  * measures the built packages (dist/, built first) as a consumer's bundler sees them: @voicewire/core
  * is resolved through its published exports, never the sources. The build is split like an app's,
  * so the lazily loaded chunks (the mp3/ogg/flac WASM decoders, fetched only when their format is
@@ -118,7 +119,7 @@ export async function run(): Promise<BenchSection[]> {
       ],
       notes: [
         'Ours is measured here with esbuild (the size budget, `pnpm size`, measures the same with size-limit).',
-        "Peers' figures were measured the same way (their main hook/entry, React external).",
+        "Peers' figures are those of the README's Measured table, measured the same way (their main hook/entry, React external).",
         'Worklet sources are inlined strings and are counted; only the lazily loaded decoder chunks are not.',
         'Chunks are gzipped one by one here; size-limit gzips the same code as one file (slightly smaller).',
       ],

@@ -196,7 +196,7 @@ function comparisonSection(from: number, to: number): BenchSection {
   const ours = createResampler(from, to);
   return {
     title: `Resampler, ${from / 1000} kHz → ${to / 1000} kHz (microphone path)`,
-    headers: ['metric', ...methods.map((m) => m.name), 'target (DESIGN.md)', 'voicewire meets it'],
+    headers: ['metric', ...methods.map((m) => m.name), 'target', 'voicewire meets it'],
     rows: [
       [
         'worst alias rejection above 0.55·fs_out (dB)',

@@ -19,7 +19,7 @@ import {
 
 /** Ring size: a whole reply usually arrives faster than real time, so leave room for several seconds. */
 const RING_SECONDS = 8;
-/** First audio after the first chunk (DESIGN.md: ≤ 60 ms for PCM); also the jitter step after an underrun. */
+/** First audio after the first chunk (target ≤ 60 ms for PCM, the README's "Measured" table); also the jitter step after an underrun. */
 const INITIAL_JITTER_MS = 30;
 const MAX_JITTER_MS = 300;
 /** Interrupt fade: short enough to be silent within 10 ms, long enough not to click. */

@@ -121,7 +121,13 @@ export type ConversationCallbacks = EventCallbacks<ConversationEventMap>;
 
 export interface ConversationOptions extends ConversationCallbacks {
   agentId: string;
-  /** Base URL; the socket opens `<url>/<agentId>`. @defaultValue 'wss://api.play.ai/v1/talk' */
+  /**
+   * The endpoint. A base like `wss://host/v1/talk` opens `<url>/<agentId>`; the deployed SDK's
+   * path works too: `wss://host/v1/agents` opens `<url>/<agentId>/start-conversation`, a URL
+   * with `{agentId}` gets the id there, and one ending in `/start-conversation` is used as it
+   * is. See docs/protocol.md, "Endpoints".
+   * @defaultValue 'wss://api.play.ai/v1/talk'
+   */
   url?: string;
   /** The API key, for prototypes only: in production a relay injects it. */
   apiKey?: string;

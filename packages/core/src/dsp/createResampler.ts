@@ -32,7 +32,7 @@ export interface Resampler {
 export interface ResamplerOptions {
   /**
    * `'high'`: ≥ 70 dB rejection of aliases and images beyond 0.55 × the lower rate and ≤ 0.1 dB
-   * ripple below 0.45 × it (DESIGN.md's targets). `'medium'`: about 55 dB with the same band
+   * ripple below 0.45 × it (the targets in the README's "Measured" table). `'medium'`: about 55 dB with the same band
    * edges at roughly three quarters of the cost, for previews or very slow devices.
    * @defaultValue 'high'
    */

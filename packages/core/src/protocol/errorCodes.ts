@@ -1,7 +1,7 @@
 import { VoicewireError, type VoicewireErrorKind } from '../errors.ts';
 import type { ErrorMessage } from './messages.ts';
 
-/** The error codes the seed documents for the talk protocol. */
+/** The error codes of the talk protocol (docs/protocol.md, "Errors"). */
 export const KNOWN_ERROR_CODES = [1001, 1002, 1003, 1005, 4400, 4401, 4429, 4500] as const;
 export type KnownErrorCode = (typeof KNOWN_ERROR_CODES)[number];
 
@@ -10,7 +10,7 @@ export interface ErrorCodeInfo {
   code: number;
   /** A short constant-style name, for logs (`INVALID_AUTHORIZATION_TOKEN`). */
   name: string;
-  /** The seed's text for the code: what the server means. */
+  /** The API page's text for the code: what the server means (docs/protocol.md). */
   message: string;
   kind: VoicewireErrorKind;
   /** The conversation cannot go on by itself (no automatic reconnect). */
@@ -24,7 +24,7 @@ export interface ErrorCodeInfo {
 const NOT_AUTHORISED = 'This voice assistant is not available right now (it could not be authorised).';
 const RETRYING = 'The voice assistant had a problem. Trying again shortly…';
 
-/** code, name, kind, retryable (the rest are fatal), the seed's text, the end user's text. */
+/** code, name, kind, retryable (the rest are fatal), the API page's text, the end user's text. */
 const TABLE: [KnownErrorCode, string, VoicewireErrorKind, boolean, string, string][] = [
   [
     1001,
@@ -94,7 +94,7 @@ const TABLE: [KnownErrorCode, string, VoicewireErrorKind, boolean, string, strin
 
 /**
  * Every documented server error code. 4429 and 4500 are transient: the session ends, but a
- * client should reconnect with backoff (DESIGN.md), so they are marked non-fatal and retryable.
+ * client should reconnect with backoff (docs/protocol.md, "Errors"), so they are marked non-fatal and retryable.
  * Everything else is a configuration problem that retrying cannot fix.
  */
 export const ERROR_CODES: Readonly<Record<KnownErrorCode, Readonly<ErrorCodeInfo>>> = /* @__PURE__ */ (() => {
@@ -105,13 +105,13 @@ export const ERROR_CODES: Readonly<Record<KnownErrorCode, Readonly<ErrorCodeInfo
   return Object.freeze(codes);
 })();
 
-/** Whether `code` is one of the seed's documented codes. */
+/** Whether `code` is one of the documented codes (docs/protocol.md, "Errors"). */
 export function isKnownErrorCode(code: unknown): code is KnownErrorCode {
   return typeof code === 'number' && Object.hasOwn(ERROR_CODES, code);
 }
 
 /**
- * The meaning of any server error code. Codes the seed does not list are treated like 4500
+ * The meaning of any server error code. Codes the API page does not list are treated like 4500
  * (a server-side failure, worth retrying) because a client cannot be at fault for a code it
  * was never told about, and giving up on an unknown code would turn every new server error
  * into a dead conversation.
@@ -131,7 +131,7 @@ export function describeErrorCode(code: number): Readonly<ErrorCodeInfo> {
 
 /**
  * Turn a server `error` message into the library's error. The server's own text wins over the
- * seed's (it is usually more specific), and an explicit `isFatal` from the server overrides the
+ * table's (it is usually more specific), and an explicit `isFatal` from the server overrides the
  * table: the real service marks some errors as non-fatal and its shipped SDK wrongly ends the
  * call on every error.
  */

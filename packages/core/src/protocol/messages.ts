@@ -1,9 +1,11 @@
 /**
- * Messages of the agent talk WebSocket protocol (PlayAI's `/v1/talk/<agentId>`).
+ * Messages of the agent talk WebSocket protocol (PlayAI's `/v1/talk/<agentId>`), described in
+ * docs/protocol.md.
  *
- * The seed page documents `setup`, `audioIn`, `audioStream`, `newAudioStream`,
- * `voiceActivityStart`, `voiceActivityEnd` and `error`; the rest are sent by the real service
- * and handled by its shipped SDK (see PROTOCOL.md). Those must be handled, never required.
+ * PlayAI's API page documents `setup`, `audioIn`, `audioStream`, `newAudioStream`,
+ * `voiceActivityStart`, `voiceActivityEnd` and `error`; the rest are sent by the deployed service
+ * and known to its published browser SDK (docs/protocol.md, "Server → client"). Those
+ * are handled, never required.
  */
 
 /** Audio formats the agent can speak in (`setup.outputFormat`). */
@@ -26,7 +28,7 @@ export type HeaderlessInputEncoding = (typeof HEADERLESS_INPUT_ENCODINGS)[number
 export const INPUT_ENCODINGS = ['media-container', ...HEADERLESS_INPUT_ENCODINGS] as const;
 export type InputEncoding = (typeof INPUT_ENCODINGS)[number];
 
-/** The seed's defaults for the optional setup fields. */
+/** The defaults of the optional setup fields (docs/protocol.md, "setup"). */
 export const SETUP_DEFAULTS = {
   outputFormat: 'mp3',
   outputSampleRate: 44_100,
@@ -46,7 +48,10 @@ export const MAX_SAMPLE_RATE_HZ = 96_000;
 
 export interface SetupMessage {
   type: 'setup';
-  /** Required by the seed. A relay injects it, so a browser behind one may leave it out. */
+  /**
+   * Required by the API page. A relay injects it, so a browser behind one may leave it out; the
+   * deployed service also accepts none for public agents.
+   */
   apiKey?: string;
   outputFormat?: OutputFormat;
   outputSampleRate?: number;
@@ -70,6 +75,19 @@ export interface CustomInputMessage {
 
 export type ClientMessage = SetupMessage | AudioInMessage | CustomInputMessage;
 export type ClientMessageType = ClientMessage['type'];
+
+/**
+ * What PlayAI's browser SDK sends besides the protocol's messages: player bookkeeping
+ * (`mediaLog`, `bufferEmpty`), agent events to subscribe to (`extendConversationSetup`) and, at
+ * hang-up, a recording of the call (`conversationAudio`). A server accepts them quietly; the
+ * local agent drops them unread (docs/protocol.md).
+ */
+export const SDK_CLIENT_MESSAGE_TYPES = [
+  'mediaLog',
+  'bufferEmpty',
+  'extendConversationSetup',
+  'conversationAudio',
+] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Server → client
@@ -118,12 +136,22 @@ export interface AgentGreetingEndMessage {
 export interface AudioStreamStartMessage {
   type: 'audioStreamStart';
 }
+/**
+ * The end of one spoken response. The deployed service sends `message` and a numeric `jobId` at
+ * the top level; an older form nests them in `audioStreamEnd` (with a string `jobId`). Both are
+ * read, and the top-level fields are filled from whichever the server sent.
+ */
 export interface AudioStreamEndMessage {
   type: 'audioStreamEnd';
-  audioStreamEnd?: { message?: string; jobId?: string };
+  /** The text of the response that ended. */
+  message?: string;
+  jobId?: number | string;
+  /** The nested form, as the server sent it. */
+  audioStreamEnd?: { message?: string; jobId?: number | string };
 }
 export interface HangupMessage {
   type: 'hangup';
+  /** Who ended the call; the deployed service says `user`, `agent`, `error` or `system`. */
   endedBy?: string;
 }
 export interface CustomEventMessage {
@@ -137,11 +165,32 @@ export interface ErrorMessage {
   message: string;
   isFatal?: boolean;
 }
-/** Observed messages a client may ignore. */
-export interface IgnorableServerMessage {
-  type: 'llmStreamEnd' | 'SYS_LOG' | 'MEDIA_LOG' | 'navigate' | 'uiEvent';
-  [field: string]: unknown;
+/** The language model has finished this response's text (its audio may still be coming). */
+export interface LlmStreamEndMessage {
+  type: 'llmStreamEnd';
 }
+/** The service's own logs: `payload` is whatever it put there. */
+export interface ServerLogMessage {
+  type: 'SYS_LOG' | 'MEDIA_LOG';
+  payload?: unknown;
+}
+/** An agent built for PlayAI's web embed asks its page to navigate. */
+export interface NavigateMessage {
+  type: 'navigate';
+  pageDefinition?: string;
+}
+/** An agent built for PlayAI's web embed asks its page to show a component. */
+export interface UiEventMessage {
+  type: 'uiEvent';
+  componentCode?: string;
+  props?: unknown;
+}
+/** Messages a client may ignore; they parse so that they are not reported as unknown. */
+export type IgnorableServerMessage =
+  | LlmStreamEndMessage
+  | ServerLogMessage
+  | NavigateMessage
+  | UiEventMessage;
 
 export type ServerMessage =
   | InitMessage

@@ -14,7 +14,10 @@ export type ParsedServerMessage =
   | { kind: 'unknown'; type: string; data: Record<string, unknown>; raw: string }
   | { kind: 'invalid'; error: string; raw: string };
 
-/** Observed types that carry nothing a client needs; they parse as messages so they are not reported as unknown. */
+/**
+ * Types the deployed service sends that carry nothing a client needs (docs/protocol.md); they
+ * parse as messages so they are not reported as unknown.
+ */
 export const IGNORABLE_SERVER_MESSAGE_TYPES = [
   'llmStreamEnd',
   'SYS_LOG',
@@ -25,8 +28,9 @@ export const IGNORABLE_SERVER_MESSAGE_TYPES = [
 
 /**
  * The fields of each known type, as one table (it keeps the parser small in the widget bundle):
- * `name!` a required non-empty string, `name` a required string, `name?` an optional string.
- * `error`, `audioStreamEnd`, `customEvent.data` and the ignorable types get special handling below.
+ * `name!` a required non-empty string, `name` a required string, `name?` an optional string,
+ * `name*` an optional value of any JSON type (copied as sent). `error` and `audioStreamEnd` get
+ * special handling below. These are every server message PlayAI's SDK validates (docs/protocol.md).
  */
 const FIELDS: Record<string, string[]> = {
   init: ['conversationId!', 'agentOwnerId?', 'language?'],
@@ -42,15 +46,17 @@ const FIELDS: Record<string, string[]> = {
   audioStreamStart: [],
   audioStreamEnd: [],
   hangup: ['endedBy?'],
-  customEvent: ['name'],
+  customEvent: ['name', 'data*'],
   error: [],
+  llmStreamEnd: [],
+  SYS_LOG: ['payload*'],
+  MEDIA_LOG: ['payload*'],
+  navigate: ['pageDefinition?'],
+  uiEvent: ['componentCode?', 'props*'],
 };
 
 /** Every server message type this library understands. */
-export const SERVER_MESSAGE_TYPES = [
-  ...(Object.keys(FIELDS) as ServerMessage['type'][]),
-  ...IGNORABLE_SERVER_MESSAGE_TYPES,
-] as readonly ServerMessage['type'][];
+export const SERVER_MESSAGE_TYPES = Object.keys(FIELDS) as readonly ServerMessage['type'][];
 
 /**
  * Read one text frame from the server. Never throws, whatever `text` is (binary frames, `null`,
@@ -69,14 +75,16 @@ export function parseServerMessage(text: unknown): ParsedServerMessage {
     const parsed = parseJsonObject(text, 'server message');
     if (!parsed.ok) return { kind: 'invalid', error: parsed.error, raw };
     const { value: o, type } = parsed;
-    if ((IGNORABLE_SERVER_MESSAGE_TYPES as readonly string[]).includes(type)) {
-      return { kind: 'message', message: { ...safeCopy(o), type } as ServerMessage };
-    }
     const fields = Object.hasOwn(FIELDS, type) ? FIELDS[type] : undefined;
     if (fields === undefined) return { kind: 'unknown', type, data: safeCopy(o), raw };
 
     const message: Record<string, unknown> = { type };
     for (const spec of fields) {
+      if (spec.endsWith('*')) {
+        const field = spec.slice(0, -1);
+        if (Object.hasOwn(o, field) && o[field] !== undefined) message[field] = o[field];
+        continue;
+      }
       const optional = spec.endsWith('?');
       const nonEmpty = spec.endsWith('!');
       const field = optional || nonEmpty ? spec.slice(0, -1) : spec;
@@ -92,17 +100,24 @@ export function parseServerMessage(text: unknown): ParsedServerMessage {
         return { kind: 'invalid', error: `${type}: ${problem}`, raw };
       }
     }
-    if (type === 'customEvent' && Object.hasOwn(o, 'data')) message.data = o.data;
     if (type === 'audioStreamEnd') {
+      // Top-level `message` and numeric `jobId` (the deployed service), or nested in an
+      // `audioStreamEnd` object (the older form); the top level wins where both are given.
       const end = o.audioStreamEnd;
-      if (typeof end === 'object' && end !== null && !Array.isArray(end)) {
-        const details: Record<string, string> = {};
-        for (const key of ['message', 'jobId']) {
-          const value = (end as Record<string, unknown>)[key];
-          if (typeof value === 'string') details[key] = value;
-        }
+      const nested =
+        typeof end === 'object' && end !== null && !Array.isArray(end)
+          ? (end as Record<string, unknown>)
+          : null;
+      if (nested !== null) {
+        const details: { message?: string; jobId?: number | string } = {};
+        if (typeof nested.message === 'string') details.message = nested.message;
+        if (isJobId(nested.jobId)) details.jobId = nested.jobId;
         message.audioStreamEnd = details;
       }
+      const text = typeof o.message === 'string' ? o.message : nested?.message;
+      if (typeof text === 'string') message.message = text;
+      const jobId = isJobId(o.jobId) ? o.jobId : nested?.jobId;
+      if (isJobId(jobId)) message.jobId = jobId;
     }
     if (type === 'error') {
       const { code, message: text, isFatal } = o;
@@ -121,7 +136,7 @@ export function parseServerMessage(text: unknown): ParsedServerMessage {
         };
       }
       // A bare `{type:'error', code}` still ends or pauses the call, so it stays a message;
-      // errorFromServerMessage() substitutes the seed's text for the empty message.
+      // errorFromServerMessage() substitutes the code table's text for the empty message.
       message.code = code;
       message.message = typeof text === 'string' ? text : '';
       if (typeof isFatal === 'boolean') message.isFatal = isFatal;
@@ -131,4 +146,8 @@ export function parseServerMessage(text: unknown): ParsedServerMessage {
     // Nothing above throws on purpose; this catches the absurd (a stack overflow on pathological input).
     return { kind: 'invalid', error: error instanceof Error ? error.message : String(error), raw };
   }
+}
+
+function isJobId(value: unknown): value is number | string {
+  return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string';
 }

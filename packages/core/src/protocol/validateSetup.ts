@@ -11,7 +11,7 @@ import {
 } from './messages.ts';
 import { describeType } from './parseJson.ts';
 
-/** A setup with the seed's defaults filled in: what the session actually uses. */
+/** A setup with the protocol's defaults filled in: what the session actually uses. */
 export interface ResolvedSetup {
   apiKey?: string;
   outputFormat: OutputFormat;
@@ -45,7 +45,7 @@ export function isHeaderlessEncoding(encoding: string): boolean {
 const STRING_FIELDS = ['apiKey', 'customGreeting', 'prompt', 'continueConversation'] as const;
 
 /**
- * Check a `setup` message against the seed's table and fill in its defaults (`mp3`, 44100 Hz,
+ * Check a `setup` message against the table of docs/protocol.md ("setup") and fill in its defaults (`mp3`, 44100 Hz,
  * `media-container`). Used by the local agent to answer a bad setup with 4400, and by the client
  * to refuse bad options before a socket is even opened. Never throws.
  *

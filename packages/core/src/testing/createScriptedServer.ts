@@ -37,7 +37,7 @@ export interface ScriptedServer {
   serverClose(code?: number, reason?: string): void;
   /** `init` with this conversation id. */
   init(conversationId?: string): void;
-  /** The agent greets: `onAgentGreeting`, `newAudioStream`, the audio chunks, `onAgentGreetingEnd`, `audioStreamEnd`. */
+  /** The agent greets: `onAgentGreeting`, `newAudioStream`, the audio chunks, `onAgentGreetingEnd`, `audioStreamEnd` (top-level `message` and a numeric `jobId`, the deployed shape). */
   greet(text: string, audio?: Uint8Array[]): void;
   /** The user speaks and is transcribed: `voiceActivityStart`, `voiceActivityEnd`, `onUserTranscript`. */
   userSays(text: string): void;
@@ -64,6 +64,8 @@ export function createScriptedServer(options: ScriptedServerOptions = {}): Scrip
   const autoOpen = options.autoOpen ?? true;
   const autoInit = options.autoInit ?? 'conv-1';
   const sockets: FakeWebSocket[] = [];
+  /** `audioStreamEnd.jobId`: a number, as the deployed service sends it (docs/protocol.md). */
+  let jobId = 0;
 
   function onClientMessage(frame: SentFrame, socket: FakeWebSocket): void {
     options.onClientMessage?.(frame.message, frame.raw, socket);
@@ -112,7 +114,7 @@ export function createScriptedServer(options: ScriptedServerOptions = {}): Scrip
       send({ type: 'newAudioStream' });
       sendAudio(audio);
       send({ type: 'onAgentGreetingEnd', message: text });
-      send({ type: 'audioStreamEnd', audioStreamEnd: { message: text } });
+      send({ type: 'audioStreamEnd', message: text, jobId: ++jobId });
     },
     userSays(text) {
       send({ type: 'voiceActivityStart' });
@@ -123,7 +125,7 @@ export function createScriptedServer(options: ScriptedServerOptions = {}): Scrip
       send({ type: 'newAudioStream' });
       send({ type: 'onAgentTranscript', message: text });
       sendAudio(audio);
-      send({ type: 'audioStreamEnd', audioStreamEnd: { message: text } });
+      send({ type: 'audioStreamEnd', message: text, jobId: ++jobId });
     },
     interrupt(updatedMessage) {
       send({ type: 'voiceActivityStart' });

@@ -294,4 +294,22 @@ describe('buildSocketUrl', () => {
     expect(buildSocketUrl('x', 'ws://h/talk?region=eu', 't 1')).toBe('ws://h/talk/x?region=eu&token=t%201');
     expect(buildSocketUrl('x', 'ws://h/talk', '')).toBe('ws://h/talk/x');
   });
+
+  it("takes the deployed SDK's path: a /v1/agents base, an {agentId} template, or a complete URL", async () => {
+    const { buildSocketUrl } = await import('@voicewire/core');
+    expect(buildSocketUrl('a b', 'wss://api.play.ai/v1/agents')).toBe(
+      'wss://api.play.ai/v1/agents/a%20b/start-conversation',
+    );
+    expect(buildSocketUrl('x', 'ws://h/v1/agents/', 't')).toBe(
+      'ws://h/v1/agents/x/start-conversation?token=t',
+    );
+    expect(buildSocketUrl('a/b', 'ws://h/v1/agents/{agentId}/start-conversation?r=1')).toBe(
+      'ws://h/v1/agents/a%2Fb/start-conversation?r=1',
+    );
+    expect(buildSocketUrl('x', 'ws://h/v1/agents/x/start-conversation/')).toBe(
+      'ws://h/v1/agents/x/start-conversation',
+    );
+    // A base that merely ends like an agent id is still a base.
+    expect(buildSocketUrl('talk', 'ws://h/v1/talk')).toBe('ws://h/v1/talk/talk');
+  });
 });

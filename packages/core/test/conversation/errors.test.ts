@@ -42,7 +42,19 @@ describe('server error messages', () => {
     expect(FakeAudioContext.instances[0]?.state).toBe('closed');
   });
 
-  it.each(FATAL)('%i without a message gets the seed text', async (code) => {
+  it.each(FATAL)(
+    '%i with isFatal: true (the deployed shape) ends the conversation the same way',
+    async (code, kind) => {
+      const { conversation, server, onError } = await connected();
+      server.error(code, 'refused', true);
+      const error = { kind, code, message: 'refused', fatal: true };
+      expect(conversation.store.getState()).toMatchObject({ status: 'error', error });
+      expect(onError).toHaveBeenCalledExactlyOnceWith(error);
+      expect(server.sockets).toHaveLength(1);
+    },
+  );
+
+  it.each(FATAL)("%i without a message gets the code table's text", async (code) => {
     const { conversation, server } = await connected();
     server.error(code);
     expect(conversation.store.getState().error?.message).toBe(ERROR_CODES[code].message);

@@ -9,7 +9,7 @@ import {
 } from '../../src/index.ts';
 
 describe('ERROR_CODES', () => {
-  it('covers every code of the seed with its text, kind and retry policy', () => {
+  it('covers every documented code with its text, kind and retry policy', () => {
     const expected: [number, string, string, boolean, boolean][] = [
       [1001, 'Invalid authorization token.', 'unauthorized', true, false],
       [1002, 'Invalid agent id.', 'agent-not-found', true, false],
@@ -84,7 +84,7 @@ describe('errorFromServerMessage', () => {
     });
   });
 
-  it("uses the seed's text when the server sends none", () => {
+  it("uses the code table's text when the server sends none", () => {
     expect(errorFromServerMessage({ type: 'error', code: 1001, message: '' }).message).toBe(
       'Invalid authorization token.',
     );

@@ -43,11 +43,43 @@ describe('parseServerMessage', () => {
         { type: 'onAgentGreetingEnd', message: 'Welcome' },
       ],
       [{ type: 'audioStreamStart' }, { type: 'audioStreamStart' }],
+      // The nested (older) form: its fields are also given at the top level.
       [
         { type: 'audioStreamEnd', audioStreamEnd: { message: 'done', jobId: 'j1' } },
-        { type: 'audioStreamEnd', audioStreamEnd: { message: 'done', jobId: 'j1' } },
+        {
+          type: 'audioStreamEnd',
+          message: 'done',
+          jobId: 'j1',
+          audioStreamEnd: { message: 'done', jobId: 'j1' },
+        },
       ],
+      // The deployed service's form: top-level message and a numeric jobId.
+      [
+        { type: 'audioStreamEnd', message: 'done', jobId: 17 },
+        { type: 'audioStreamEnd', message: 'done', jobId: 17 },
+      ],
+      // Both (what the local agent sends): the top level wins.
+      [
+        {
+          type: 'audioStreamEnd',
+          message: 'top',
+          jobId: 3,
+          audioStreamEnd: { message: 'nested', jobId: 'j3' },
+        },
+        {
+          type: 'audioStreamEnd',
+          message: 'top',
+          jobId: 3,
+          audioStreamEnd: { message: 'nested', jobId: 'j3' },
+        },
+      ],
+      // Wrong-typed optional fields are dropped, not the message.
+      [{ type: 'audioStreamEnd', message: 5, jobId: { n: 1 } }, { type: 'audioStreamEnd' }],
       [{ type: 'audioStreamEnd' }, { type: 'audioStreamEnd' }],
+      [
+        { type: 'onAgentGreetingEnd', message: '' },
+        { type: 'onAgentGreetingEnd', message: '' },
+      ],
       [
         { type: 'hangup', endedBy: 'agent' },
         { type: 'hangup', endedBy: 'agent' },
@@ -65,21 +97,31 @@ describe('parseServerMessage', () => {
         { type: 'error', code: 4500, message: 'x' },
       ],
       [{ type: 'llmStreamEnd' }, { type: 'llmStreamEnd' }],
+      // The shapes PlayAI's SDK validates (docs/protocol.md); unknown extra fields are dropped.
       [
-        { type: 'SYS_LOG', text: 'x' },
-        { type: 'SYS_LOG', text: 'x' },
+        { type: 'SYS_LOG', payload: { level: 'info', conversationId: 'c1' } },
+        { type: 'SYS_LOG', payload: { level: 'info', conversationId: 'c1' } },
       ],
       [
-        { type: 'MEDIA_LOG', level: 2 },
-        { type: 'MEDIA_LOG', level: 2 },
+        { type: 'MEDIA_LOG', payload: 'x', level: 2 },
+        { type: 'MEDIA_LOG', payload: 'x' },
       ],
       [
-        { type: 'navigate', url: '/a' },
-        { type: 'navigate', url: '/a' },
+        { type: 'navigate', pageDefinition: '/a', url: '/a' },
+        { type: 'navigate', pageDefinition: '/a' },
       ],
       [
-        { type: 'uiEvent', name: 'x' },
-        { type: 'uiEvent', name: 'x' },
+        { type: 'uiEvent', componentCode: 'Card', props: { title: 't' } },
+        { type: 'uiEvent', componentCode: 'Card', props: { title: 't' } },
+      ],
+      [{ type: 'uiEvent', componentCode: 7 }, { type: 'uiEvent' }],
+      [
+        { type: 'hangup', endedBy: 'system' },
+        { type: 'hangup', endedBy: 'system' },
+      ],
+      [
+        { type: 'error', code: 1001, message: 'Invalid authorization token.', isFatal: true },
+        { type: 'error', code: 1001, message: 'Invalid authorization token.', isFatal: true },
       ],
     ];
     for (const [input, expected] of cases) {

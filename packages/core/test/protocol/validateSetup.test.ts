@@ -8,14 +8,14 @@ import {
 } from '../../src/protocol/index.ts';
 
 describe('validateSetup', () => {
-  it('fills in the seed defaults for a minimal setup', () => {
+  it("fills in the protocol's defaults for a minimal setup", () => {
     expect(validateSetup({ type: 'setup', apiKey: 'k' })).toEqual({
       ok: true,
       setup: { apiKey: 'k', outputFormat: 'mp3', outputSampleRate: 44100, inputEncoding: 'media-container' },
     });
   });
 
-  it('accepts the seed examples', () => {
+  it("accepts the API page's examples", () => {
     expect(
       validateSetup({ type: 'setup', apiKey: 'k', inputEncoding: 'mulaw', inputSampleRate: 16000 }),
     ).toEqual({

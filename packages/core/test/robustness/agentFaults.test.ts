@@ -6,8 +6,8 @@ import { WebSocket } from 'ws';
 import { type LocalAgent, startLocalAgent } from '../../../server/src/agent/index.ts';
 
 /**
- * The local agent's faults, over real sockets: the conversation must recover as PROTOCOL.md and
- * DESIGN.md say — reconnect after a drop (1006) and after a retryable 4500, resuming the same
+ * The local agent's faults, over real sockets: the conversation must recover as docs/protocol.md
+ * ("Errors") says — reconnect after a drop (1006) and after a retryable 4500, resuming the same
  * conversation with `continueConversation`; ride through garbage frames without losing the call.
  */
 

@@ -8,6 +8,8 @@
  *
  * Several may be combined with commas (`?fault=garbage,drop:3000`) or by repeating `fault`.
  */
+import { describeErrorCode } from '@voicewire/core';
+import type { SessionSocket } from './socket.ts';
 
 export type Fault =
   | { kind: 'drop'; afterMs: number }
@@ -66,6 +68,45 @@ function parseDelay(text: string | undefined): number | undefined {
   if (text === undefined || !/^\d{1,7}$/.test(text)) return undefined;
   const ms = Number(text);
   return ms <= MAX_FAULT_DELAY_MS ? ms : undefined;
+}
+
+/** What arming a call's faults needs from its session. */
+export interface FaultTarget {
+  socket: SessionSocket;
+  /** Run `fn` in `ms` (cancelled when the session ends). */
+  later(ms: number, fn: () => void): void;
+  isLive(): boolean;
+  close(code: number, reason: string): void;
+}
+
+/** Set a call's faults going, once its setup is accepted. */
+export function armFaults(faults: readonly Fault[], target: FaultTarget): void {
+  for (const fault of faults) {
+    switch (fault.kind) {
+      case 'garbage':
+        target.socket.injectGarbage(GARBAGE_FRAMES);
+        break;
+      case 'drop':
+        target.later(fault.afterMs, () => target.socket.cut(`fault drop:${fault.afterMs} (connection cut)`));
+        break;
+      case 'error':
+        target.later(fault.afterMs, () => {
+          if (!target.isLive()) return;
+          const info = describeErrorCode(fault.code);
+          const message = `${info.message} (injected by fault=error:${fault.code}:${fault.afterMs})`;
+          target.socket.sendError(fault.code, message, true);
+          target.close(closeCodeForError(fault.code), `fault error:${fault.code}`);
+        });
+        break;
+    }
+  }
+}
+
+/** The WebSocket close code that goes with a protocol error code (`?fault=error:CODE:MS`). */
+export function closeCodeForError(code: number): number {
+  if (code === 4500) return 1011;
+  if (code === 4429) return 1013;
+  return 1008;
 }
 
 /** Faults for the log line and error texts. */

@@ -1,7 +1,9 @@
 /**
  * The local agent: a protocol-faithful stand-in for the talk service, so the library can be
- * developed, demonstrated and tested without an account. It serves
- * `ws://HOST:PORT/v1/talk/<agentId>` and answers plain `GET /` and `GET /health`.
+ * developed, demonstrated and tested without an account. It serves the API page's
+ * `ws://HOST:PORT/v1/talk/<agentId>` and the deployed SDK's
+ * `ws://HOST:PORT/v1/agents/<agentId>/start-conversation` (the same protocol on both; see
+ * docs/protocol.md), and answers plain `GET /` and `GET /health`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,9 +14,10 @@ import type { Duplex } from 'node:stream';
 import { describeErrorCode } from '@voicewire/core';
 import { WebSocketServer } from 'ws';
 import { closeSpeech, prepareSpeech } from '../audio/index.ts';
+import { isValidAgentId, MAX_HANGUP_AFTER_TURNS, parseSessionQuery, type SessionContext } from './context.ts';
 import { ConversationStore } from './conversationStore.ts';
-import { parseFaults } from './faults.ts';
-import { AgentSession, isValidAgentId, REPLY_TEXT, type SessionContext } from './session.ts';
+import { REPLY_TEXT } from './response.ts';
+import { AgentSession } from './session.ts';
 import { warmSpeech } from './speech.ts';
 import { createTicker } from './ticker.ts';
 
@@ -37,6 +40,19 @@ export interface LocalAgentOptions {
    * unknown one 1003, a key granted to other agents 4401); otherwise any non-empty key.
    */
   apiKeys?: ReadonlyArray<string | ApiKeyGrant>;
+  /**
+   * Accept a setup without `apiKey`, as the service does for public agents (PlayAI's browser SDK
+   * sends none). A key that is given is still checked.
+   * @defaultValue false (a key is required, as the API page says)
+   */
+  allowAnonymous?: boolean;
+  /**
+   * End every call after this many replies have played: the agent says a short goodbye, sends
+   * `hangup` (`endedBy: 'agent'`) and closes with 1000. A client can ask for it per call with
+   * `?hangupAfterTurns=N` on the socket URL, which wins over this.
+   * @defaultValue never
+   */
+  hangupAfterTurns?: number;
   /**
    * Concurrent conversations allowed; the next setup gets 4429.
    * @defaultValue unlimited
@@ -62,7 +78,7 @@ export interface LocalAgentOptions {
   log?: boolean | ((line: string) => void);
   /**
    * Serve on an existing HTTP(S) server instead of opening a port: the agent only takes the
-   * upgrades for `/v1/talk/…` and leaves everything else (and closing the server) to its owner.
+   * upgrades for `/v1/talk/…` and `/v1/agents/…/start-conversation` and leaves everything else (and closing the server) to its owner.
    */
   server?: http.Server | https.Server;
 }
@@ -71,12 +87,20 @@ export interface LocalAgent {
   /** `ws://127.0.0.1:PORT/v1/talk`: clients open `${url}/${agentId}`. */
   readonly url: string;
   readonly port: number;
+  /**
+   * `ws://127.0.0.1:PORT`: the deployed SDK's path is under it,
+   * `${origin}/v1/agents/${agentId}/start-conversation`.
+   */
+  readonly origin: string;
   /** Close every session and stop listening. */
   close(): Promise<void>;
 }
 
 export const DEFAULT_GREETING = "Hi! I'm the voicewire local agent. Say something and I'll answer.";
 export const TALK_PATH = '/v1/talk';
+/** The deployed SDK's path: `/v1/agents/<agentId>/start-conversation`. */
+const AGENTS_PATH = /^\/v1\/agents\/([^/]*)\/start-conversation\/?$/;
+const TALK_PATH_PATTERN = /^\/v1\/talk(?:\/([^/]*))?\/?$/;
 /** Largest client frame accepted: a second of 48 kHz WAV in base64 is ~130 KB. */
 const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 /**
@@ -109,6 +133,16 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
     if (!isValidAgentId(id))
       throw new RangeError(`agent id "${id}" must be 1–128 characters of A–Z a–z 0–9 _ -`);
   }
+  const hangupAfterTurns = options.hangupAfterTurns;
+  if (
+    hangupAfterTurns !== undefined &&
+    (!Number.isInteger(hangupAfterTurns) || hangupAfterTurns < 1 || hangupAfterTurns > MAX_HANGUP_AFTER_TURNS)
+  ) {
+    throw new RangeError(
+      `hangupAfterTurns must be an integer from 1 to ${MAX_HANGUP_AFTER_TURNS}, got ${hangupAfterTurns}`,
+    );
+  }
+  const allowAnonymous = options.allowAnonymous ?? false;
   const log = makeLogger(options.log ?? true);
   const grants = (options.apiKeys ?? []).map((entry) =>
     typeof entry === 'string'
@@ -127,12 +161,13 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
     silenceMs,
     greeting: options.greeting ?? DEFAULT_GREETING,
     maxConnections,
+    hangupAfterTurns,
     authorize(apiKey, agentId) {
-      if (apiKey === undefined || apiKey.trim() === '') {
+      if (apiKey === undefined && !allowAnonymous) {
         return { code: 1001, message: `${describeErrorCode(1001).message} The setup message has no apiKey.` };
       }
       let grant: (typeof grants)[number] | undefined;
-      if (grants.length > 0) {
+      if (apiKey !== undefined && grants.length > 0) {
         const given = digest(apiKey);
         grant = grants.find((g) => timingSafeEqual(g.digest, given));
         if (!grant) {
@@ -188,11 +223,11 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
       return;
     }
     if (path === '/') {
-      const body = `voicewire local agent\nConnect a WebSocket to ${url}/<agentId> and send {"type":"setup","apiKey":"..."} first.\n`;
+      const body = `voicewire local agent\nConnect a WebSocket to ${url}/<agentId> (or PlayAI's SDK path, ${url.slice(0, -TALK_PATH.length)}/v1/agents/<agentId>/start-conversation) and send {"type":"setup","apiKey":"..."} first.\n`;
       response.writeHead(200, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(body);
       return;
     }
-    if (path === TALK_PATH || path.startsWith(`${TALK_PATH}/`)) {
+    if (path === TALK_PATH || path.startsWith(`${TALK_PATH}/`) || AGENTS_PATH.test(path)) {
       response
         .writeHead(426, { ...headers, 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' })
         .end(`This is a WebSocket endpoint: connect with new WebSocket('${url}/<agentId>').\n`);
@@ -203,7 +238,7 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
 
   function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const parsed = new URL(request.url ?? '/', 'http://localhost');
-    const match = /^\/v1\/talk(?:\/([^/]*))?\/?$/.exec(parsed.pathname);
+    const match = TALK_PATH_PATTERN.exec(parsed.pathname) ?? AGENTS_PATH.exec(parsed.pathname);
     if (!match) {
       // On a shared server, other paths belong to someone else.
       if (ownServer) {
@@ -222,7 +257,7 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
       const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
       const session = new AgentSession(ws, ctx, {
         agentId,
-        faults: parseFaults(parsed.searchParams),
+        query: parseSessionQuery(parsed.searchParams),
         remote,
         path: parsed.pathname,
       });
@@ -257,6 +292,7 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
   let closing: Promise<void> | undefined;
   return {
     url,
+    origin: url.slice(0, -TALK_PATH.length),
     port: actualPort,
     close() {
       closing ??= (async () => {

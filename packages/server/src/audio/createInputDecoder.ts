@@ -20,7 +20,7 @@ const EMPTY = new Float32Array(0);
 /**
  * A decoder for one session's `audioIn` payloads. Headerless encodings need the session's
  * `inputSampleRate`; `media-container` reads its format from the data: WAV (PCM or float, mixed
- * down to mono), WebM with Opus (Chrome's MediaRecorder, as in the seed's example) or Ogg Opus
+ * down to mono), WebM with Opus (Chrome's MediaRecorder, as in the API page's example, docs/protocol.md) or Ogg Opus
  * (Firefox's); Opus comes out at 48 kHz. Other containers (mp4, …) are refused with an
  * `InputDecodeError` that says what to send.
  */

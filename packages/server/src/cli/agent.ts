@@ -17,15 +17,20 @@ Options:
   --host <addr>           interface to listen on (default 127.0.0.1)
   --api-key <key>         accept only this key (repeatable); KEY@agentA,agentB limits the key to
                           those agents. Without it, any non-empty key is accepted.
+  --allow-anonymous       accept a setup without apiKey, as the service does for public agents
+                          (PlayAI's browser SDK sends none); a key that is given is still checked
   --agent-id <id>         serve only this agent id (repeatable; default: any valid id)
   --max-connections <n>   concurrent conversations before setups get 4429 (default unlimited)
   --silence-ms <ms>       silence that ends the user's turn (default 600)
   --greeting <text>       what the agent says first (default: a short introduction)
+  --hangup-after-turns <n>  end each call after n replies: a goodbye, then hangup and close 1000
   --quiet                 no log lines
   -h, --help              show this help
 
-Clients connect to ws://HOST:PORT/v1/talk/<agentId> and send {"type":"setup","apiKey":"..."} first.
-Faults for testing go in the URL query: ?fault=drop:MS, ?fault=error:CODE:MS, ?fault=garbage.
+Clients connect to ws://HOST:PORT/v1/talk/<agentId> (or PlayAI's SDK path,
+ws://HOST:PORT/v1/agents/<agentId>/start-conversation) and send {"type":"setup","apiKey":"..."} first.
+Per call, in the URL query: ?hangupAfterTurns=N, and faults for testing: ?fault=drop:MS,
+?fault=error:CODE:MS, ?fault=garbage.
 `;
 
 function fail(message: string): never {
@@ -76,6 +81,8 @@ async function main(argv: string[]): Promise<void> {
     maxConnections: integer('max-connections', values['max-connections'], 0, 1_000_000),
     silenceMs: integer('silence-ms', values['silence-ms'], 50, 10_000),
     greeting: values.greeting,
+    allowAnonymous: values['allow-anonymous'] ?? false,
+    hangupAfterTurns: integer('hangup-after-turns', values['hangup-after-turns'], 1, 10_000),
     log: !values.quiet,
   }).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
 
@@ -111,6 +118,8 @@ function parseOptions(args: string[]) {
       'max-connections': { type: 'string' },
       'silence-ms': { type: 'string' },
       greeting: { type: 'string' },
+      'allow-anonymous': { type: 'boolean' },
+      'hangup-after-turns': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

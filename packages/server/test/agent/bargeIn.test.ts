@@ -38,6 +38,10 @@ describe.concurrent('barge-in', () => {
     const start = await client.waitFor('voiceActivityStart', announced.index);
     const interrupted = await client.waitFor('onAgentInterrupted', start.index);
     expect(interrupted.index).toBe(start.index + 1);
+    // The greeting is over: its end comes once, right away, with the words that were spoken.
+    const greetingEnd = await client.waitFor('onAgentGreetingEnd', announced.index);
+    expect(greetingEnd.index).toBe(interrupted.index + 1);
+    expect(greetingEnd.message.message).toBe(interrupted.message.updatedMessage);
     const spoken = String(interrupted.message.updatedMessage);
     // A non-empty, whole-word prefix of the greeting, shorter than it.
     expect(spoken.length).toBeGreaterThan(0);
@@ -54,12 +58,12 @@ describe.concurrent('barge-in', () => {
       RATE;
     expect(Math.abs(spoken.length / GREETING.length - sentSeconds / greetingSeconds)).toBeLessThan(0.2);
 
-    // No more greeting audio, and no end markers for it; the next stream is the reply.
+    // No more greeting audio, and no stream end for it; the next stream is the reply.
     await client.waitFor('voiceActivityEnd', start.index);
     const next = await client.waitFor('newAudioStream', start.index);
     const afterInterrupt = client.messages.slice(start.index, next.index).map((m) => m.type);
     expect(afterInterrupt).not.toContain('audioStream');
-    expect(afterInterrupt).not.toContain('onAgentGreetingEnd');
+    expect(afterInterrupt.filter((t) => t === 'onAgentGreetingEnd')).toHaveLength(1);
     expect(afterInterrupt).not.toContain('audioStreamEnd');
     await sender.done;
     await client.close();
@@ -123,11 +127,13 @@ describe.concurrent('continueConversation', () => {
     });
     const resumed = await second.waitFor('init');
     expect(resumed.message.conversationId).toBe(conversationId);
-    // Still usable, and no greeting arrives.
+    // Still usable, and no greeting arrives: only its end, empty, so that clients waiting for
+    // it (PlayAI's SDK) open their microphone.
     second.send({ type: 'customInput', data: 'still there?' });
     const answer = await second.waitFor('onAgentTranscript');
     const types = second.messages.slice(0, answer.index).map((m) => m.type);
-    expect(types).toEqual(['init']);
+    expect(types).toEqual(['init', 'onAgentGreetingEnd']);
+    expect(second.messages[1]).toEqual({ type: 'onAgentGreetingEnd', message: '' });
     await second.close();
   });
 

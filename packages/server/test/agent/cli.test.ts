@@ -114,9 +114,42 @@ describe('voicewire-agent', { timeout: 90_000 }, () => {
       text += chunk;
     });
     expect(await exitCode(help)).toBe(0);
-    for (const flag of ['--port', '--host', '--api-key', '--max-connections', '--silence-ms', '--greeting']) {
+    for (const flag of [
+      '--port',
+      '--host',
+      '--api-key',
+      '--max-connections',
+      '--silence-ms',
+      '--greeting',
+      '--allow-anonymous',
+      '--hangup-after-turns',
+    ]) {
       expect(text).toContain(flag);
     }
     expect(await exitCode(bad)).toBe(2);
+  });
+
+  test('--allow-anonymous --hangup-after-turns 1: a setup without a key is served, and the first reply ends the call', async () => {
+    const { child, url } = await start(process.execPath, [
+      bin,
+      '--port',
+      '0',
+      '--quiet',
+      '--greeting',
+      '',
+      '--allow-anonymous',
+      '--hangup-after-turns',
+      '1',
+    ]);
+    try {
+      const client = await connect(`${url}/public-agent`);
+      client.send({ type: 'setup', outputFormat: 'raw', outputSampleRate: 16000 });
+      await client.waitFor('init');
+      client.send({ type: 'customInput', data: 'bye' });
+      expect((await client.waitFor('hangup')).message).toEqual({ type: 'hangup', endedBy: 'agent' });
+      expect((await client.closed).code).toBe(1000);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

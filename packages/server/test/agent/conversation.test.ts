@@ -50,7 +50,9 @@ async function expectTurn(client: TestClient, from: number, utteranceSeconds: nu
   expect(stream.index).toBe(agentText.index + 1);
   const streamEnd = await client.waitFor('audioStreamEnd', stream.index);
   expect(streamEnd.message).toMatchObject({
-    audioStreamEnd: { message: 'Here is what I heard.', jobId: expect.any(String) },
+    message: 'Here is what I heard.',
+    jobId: expect.any(Number),
+    audioStreamEnd: { message: 'Here is what I heard.', jobId: expect.any(Number) },
   });
   const between = client.messages.slice(stream.index + 1, streamEnd.index).map((m) => m.type);
   expect(between.length).toBeGreaterThan(0);

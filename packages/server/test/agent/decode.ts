@@ -69,7 +69,7 @@ export async function decodeOutput(
   }
 }
 
-/** A RIFF/WAVE reader that insists on what the seed promises: 16-bit PCM, mono. */
+/** A RIFF/WAVE reader that insists on what the protocol promises (docs/protocol.md): 16-bit PCM, mono. */
 export function decodeWav(bytes: Uint8Array): Decoded {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ascii = (offset: number) => String.fromCharCode(...bytes.subarray(offset, offset + 4));

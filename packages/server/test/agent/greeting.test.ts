@@ -45,7 +45,9 @@ describe.concurrent('the greeting, in every output format', () => {
     expect(types.slice(3, ends).every((t) => t === 'audioStream')).toBe(true);
     expect(types.slice(ends)).toEqual(['onAgentGreetingEnd', 'audioStreamEnd']);
     expect(client.messages[ends + 1]).toMatchObject({
-      audioStreamEnd: { message: GREETING, jobId: expect.any(String) },
+      message: GREETING,
+      jobId: expect.any(Number),
+      audioStreamEnd: { message: GREETING, jobId: expect.any(Number) },
     });
 
     const decoded = await decodeOutput(format, audioBytes(client.messages), rate);
@@ -65,7 +67,7 @@ describe.concurrent('the greeting, in every output format', () => {
     expect(correlation(envelope(reference, rate), env)).toBeGreaterThan(0.9);
   });
 
-  test('a setup with only an apiKey gets the seed defaults: mp3 at 44100 Hz', async () => {
+  test("a setup with only an apiKey gets the protocol's defaults: mp3 at 44100 Hz", async () => {
     const client = await greet({ customGreeting: 'Hi.' });
     const decoded = await decodeOutput('mp3', audioBytes(client.messages), 44_100);
     expect(decoded.sampleRate).toBe(44_100);

@@ -240,7 +240,7 @@ describe('media-container: WAV', () => {
 
 describe('media-container: WebM Opus (Chromium MediaRecorder)', () => {
   // Recorded by real headless Chromium (fixtures/recordMediaRecorderFixtures.ts): the chunks a
-  // browser running the seed's MediaRecorder example sends, one per audioIn.
+  // browser running the API page's MediaRecorder example (docs/protocol.md) sends, one per audioIn.
   const fixture = JSON.parse(
     readFileSync(new URL('./fixtures/chromium-mediarecorder-webm-opus-1khz.json', import.meta.url), 'utf8'),
   ) as { chunksBase64: string[] };

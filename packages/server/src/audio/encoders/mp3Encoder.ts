@@ -4,7 +4,7 @@ import type { OutputEncoder } from '../types.ts';
 import { sanitizeSamples } from './sanitize.ts';
 import { wasmEncoderModule } from './wasmModules.ts';
 
-/** The protocol's mp3 bit rate (PROTOCOL.md: "mp3 (128 kbps, default)"), constant. */
+/** The protocol's mp3 bit rate (docs/protocol.md, "setup": mp3 is 128 kbps), constant. */
 export const MP3_BITRATE_KBPS = 128;
 
 /** The sample rates MPEG-1/2/2.5 Layer III frames can carry. */

@@ -41,8 +41,8 @@ interface Track {
 }
 
 /**
- * WebM with Opus audio from `media-container` input: what Chrome's MediaRecorder (the seed's
- * example) sends. A small streaming EBML reader finds the audio track and its blocks; the Opus
+ * WebM with Opus audio from `media-container` input: what Chrome's MediaRecorder (the API page's
+ * example, docs/protocol.md) sends. A small streaming EBML reader finds the audio track and its blocks; the Opus
  * packets go to the opus-decoder WASM package.
  */
 export class WebmOpusInput {

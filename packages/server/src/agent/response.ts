@@ -1,0 +1,153 @@
+/**
+ * What the agent says, as it is said: one spoken response (the greeting, a reply, the goodbye)
+ * paced in real time by the shared ticker, and the audio a reply is made of.
+ */
+import { createResampler, type OutputFormat } from '@voicewire/core';
+import type { ConversationTurn } from './conversationStore.ts';
+import { type ChunkSource, createEncodingSource, speechPcm } from './speech.ts';
+import type { Tickable } from './ticker.ts';
+
+/** What the agent says after the user's turn, before playing the user's own audio back. */
+export const REPLY_TEXT = 'Here is what I heard.';
+/** What the agent says before it hangs up (`hangupAfterTurns`). */
+export const GOODBYE_TEXT = 'That is all for now. Goodbye!';
+/** How far ahead of real time audio may be sent: a small cushion against network jitter. */
+const LEAD_MS = 100;
+/** Pause between the reply sentence and the played-back utterance. */
+const REPLY_GAP_S = 0.25;
+
+export type ResponseKind = 'greeting' | 'reply' | 'goodbye';
+
+/** Where a response's audio goes: the session that owns it. */
+export interface ResponseOutput {
+  /** Send a prepared `audioStream` frame. */
+  sendFrame(frame: Buffer): void;
+  /** The response's audio has played out. */
+  responseFinished(response: SpeechResponse): void;
+}
+
+/**
+ * `audioStreamEnd.jobId`: a number, as the deployed service sends it (docs/protocol.md). Unique
+ * within this process, which is all a client can rely on.
+ */
+let lastJobId = 0;
+
+/** One agent response being spoken: paced by the shared ticker. */
+export class SpeechResponse implements Tickable {
+  readonly kind: ResponseKind;
+  readonly text: string;
+  readonly jobId = ++lastJobId;
+  readonly turn: ConversationTurn;
+  /** Audio time of the part that speaks `text` (a reply then plays the user's audio back). */
+  readonly speechMs: number;
+  readonly #output: ResponseOutput;
+  readonly #source: ChunkSource;
+  #startedAt = 0;
+  #sentMs = 0;
+  #exhausted = false;
+
+  constructor(
+    output: ResponseOutput,
+    kind: ResponseKind,
+    text: string,
+    source: ChunkSource,
+    speechMs: number,
+    turn: ConversationTurn,
+  ) {
+    this.#output = output;
+    this.kind = kind;
+    this.text = text;
+    this.#source = source;
+    this.speechMs = speechMs;
+    this.turn = turn;
+  }
+
+  start(now: number): void {
+    this.#startedAt = now;
+    this.tick(now);
+  }
+
+  tick(now: number): void {
+    const elapsed = now - this.#startedAt;
+    while (!this.#exhausted && this.#sentMs < elapsed + LEAD_MS) {
+      const chunk = this.#source.next();
+      if (chunk === null) {
+        this.#exhausted = true;
+        break;
+      }
+      if (chunk.frame !== null) this.#output.sendFrame(chunk.frame);
+      this.#sentMs += chunk.ms;
+    }
+    // The end is announced when the audio has had time to play, not when the last byte left:
+    // until then a barge-in still interrupts something the user hears.
+    if (this.#exhausted && elapsed >= this.#sentMs) this.#output.responseFinished(this);
+  }
+
+  /** The words of `text` spoken by now, in proportion to the audio sent. */
+  spokenText(): string {
+    if (this.speechMs <= 0 || this.#sentMs >= this.speechMs) return this.text;
+    return wordPrefix(this.text, this.#sentMs / this.speechMs);
+  }
+}
+
+/** Audio ready to be spoken, and how much of it speaks the response's text. */
+export interface PreparedSpeech {
+  source: ChunkSource;
+  speechMs: number;
+}
+
+/** `text` spoken in the session's output format. */
+export async function prepareText(
+  text: string,
+  format: OutputFormat,
+  sampleRate: number,
+): Promise<PreparedSpeech> {
+  const pcm = await speechPcm(text, sampleRate);
+  const source = await createEncodingSource(pcm, format, sampleRate);
+  return { source, speechMs: (pcm.length / sampleRate) * 1000 };
+}
+
+/**
+ * The reply to a spoken turn: {@link REPLY_TEXT}, a short pause, then the user's own utterance
+ * played back at the output rate, so a listener hears the whole audio path end to end.
+ */
+export async function prepareReply(
+  utterance: Float32Array,
+  inputRate: number,
+  format: OutputFormat,
+  outputRate: number,
+): Promise<PreparedSpeech> {
+  const sentence = await speechPcm(REPLY_TEXT, outputRate);
+  const echoed = inputRate === outputRate ? utterance : resampleWhole(utterance, inputRate, outputRate);
+  const gap = Math.round(REPLY_GAP_S * outputRate);
+  const pcm = new Float32Array(sentence.length + gap + echoed.length);
+  pcm.set(sentence, 0);
+  pcm.set(echoed, sentence.length + gap);
+  const source = await createEncodingSource(pcm, format, outputRate);
+  return { source, speechMs: (sentence.length / outputRate) * 1000 };
+}
+
+/** The first `fraction` of `text`, cut back to a whole word. */
+export function wordPrefix(text: string, fraction: number): string {
+  if (fraction >= 1) return text;
+  if (fraction <= 0) return '';
+  const cut = Math.floor(text.length * fraction);
+  if (cut >= text.length) return text;
+  const nextIsBoundary = /\s/.test(text[cut] ?? ' ');
+  const head = text.slice(0, cut);
+  const prefix = nextIsBoundary ? head : head.slice(0, Math.max(0, head.search(/\s\S*$/)));
+  return prefix.trimEnd();
+}
+
+/**
+ * A whole utterance at another rate, aligned: the streaming resampler's output lags by its filter
+ * delay, so the input is padded by that much and the lead-in dropped, keeping the last syllable.
+ */
+function resampleWhole(samples: Float32Array, fromRate: number, toRate: number): Float32Array {
+  const resampler = createResampler(fromRate, toRate);
+  const delay = Math.round(resampler.latencySamples);
+  const expected = Math.round((samples.length * toRate) / fromRate);
+  const padded = new Float32Array(samples.length + Math.ceil(((delay + 2) * fromRate) / toRate) + 2);
+  padded.set(samples);
+  return resampler.process(padded).subarray(delay, delay + expected);
+}

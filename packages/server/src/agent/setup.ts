@@ -1,0 +1,91 @@
+/**
+ * The setup handshake: the first message of a call, checked in the order the service answers
+ * (the message itself, the key and the agent, the URL's options, the input encoding, the
+ * conversation to resume, the connection limit). See docs/protocol.md, "setup" and "The local agent".
+ */
+import { describeErrorCode, parseClientMessage, type ResolvedSetup, validateSetup } from '@voicewire/core';
+import { canDecodeInput, createInputDecoder } from '../audio/index.ts';
+import type { SessionContext, SessionInit, SessionQuery } from './context.ts';
+import type { ConversationRecord } from './conversationStore.ts';
+
+export interface AcceptedSetup {
+  ok: true;
+  setup: ResolvedSetup;
+  query: SessionQuery;
+  decoder: ReturnType<typeof createInputDecoder>;
+  /** The conversation `continueConversation` resumes; `undefined` for a new one. */
+  resumed: ConversationRecord | undefined;
+}
+
+/** A refused setup: the `error` frame to send, then the close code. */
+export interface RefusedSetup {
+  ok: false;
+  code: number;
+  message: string;
+  closeCode: number;
+}
+
+/** Read and check the first message of a call. Never throws for anything a client sends. */
+export function acceptSetup(
+  text: string,
+  ctx: SessionContext,
+  init: SessionInit,
+): AcceptedSetup | RefusedSetup {
+  const parsed = parseClientMessage(text);
+  if (parsed.kind === 'invalid') {
+    // A setup that fails validation comes back as invalid too, with the exact reason.
+    const malformedJson = parsed.error.startsWith('malformed JSON');
+    return refuse(4400, `Invalid parameters: ${parsed.error}`, malformedJson ? 1007 : 1008);
+  }
+  if (parsed.kind === 'unknown' || parsed.message.type !== 'setup') {
+    const type = parsed.kind === 'unknown' ? parsed.type : parsed.message.type;
+    return refuse(
+      4400,
+      `Invalid parameters: the first message must be a "setup" message, got "${clip(type)}".`,
+    );
+  }
+  const validated = validateSetup(parsed.message);
+  if (!validated.ok) return refuse(4400, `Invalid parameters: ${validated.message}`);
+  const setup = validated.setup;
+
+  const agentId = init.agentId ?? '';
+  const apiKey = setup.apiKey === undefined || setup.apiKey.trim() === '' ? undefined : setup.apiKey;
+  const refused = ctx.authorize(apiKey, agentId);
+  if (refused) return refuse(refused.code, refused.message);
+  if (!init.query.ok) return refuse(4400, `Invalid parameters: ${init.query.error}`);
+  if (!canDecodeInput(setup.inputEncoding)) {
+    return refuse(
+      4400,
+      `Invalid parameters: the local agent cannot decode inputEncoding "${setup.inputEncoding}"; use "linear16", "mulaw" or "media-container" (WAV, WebM/Opus or Ogg/Opus).`,
+    );
+  }
+  let resumed: ConversationRecord | undefined;
+  if (setup.continueConversation !== undefined) {
+    resumed = ctx.conversations.get(setup.continueConversation);
+    if (!resumed || resumed.agentId !== agentId) {
+      return refuse(
+        4400,
+        `Invalid parameters: continueConversation "${clip(setup.continueConversation)}" is not a conversation this agent knows.`,
+      );
+    }
+  }
+  if (ctx.liveSessions.size >= ctx.maxConnections) {
+    const info = describeErrorCode(4429);
+    return refuse(4429, `${info.message} (this local agent allows ${ctx.maxConnections}).`, 1013);
+  }
+  let decoder: ReturnType<typeof createInputDecoder>;
+  try {
+    decoder = createInputDecoder(setup.inputEncoding, setup.inputSampleRate);
+  } catch (error) {
+    return refuse(4400, `Invalid parameters: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return { ok: true, setup, query: init.query.value, decoder, resumed };
+}
+
+function refuse(code: number, message: string, closeCode = 1008): RefusedSetup {
+  return { ok: false, code, message, closeCode };
+}
+
+export function clip(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}

@@ -1,0 +1,84 @@
+/**
+ * A session's side of its WebSocket: JSON text frames out (with the garbage a `?fault=garbage`
+ * call asked for), errors capped so a misbehaving client cannot make the agent flood it, the
+ * close handshake, and the one log line per connection that says how it ended.
+ */
+import WebSocket from 'ws';
+
+/** Frames prepared as bytes are still JSON text frames. */
+const TEXT_FRAME = { binary: false } as const;
+
+export class SessionSocket {
+  readonly #ws: WebSocket;
+  #garbageFrames: readonly string[] | undefined;
+  #garbageCount = 0;
+  #errorsSent = 0;
+  #closedByAgent: { code: number; reason: string } | undefined;
+  #socketError: string | undefined;
+
+  constructor(ws: WebSocket) {
+    this.#ws = ws;
+    // ws reports protocol violations (invalid UTF-8, a frame over maxPayload) here, then closes.
+    ws.on('error', (error) => {
+      this.#socketError ??= error.message;
+    });
+  }
+
+  /** Interleave these malformed frames with everything sent from now on. */
+  injectGarbage(frames: readonly string[]): void {
+    this.#garbageFrames = frames;
+  }
+
+  sendJson(message: Record<string, unknown>): void {
+    this.sendText(JSON.stringify(message));
+  }
+
+  /** A text frame, as a string or as prepared UTF-8 bytes. */
+  sendText(data: string | Buffer): void {
+    const ws = this.#ws;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(data, TEXT_FRAME);
+    // One malformed frame after the first message (init) and after every third one from then on.
+    const garbage = this.#garbageFrames;
+    if (garbage && this.#garbageCount++ % 3 === 0) {
+      ws.send(garbage[Math.floor(this.#garbageCount / 3) % garbage.length]!, TEXT_FRAME);
+    }
+  }
+
+  /**
+   * An `error` frame. Every error carries `isFatal` (docs/protocol.md, "Errors"); the count is
+   * capped so that a client sending garbage at 50 frames a second does not get 50 errors a second
+   * back.
+   */
+  sendError(code: number, message: string, isFatal: boolean): void {
+    if (++this.#errorsSent > 100 && this.#errorsSent % 50 !== 0) return;
+    this.sendJson({ type: 'error', code, message, isFatal });
+  }
+
+  /** Close from the agent's side; a peer that never answers the close frame is cut off. */
+  close(code: number, reason: string): void {
+    this.#closedByAgent ??= { code, reason };
+    const ws = this.#ws;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+    const timer = setTimeout(() => ws.terminate(), 2_000);
+    timer.unref();
+  }
+
+  /** Cut the TCP connection with no close frame (the peer sees 1006). */
+  cut(reason: string): void {
+    this.#closedByAgent ??= { code: 1006, reason };
+    this.#ws.terminate();
+  }
+
+  /** How the connection ended, for the log line. */
+  describeClose(code: number, reason: string): string {
+    if (this.#closedByAgent)
+      return `closed by agent ${this.#closedByAgent.code} "${this.#closedByAgent.reason}"`;
+    if (this.#socketError) return `closed ${code} after a socket error: ${clip(this.#socketError)}`;
+    return `closed by client ${code}${reason ? ` "${clip(reason)}"` : ''}`;
+  }
+}
+
+function clip(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
