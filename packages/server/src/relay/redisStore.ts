@@ -94,9 +94,23 @@ export function redisStore(options: RedisStoreOptions): RelayStore {
   client.on('error', (error: Error) => {
     if (!closed) options.onError?.(error);
   });
-  const connecting = client.connect().catch((error: Error) => {
-    if (!closed) options.onError?.(error);
-  });
+  let everReady = false;
+  const connecting = client.connect().then(
+    () => {
+      everReady = true;
+    },
+    (error: Error) => {
+      if (!closed) options.onError?.(error);
+    },
+  );
+
+  /** A relay just started waits (up to the command timeout) for its first connection; later outages fail at once. */
+  async function firstConnection(): Promise<void> {
+    if (everReady || closed) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([connecting, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
 
   const keys = {
     token: (id: string) => `${prefix}lease:token:${id}`,
@@ -107,6 +121,7 @@ export function redisStore(options: RedisStoreOptions): RelayStore {
 
   async function command<T>(args: string[]): Promise<T> {
     if (closed) throw new StoreUnavailableError('The session store is closed');
+    await firstConnection();
     if (!client.isReady) throw new StoreUnavailableError('The session store (Redis) is unreachable');
     try {
       return (await client.sendCommand(args, { timeout: timeoutMs })) as T;

@@ -1,0 +1,153 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** A free loopback port (the kernel's pick, released for the caller). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** Stops the server (SIGTERM, no persistence: its data is gone). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+}
+
+/** Debian's `redis-server` on a free loopback port, no persistence; stopped by `stop()`. */
+export async function startRedisServer(): Promise<RedisServer> {
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    const proc = spawn(
+      '/usr/bin/redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = proc;
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 15_000);
+      proc.stdout?.on('data', (chunk) => {
+        output += chunk;
+        if (output.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}:\n${output}`));
+      });
+    });
+  };
+  const stop = async () => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = once(proc, 'exit');
+    proc.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+}
+
+export interface RelayProcess {
+  child: ChildProcess;
+  port: number;
+  base: string;
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+const bin = fileURLToPath(new URL('../../bin/voicewire-relay.mjs', import.meta.url));
+
+/** `voicewire-relay` in its own process; resolves once it prints its address. */
+export function startRelayProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
+  const child = spawn(process.execPath, [bin, '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`relay did not start:\n${output}`)), 20_000);
+    const check = () => {
+      const match = /listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout?.off('data', check);
+        const port = Number(match[1]);
+        resolve({ child, port, base: `ws://127.0.0.1:${port}/v1/talk`, output: () => output, exited });
+      }
+    };
+    child.stdout?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`relay exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+/** Stops a relay process if it still runs (SIGKILL: tests that want a drain send SIGTERM themselves). */
+export async function killProcess(relay: RelayProcess): Promise<void> {
+  if (relay.child.exitCode !== null || relay.child.signalCode !== null) return;
+  relay.child.kill('SIGKILL');
+  await relay.exited;
+}
+
+/**
+ * A minimal agent service: answers `setup` with `init` (echoing the setup's apiKey so tests can
+ * see the injection) and every other message with `{ type: 'echo', of }`.
+ */
+export async function startEchoUpstream(): Promise<{
+  url: string;
+  connections: () => number;
+  close(): Promise<void>;
+}> {
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(wss, 'listening');
+  let connections = 0;
+  wss.on('connection', (socket) => {
+    connections++;
+    socket.on('message', (data) => {
+      let message: Record<string, unknown>;
+      try {
+        message = JSON.parse(data.toString()) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if (message.type === 'setup')
+        socket.send(
+          JSON.stringify({ type: 'init', conversationId: `c${connections}`, apiKey: message.apiKey }),
+        );
+      else socket.send(JSON.stringify({ type: 'echo', of: message.type }));
+    });
+  });
+  const { port } = wss.address() as { port: number };
+  return {
+    url: `ws://127.0.0.1:${port}/v1/talk`,
+    connections: () => connections,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
