@@ -8,6 +8,7 @@ import { type RefusalReason, RelayMetrics } from './metrics.ts';
 import {
   CLOSE_TIMEOUT_MS,
   endSession,
+  mirrorClose,
   newSession,
   openUpstream,
   type PipeContext,
@@ -29,6 +30,12 @@ export type {
 } from './types.ts';
 
 const DEFAULT_REVOCATION_SECONDS = 24 * 60 * 60;
+/**
+ * The close code a drained session gets: 1012 "service restart" (RFC 6455's IANA registry) means
+ * "reconnect". Not 1001: in the talk protocol 1001 is the "invalid authorization token" error,
+ * which clients (ours included) take as fatal.
+ */
+const SERVICE_RESTART = 1012;
 
 /**
  * A relay that keeps the API key on the server: the browser connects to
@@ -265,7 +272,10 @@ export function createRelay(options: RelayOptions): Relay {
             // The client left (or the relay began draining) while the store answered.
             if (result.ok)
               void store.release(session.lease).catch((error) => storeFailed('lease release', error));
-            if (!session.finished) refuse(client, 'draining', 1001, 'relay shutting down', false);
+            if (!session.finished) {
+              metrics.refuse('draining');
+              endSession(session, 'relay', SERVICE_RESTART, 'relay shutting down');
+            }
             pending.delete(session);
             return;
           }
@@ -366,7 +376,10 @@ export function createRelay(options: RelayOptions): Relay {
         new Promise<void>((resolve) => {
           if (session.client.readyState === 3) resolve();
           else session.client.once('close', () => resolve());
-          endSession(session, 'relay', 1001, 'relay shutting down');
+          session.closedBy ??= 'relay';
+          // The agent service sees an ordinary "going away"; the browser is told to reconnect.
+          mirrorClose(session.upstream, 1001, 'relay shutting down');
+          mirrorClose(session.client, SERVICE_RESTART, 'relay shutting down');
         }),
     );
     await Promise.all(open);

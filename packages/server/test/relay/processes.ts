@@ -151,3 +151,65 @@ export async function startEchoUpstream(): Promise<{
     },
   };
 }
+
+/**
+ * A load balancer stand-in: a TCP proxy on loopback that sends each new connection to the first
+ * backend (in order) whose `GET /health` answers 200 — what a real balancer's health checks do,
+ * checked per connection so there is no polling interval to wait out.
+ */
+export async function startLoadBalancer(backendPorts: readonly number[]): Promise<{
+  port: number;
+  base: string;
+  /** Backend port each accepted connection went to, in order. */
+  routed: number[];
+  close(): Promise<void>;
+}> {
+  const { createServer: createTcpServer, connect } = await import('node:net');
+  const routed: number[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const healthy = async (port: number) => {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      return response.status === 200;
+    } catch {
+      return false;
+    }
+  };
+  const server = createTcpServer((client) => {
+    sockets.add(client);
+    client.pause();
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => {});
+    void (async () => {
+      for (const port of backendPorts) {
+        if (!(await healthy(port))) continue;
+        routed.push(port);
+        const backend = connect(port, '127.0.0.1');
+        sockets.add(backend);
+        backend.on('close', () => {
+          sockets.delete(backend);
+          client.destroy();
+        });
+        backend.on('error', () => client.destroy());
+        client.on('close', () => backend.destroy());
+        client.pipe(backend).pipe(client);
+        client.resume();
+        return;
+      }
+      client.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    })();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    base: `ws://127.0.0.1:${port}/v1/talk`,
+    routed,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
