@@ -425,13 +425,15 @@ export async function relayLoad(options: RelayLoadOptions): Promise<number> {
     const memory = relayServers.reduce((n, s) => n + s.stats.rssBytes - s.idleRssBytes, 0);
     const addedP50 = relayed.rttP50Ms - direct.rttP50Ms;
     const addedP99 = relayed.rttP99Ms - direct.rttP99Ms;
+    const allHeld = relayed.held === sessions && direct.held === sessions;
+    const met = allHeld && Number.isFinite(addedP99) && addedP99 <= options.targetP99Ms;
     process.stdout.write(
-      `relay: ${relayed.held}/${sessions} sessions held; added round-trip latency p50 ${ms(addedP50)}, p99 ${ms(addedP99)} [target p99 <= ${options.targetP99Ms} ms: ${addedP99 <= options.targetP99Ms ? 'met' : 'MISSED'}]; ` +
+      `relay: ${relayed.held}/${sessions} sessions held; added round-trip latency p50 ${ms(addedP50)}, p99 ${ms(addedP99)} [target p99 <= ${options.targetP99Ms} ms with every session held: ${met ? 'met' : 'MISSED'}]; ` +
         `CPU ${((cpu / sessions) * 1000).toFixed(2)} ms per session-second (${pct(cpu)} of a core in all); memory ${(memory / sessions / 1024).toFixed(0)} KB per session\n`,
     );
     if (options.json)
       process.stdout.write(`${JSON.stringify({ direct, relayed, addedP50, addedP99 }, null, 2)}\n`);
-    return relayed.held === sessions && direct.held === sessions ? 0 : 1;
+    return allHeld ? 0 : 1;
   } finally {
     for (const relay of relays) await relay.stop();
     await echo.stop();
