@@ -186,17 +186,24 @@ export function createRelay(options: RelayOptions): Relay {
     setTimeout(() => client.terminate(), CLOSE_TIMEOUT_MS).unref();
   }
 
+  function releaseLease(session: Session): Promise<void> {
+    if (!session.leased) return Promise.resolve();
+    session.leased = false;
+    const release = store
+      .release(session.lease)
+      .catch((error) => storeFailed('lease release', error))
+      .finally(() => releases.delete(release));
+    releases.add(release);
+    return release;
+  }
+
   function finish(session: Session, code: number): void {
     if (session.finished) return;
     session.finished = true;
     pending.delete(session);
     if (!sessions.delete(session)) return;
     metrics.sessionsClosed++;
-    const release = store
-      .release(session.lease)
-      .catch((error) => storeFailed('lease release', error))
-      .finally(() => releases.delete(release));
-    releases.add(release);
+    releaseLease(session);
     log({
       level: 'info',
       event: 'session-close',
@@ -287,6 +294,7 @@ export function createRelay(options: RelayOptions): Relay {
             return;
           }
           sessions.add(session);
+          session.leased = true;
           metrics.sessionsOpened++;
           log({
             level: 'info',
@@ -371,6 +379,8 @@ export function createRelay(options: RelayOptions): Relay {
       });
     }
     clearInterval(sweeper);
+    // Leases first: the clients reconnect to another instance at once, and must find their token free.
+    await Promise.all([...sessions].map(releaseLease));
     const open = [...sessions, ...pending].map(
       (session) =>
         new Promise<void>((resolve) => {
