@@ -17,7 +17,7 @@ import {
   truncateReason,
 } from './pipe.ts';
 import { verifySessionToken } from './sessionToken.ts';
-import { memoryStore } from './store.ts';
+import { memoryStore, renewLeases } from './store.ts';
 import type { Relay, RelayCloseOptions, RelayLogger, RelayOptions } from './types.ts';
 
 export type {
@@ -129,25 +129,16 @@ export function createRelay(options: RelayOptions): Relay {
   );
   sweeper.unref();
 
-  let renewing = false;
-  const heartbeat = setInterval(() => {
-    if (renewing || sessions.size === 0) return;
-    renewing = true;
-    store
-      .renew(
-        [...sessions].map((s) => s.lease),
-        leaseTtlMs,
-      )
-      .then((revoked) => {
-        storeAnswered();
-        for (const tokenId of revoked) closeRevoked(tokenId);
-      })
-      .catch((error) => storeFailed('lease renewal', error))
-      .finally(() => {
-        renewing = false;
-      });
-  }, leaseTtlMs / 3);
-  heartbeat.unref();
+  const stopRenewing = renewLeases(
+    store,
+    leaseTtlMs,
+    () => [...sessions].map((s) => s.lease),
+    (revoked) => {
+      storeAnswered();
+      for (const tokenId of revoked) closeRevoked(tokenId);
+    },
+    (error) => storeFailed('lease renewal', error),
+  );
 
   function closeRevoked(tokenId: string): void {
     for (const session of [...sessions, ...pending]) {
@@ -393,7 +384,7 @@ export function createRelay(options: RelayOptions): Relay {
         }),
     );
     await Promise.all(open);
-    clearInterval(heartbeat);
+    stopRenewing();
     await Promise.all([...releases]);
     for (const detach of [...detachers]) detach();
     await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -135,3 +135,30 @@ export function memoryStore(): RelayStore {
     async close() {},
   };
 }
+
+/**
+ * Renews `leases()` every third of `ttlMs` (skipping a beat while one is in flight); the relay
+ * closes the sessions of the revoked token ids it is told about. Returns a stop function.
+ */
+export function renewLeases(
+  store: RelayStore,
+  ttlMs: number,
+  leases: () => Lease[],
+  onRenewed: (revokedTokenIds: string[]) => void,
+  onError: (error: unknown) => void,
+): () => void {
+  let renewing = false;
+  const timer = setInterval(() => {
+    const held = leases();
+    if (renewing || held.length === 0) return;
+    renewing = true;
+    store
+      .renew(held, ttlMs)
+      .then(onRenewed, onError)
+      .finally(() => {
+        renewing = false;
+      });
+  }, ttlMs / 3);
+  timer.unref();
+  return () => clearInterval(timer);
+}
