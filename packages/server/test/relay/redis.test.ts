@@ -223,6 +223,46 @@ describe('relay instances in their own processes', () => {
   });
 });
 
+describe('voicewire-relay --redis / VOICEWIRE_REDIS_URL, --metrics', () => {
+  it('takes the Redis URL from the environment, never prints its password, and serves /metrics', async () => {
+    const upstream = await startEchoUpstream();
+    cleanups.push(() => upstream.close());
+    const guarded = await startRedisServer(['--requirepass', 'hunter2']);
+    cleanups.push(() => guarded.stop());
+    const url = `redis://:hunter2@127.0.0.1:${guarded.port}`;
+    const relay = await startRelayProcess(
+      ['--upstream', upstream.url, '--metrics', '--max-sessions-per-token', '1'],
+      {
+        VOICEWIRE_API_KEY: apiKey,
+        VOICEWIRE_RELAY_SECRET: secret,
+        VOICEWIRE_REDIS_URL: url,
+      },
+    );
+    cleanups.push(() => killProcess(relay));
+    expect(relay.output()).toMatch(/^session store: redis \(redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\)$/m);
+    expect(relay.output()).not.toContain('hunter2');
+    // The limit holds through the password-protected Redis.
+    const shared = token();
+    const live = await openSession(relay.base, shared);
+    expect((await refused(relay.base, shared)).code).toBe(4429);
+    live.socket.close();
+    const metrics = await fetch(`http://127.0.0.1:${relay.port}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/^voicewire_relay_store_up\{store="redis"\} 1$/m);
+    expect(text).toMatch(/^voicewire_relay_sessions_refused_total\{reason="token-limit"\} 1$/m);
+  });
+
+  it('refuses a --redis that is not a redis:// URL', async () => {
+    await expect(
+      startRelayProcess(['--upstream', 'ws://127.0.0.1:9/v1/talk', '--redis', 'http://127.0.0.1:6379'], {
+        VOICEWIRE_API_KEY: apiKey,
+        VOICEWIRE_RELAY_SECRET: secret,
+      }),
+    ).rejects.toThrow(/--redis must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+});
+
 describe('a relay without a reachable Redis', () => {
   it('refuses new sessions with 4503 from the start, and /health says which store it uses', async () => {
     const upstream = await startEchoUpstream();
