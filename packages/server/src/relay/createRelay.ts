@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { consoleLogger, LEASE_REFUSALS, serveHttp } from './http.ts';
+import { serveHttp } from './http.ts';
 import { type RefusalReason, RelayMetrics } from './metrics.ts';
 import {
   CLOSE_TIMEOUT_MS,
@@ -16,6 +16,7 @@ import {
   type Session,
   truncateReason,
 } from './pipe.ts';
+import { consoleLogger, LEASE_REFUSALS } from './refusals.ts';
 import { verifySessionToken } from './sessionToken.ts';
 import { memoryStore, renewLeases } from './store.ts';
 import type { Relay, RelayCloseOptions, RelayLogger, RelayOptions } from './types.ts';
