@@ -521,6 +521,7 @@ async function main(): Promise<void> {
         rampMs,
         instances,
         json: values.json,
+        profileDir,
         // The relay's own target: what it adds, not the agent's 20 ms.
         targetP99Ms: values['target-p99-ms'] === '20' ? 5 : targetP99Ms,
       }),
