@@ -203,6 +203,42 @@ describe('token ids, single use, revocation and per-agent limits (memory store)'
     elsewhere.socket.close();
   });
 
+  it('a live session keeps its lease past leaseTtlMs (renewed), and gives it back when it ends', async () => {
+    const upstream = await startRecordingUpstream();
+    cleanups.push(() => upstream.close());
+    const store = memoryStore();
+    const relay = createRelay({
+      upstream: upstream.url,
+      apiKey,
+      secret,
+      store,
+      log: false,
+      leaseTtlMs: 300,
+      maxSessionsPerToken: 1,
+    });
+    const server = createServer();
+    relay.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      await relay.close();
+      server.closeAllConnections();
+      server.close();
+    });
+    const base = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/talk`;
+    const shared = token();
+    const first = connectClient(`${base}/${agentId}?token=${shared}`);
+    await first.opened;
+    await upstream.nextConnection();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await connectClient(`${base}/${agentId}?token=${shared}`).closed).code).toBe(4429);
+    first.socket.close();
+    await until(() => relay.sessionCount === 0);
+    const again = connectClient(`${base}/${agentId}?token=${shared}`);
+    await again.opened;
+    await upstream.nextConnection();
+    again.socket.close();
+  });
+
   it('a store passed in is shared and left open by close()', async () => {
     const store = memoryStore();
     const upstream = await startRecordingUpstream();

@@ -86,9 +86,11 @@ async function stillRelays(client: ClientRecording): Promise<void> {
 
 describe('several relay instances sharing Redis', () => {
   it('a token limited to one session is refused on the second instance (4429), and freed when it ends', async () => {
-    const [a, b] = await twoInstances({ maxSessionsPerToken: 1 });
+    const [a, b] = await twoInstances({ maxSessionsPerToken: 1, leaseTtlMs: 600 });
     const shared = token();
     const first = await openSession(a.base, shared);
+    // Well past the lease TTL: the live session's lease is renewed, so it still counts.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     const second = await refused(b.base, shared);
     expect(second.code).toBe(4429);
     expect(second.error).toMatchObject({ code: 4429, isFatal: false });
