@@ -42,6 +42,10 @@ interface ProcessStats {
   rssBytes: number;
   cpuShare: number;
   loopDelayP99Ms: number;
+  /** Messages the process relayed since the reset, both directions (relays only). */
+  messages: number;
+  /** Wall time since the reset. */
+  wallMs: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -57,6 +61,8 @@ async function runChild(
   let cpuSince = process.cpuUsage();
   let wallSince = performance.now();
   let url: string;
+  let messages = () => 0;
+  let messagesSince = 0;
   if (role === 'echo') {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
     await once(wss, 'listening');
@@ -92,6 +98,12 @@ async function runChild(
       if (!relay.handleRequest(req, res)) res.writeHead(404).end();
     });
     relay.attach(server);
+    messages = () => {
+      let total = 0;
+      for (const match of relay.metrics().matchAll(/^voicewire_relay_frames_total\{[^}]*\} (\d+)$/gm))
+        total += Number(match[1]);
+      return total;
+    };
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/talk`;
@@ -102,6 +114,7 @@ async function runChild(
       loop.reset();
       cpuSince = process.cpuUsage();
       wallSince = performance.now();
+      messagesSince = messages();
     } else if (message.type === 'stats') {
       const usage = process.cpuUsage(cpuSince);
       process.send?.({
@@ -109,6 +122,8 @@ async function runChild(
         rssBytes: process.memoryUsage().rss,
         cpuShare: (usage.user + usage.system) / 1000 / Math.max(1, performance.now() - wallSince),
         loopDelayP99Ms: loop.percentile(99) / 1e6,
+        messages: messages() - messagesSince,
+        wallMs: performance.now() - wallSince,
       } satisfies ProcessStats & { type: string });
     }
   });
@@ -301,7 +316,6 @@ interface RunResult {
   probeP99Ms: number;
   clientCpuShare: number;
   clientLoopP99Ms: number;
-  measuredMs: number;
   servers: { name: string; idleRssBytes: number; stats: ProcessStats }[];
   loadAverage: number;
   errors: Record<string, number>;
@@ -384,7 +398,6 @@ async function run(
     probeP50Ms: percentile(probeRtt, 50),
     probeP99Ms: percentile(probeRtt, 99),
     clientCpuShare: (usage.user + usage.system) / 1000 / wall,
-    measuredMs: wall,
     clientLoopP99Ms: loop.percentile(99) / 1e6,
     servers: servers.map(({ name }, i) => ({
       name,
@@ -455,11 +468,11 @@ export async function relayLoad(options: RelayLoadOptions): Promise<number> {
     const relayServers = result.servers.filter((s) => s.name.startsWith('relay'));
     const cpu = relayServers.reduce((n, s) => n + s.stats.cpuShare, 0);
     const memory = relayServers.reduce((n, s) => n + s.stats.rssBytes - s.idleRssBytes, 0);
-    // Per relayed message (each frame crosses the relay twice: up, and its echo down): a figure that
-    // holds however much of the machine the relay was given.
-    const relayedMessages = result.framesSent + result.framesBack;
-    const microsPerMessage =
-      relayedMessages > 0 ? (cpu * result.measuredMs * 1000) / relayedMessages : Number.NaN;
+    // Per message the relays forwarded (each frame crosses twice: up, and its echo down), by their
+    // own counters: a figure that holds however much of the machine they were given.
+    const relayedMessages = relayServers.reduce((n, s) => n + s.stats.messages, 0);
+    const relayCpuMs = relayServers.reduce((n, s) => n + s.stats.cpuShare * s.stats.wallMs, 0);
+    const microsPerMessage = relayedMessages > 0 ? (relayCpuMs * 1000) / relayedMessages : Number.NaN;
     const addedP50 = result.rttP50Ms - result.probeP50Ms;
     const addedP99 = result.rttP99Ms - result.probeP99Ms;
     const allHeld = result.held === sessions && result.probesHeld === result.probes;
