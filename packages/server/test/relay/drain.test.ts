@@ -28,7 +28,7 @@ describe('graceful drain behind a load balancer', () => {
       cleanups.push(() => redis.stop());
       const agent = await startLocalAgent({ port: 0, apiKeys: [apiKey], log: false });
       cleanups.push(() => agent.close());
-      const args = ['--upstream', agent.url, '--redis', redis.url, '--drain-ms', '1500', '--quiet'];
+      const args = ['--upstream', agent.url, '--redis', redis.url, '--drain-ms', '4000', '--quiet'];
       // With one session per token, the reconnect only gets in if the drained lease was released first.
       if (tokens === 'one reusable') args.push('--max-sessions-per-token', '1');
       const env = { VOICEWIRE_API_KEY: apiKey, VOICEWIRE_RELAY_SECRET: secret };

@@ -213,7 +213,7 @@ describe('token ids, single use, revocation and per-agent limits (memory store)'
       secret,
       store,
       log: false,
-      leaseTtlMs: 300,
+      leaseTtlMs: 1000,
       maxSessionsPerToken: 1,
     });
     const server = createServer();
@@ -229,7 +229,7 @@ describe('token ids, single use, revocation and per-agent limits (memory store)'
     const first = connectClient(`${base}/${agentId}?token=${shared}`);
     await first.opened;
     await upstream.nextConnection();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     expect((await connectClient(`${base}/${agentId}?token=${shared}`).closed).code).toBe(4429);
     first.socket.close();
     await until(() => relay.sessionCount === 0);
