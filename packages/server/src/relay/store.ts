@@ -120,7 +120,12 @@ export function memoryStore(): RelayStore {
         live(agentLeases, lease.agentId, now).set(lease.leaseId, now + ttlMs);
         if (flag(revoked, lease.tokenId, now)) out.add(lease.tokenId);
       }
-      // Spent and revoked ids past their lifetime are forgotten.
+      // Expired leases, and spent and revoked ids past their lifetime, are forgotten.
+      for (const map of [tokenLeases, agentLeases])
+        for (const [key, held] of map) {
+          for (const [id, expires] of held) if (expires <= now) held.delete(id);
+          if (held.size === 0) map.delete(key);
+        }
       for (const [id, expires] of used) if (expires <= now) used.delete(id);
       for (const [id, expires] of revoked) if (expires <= now) revoked.delete(id);
       return [...out];
