@@ -145,6 +145,9 @@ if (relayPort !== null && existsSync(relayCli)) {
       '--upstream',
       agentUrl,
       '--dev-token-endpoint',
+      // Ctrl-C stops the demo at once: no other instance to drain to.
+      '--drain-ms',
+      '0',
       '--quiet',
     ],
     {

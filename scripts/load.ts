@@ -3,6 +3,10 @@
  *
  *   pnpm load -- --sessions 200 --seconds 20 --via both
  *
+ * `--via direct` is the local agent alone; `--via both` the agent directly, then through the
+ * relay. `--via relay` measures the relay alone, in front of a lightweight echo instead of the
+ * agent (`--instances 2`: two relays sharing a Redis): see `scripts/load/relay.ts`.
+ *
  * The agent (and the relay) run in child processes so that the load generator never shares their
  * event loop: a slow client must not be mistaken for a slow server, nor the reverse.
  *
@@ -482,6 +486,7 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       child: { type: 'string' },
       upstream: { type: 'string' },
+      instances: { type: 'string', default: '1' },
     },
   });
   if (values.child === 'agent' || values.child === 'relay') {
@@ -497,6 +502,31 @@ async function main(): Promise<void> {
     values['ramp-ms'] !== undefined ? Number(values['ramp-ms']) : Math.min(10_000, sessions * 15);
   const targetP99Ms = Number(values['target-p99-ms']);
   profileDir = values.profile;
+  if (via === 'relay') {
+    const instances = Number(values.instances);
+    if (instances !== 1 && instances !== 2) throw new Error('--instances must be 1 or 2');
+    const timer = setTimeout(
+      () => {
+        process.stderr.write('load: overall time limit reached\n');
+        process.exit(1);
+      },
+      (seconds * 2 + (rampMs / 1000) * 2 + 120) * 1000,
+    );
+    timer.unref();
+    const { relayLoad } = await import('./load/relay.ts');
+    process.exit(
+      await relayLoad({
+        sessions,
+        seconds,
+        rampMs,
+        instances,
+        json: values.json,
+        profileDir,
+        // The relay's own target: what it adds, not the agent's 20 ms.
+        targetP99Ms: values['target-p99-ms'] === '20' ? 5 : targetP99Ms,
+      }),
+    );
+  }
 
   // Bounded in time whatever happens.
   const deadline = setTimeout(
@@ -518,14 +548,14 @@ async function main(): Promise<void> {
     // one-off work in the agent) — that is start-up cost, not the steady state being measured.
     await runLoad('direct', agent.url, 2, 4, 0, { agent });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    if (via === 'direct' || via === 'both') {
+    {
       const report = await runLoad('direct', agent.url, sessions, seconds, rampMs, { agent });
       printReport(report, targetP99Ms);
       reports.push(report);
       // Let the agent notice the closed sockets before the next run.
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    if (via === 'relay' || via === 'both') {
+    if (via === 'both') {
       const relay = await startChild('relay', agent.url);
       try {
         const report = await runLoad('relay', relay.url, sessions, seconds, rampMs, { agent, relay });

@@ -5,12 +5,16 @@
  *   pnpm relay -- --port 8788 --upstream ws://127.0.0.1:8787/v1/talk --api-key KEY --secret SECRET
  *
  * The key and secret may also come from VOICEWIRE_API_KEY and VOICEWIRE_RELAY_SECRET, which
- * keeps them out of the process list.
+ * keeps them out of the process list; the Redis URL from VOICEWIRE_REDIS_URL.
+ *
+ * SIGTERM (or SIGINT) drains: /health turns 503, no new sessions, live ones go on for up to
+ * --drain-ms, then close with 1012 (service restart) so their clients reconnect through another instance.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createRelay } from '../relay/createRelay.ts';
+import { redisStore } from '../relay/redisStore.ts';
 import { createSessionToken } from '../relay/sessionToken.ts';
 
 const USAGE = `Usage: voicewire-relay --upstream <ws url> --api-key <key> --secret <secret> [options]
@@ -21,7 +25,15 @@ const USAGE = `Usage: voicewire-relay --upstream <ws url> --api-key <key> --secr
   --api-key <key>             the real API key (or VOICEWIRE_API_KEY)
   --secret <secret>           the session-token secret (or VOICEWIRE_RELAY_SECRET)
   --allowed-origin <origin>   a page origin allowed to connect; repeatable (default: any)
+  --redis <url>               share session limits, single-use tokens and revocations with
+                              other instances through Redis (or VOICEWIRE_REDIS_URL),
+                              e.g. redis://127.0.0.1:6379 (default: this process's memory)
+  --redis-prefix <prefix>     key prefix in Redis (default voicewire:relay:)
   --max-sessions-per-token <n>  (default 2)
+  --max-sessions-per-agent <n>  (default: no limit)
+  --lease-ttl-ms <ms>         a dead instance's sessions stop counting after this (default 10000)
+  --metrics                   serve GET /metrics (Prometheus text format)
+  --drain-ms <ms>             on SIGTERM, how long live sessions may go on (default 25000)
   --idle-timeout-ms <ms>      (default 60000)
   --max-message-bytes <n>     (default 131072)
   --dev-token-endpoint        serve GET /token?agentId=... — a stand-in for your own backend,
@@ -58,7 +70,13 @@ function parse(args: string[]) {
       'api-key': { type: 'string' },
       secret: { type: 'string' },
       'allowed-origin': { type: 'string', multiple: true },
+      redis: { type: 'string' },
+      'redis-prefix': { type: 'string' },
       'max-sessions-per-token': { type: 'string' },
+      'max-sessions-per-agent': { type: 'string' },
+      'lease-ttl-ms': { type: 'string' },
+      metrics: { type: 'boolean' },
+      'drain-ms': { type: 'string' },
       'idle-timeout-ms': { type: 'string' },
       'max-message-bytes': { type: 'string' },
       'dev-token-endpoint': { type: 'boolean' },
@@ -91,16 +109,34 @@ const host = values.host ?? '127.0.0.1';
 const allowedOrigins = values['allowed-origin'];
 const tokenTtlSeconds = integer(values['token-ttl'], 'token-ttl', 300);
 const devTokenEndpoint = values['dev-token-endpoint'] === true;
+const drainMs = integer(values['drain-ms'], 'drain-ms', 25_000);
+const redisUrl = values.redis ?? process.env.VOICEWIRE_REDIS_URL;
+if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
+  fail('--redis must be a redis:// or rediss:// URL');
+const quiet = values.quiet === true;
+const leaseTtlMs = integer(values['lease-ttl-ms'], 'lease-ttl-ms', 10_000);
+if (leaseTtlMs < 100) fail('--lease-ttl-ms must be at least 100');
+
+const store = redisUrl
+  ? redisStore({
+      url: redisUrl,
+      ...(values['redis-prefix'] !== undefined ? { prefix: values['redis-prefix'] } : {}),
+    })
+  : undefined;
 
 const relay = createRelay({
   upstream,
   apiKey,
   secret,
   ...(allowedOrigins ? { allowedOrigins } : {}),
+  ...(store ? { store } : {}),
   maxSessionsPerToken: integer(values['max-sessions-per-token'], 'max-sessions-per-token', 2),
+  maxSessionsPerAgent: integer(values['max-sessions-per-agent'], 'max-sessions-per-agent', 0),
+  leaseTtlMs,
+  metrics: values.metrics === true,
   idleTimeoutMs: integer(values['idle-timeout-ms'], 'idle-timeout-ms', 60_000),
   maxMessageBytes: integer(values['max-message-bytes'], 'max-message-bytes', 128 * 1024),
-  log: values.quiet !== true,
+  log: !quiet,
 });
 
 const server = createServer((req, res) => {
@@ -111,10 +147,7 @@ const server = createServer((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Vary', 'Origin');
   }
-  if (url.pathname === '/healthz') {
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    return;
-  }
+  if (relay.handleRequest(req, res)) return;
   if (url.pathname === '/token' && devTokenEndpoint && (req.method === 'GET' || req.method === 'HEAD')) {
     const agentId = url.searchParams.get('agentId');
     if (!agentId) {
@@ -154,15 +187,29 @@ server.listen(port, host, () => {
   const shownHost = host.includes(':') ? `[${host}]` : host;
   process.stdout.write(
     `voicewire relay listening on ws://${shownHost}:${bound}/v1/talk/<agentId> -> ${upstream}\n` +
+      `session store: ${store ? `redis (${redactUrl(redisUrl as string)})` : 'memory (this instance only)'}\n` +
       (devTokenEndpoint ? `dev token endpoint: http://${shownHost}:${bound}/token?agentId=<agentId>\n` : ''),
   );
 });
+
+/** The URL without its password, for the start-up line. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis';
+  }
+}
 
 let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
-  await relay.close();
+  // Keeps listening while draining, so load balancers read the 503 from /health.
+  await relay.close({ drainMs });
+  await store?.close();
   server.closeAllConnections();
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();

@@ -1,6 +1,15 @@
 export { AudioRateLimiter, realTimeBytesPerSecond } from './audioRate.ts';
-export type { Relay, RelayLogEntry, RelayLogger, RelayLogLevel, RelayOptions } from './createRelay.ts';
+export type {
+  Relay,
+  RelayCloseOptions,
+  RelayLogEntry,
+  RelayLogger,
+  RelayLogLevel,
+  RelayOptions,
+} from './createRelay.ts';
 export { createRelay } from './createRelay.ts';
+export type { RefusalReason } from './metrics.ts';
+export { type RedisStoreOptions, redisStore } from './redisStore.ts';
 export type {
   SessionTokenFailure,
   SessionTokenOptions,
@@ -8,4 +17,13 @@ export type {
   SessionTokenVerification,
   VerifySessionTokenOptions,
 } from './sessionToken.ts';
-export { createSessionToken, verifySessionToken } from './sessionToken.ts';
+export { createSessionToken, sessionTokenId, verifySessionToken } from './sessionToken.ts';
+export {
+  type Lease,
+  type LeaseRefusal,
+  type LeaseRequest,
+  type LeaseResult,
+  memoryStore,
+  type RelayStore,
+  StoreUnavailableError,
+} from './store.ts';

@@ -18,6 +18,17 @@ export interface SessionTokenOptions {
   ttlSeconds?: number;
   /** When set, the token is only accepted from a browser page of this origin (`https://example.com`). */
   origin?: string;
+  /**
+   * The token's id: what the relay counts concurrent sessions by and what `relay.revokeToken`
+   * takes. Give your own (a user or visitor id) to revoke by it. @defaultValue a random id
+   */
+  id?: string;
+  /**
+   * The token opens one session, once, on any relay instance sharing the store; a replay is
+   * refused (4401). A client that reconnects needs a fresh token, so pair it with `getToken`.
+   * @defaultValue false
+   */
+  singleUse?: boolean;
   /** Clock for tests, in milliseconds since the epoch. @defaultValue Date.now() */
   now?: number;
 }
@@ -32,10 +43,12 @@ export interface SessionTokenPayload {
   exp: number;
   /** Issued at, seconds since the epoch. */
   iat: number;
-  /** Random id: the relay counts concurrent sessions per token by it. */
+  /** The token id: the relay counts concurrent sessions per token by it. */
   jti: string;
   /** Origin the token is bound to, if any. */
   o?: string;
+  /** 1 for a single-use token. */
+  su?: 1;
 }
 
 export type SessionTokenFailure =
@@ -76,6 +89,9 @@ function sign(secret: string, body: string): Buffer {
 export function createSessionToken(options: SessionTokenOptions): string {
   if (!options.secret) throw new TypeError('createSessionToken: `secret` is required');
   if (!options.agentId) throw new TypeError('createSessionToken: `agentId` is required');
+  if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0)) {
+    throw new TypeError('createSessionToken: `id` must be a non-empty string');
+  }
   const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
     throw new TypeError('createSessionToken: `ttlSeconds` must be a positive number');
@@ -86,9 +102,10 @@ export function createSessionToken(options: SessionTokenOptions): string {
     a: options.agentId,
     iat: nowSeconds,
     exp: nowSeconds + Math.ceil(ttlSeconds),
-    jti: randomBytes(9).toString('base64url'),
+    jti: options.id ?? randomBytes(9).toString('base64url'),
   };
   if (options.origin !== undefined) payload.o = options.origin;
+  if (options.singleUse === true) payload.su = 1;
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
   return `${body}.${sign(options.secret, body).toString('base64url')}`;
 }
@@ -104,7 +121,8 @@ function isPayload(value: unknown): value is SessionTokenPayload {
     typeof p.exp === 'number' &&
     typeof p.iat === 'number' &&
     typeof p.jti === 'string' &&
-    (p.o === undefined || typeof p.o === 'string')
+    (p.o === undefined || typeof p.o === 'string') &&
+    (p.su === undefined || p.su === 1)
   );
 }
 
@@ -124,7 +142,13 @@ export function verifySessionToken(
   }
   const expected = sign(options.secret, body);
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  // Strict: only the canonical encoding is accepted (base64url's trailing bits must be zero), so a
+  // token has exactly one spelling and a tampered last character never verifies.
+  if (
+    given.length !== expected.length ||
+    !timingSafeEqual(given, expected) ||
+    given.toString('base64url') !== signature
+  ) {
     return { ok: false, reason: 'bad-signature', message: 'The session token signature is invalid' };
   }
   let payload: unknown;
@@ -147,4 +171,19 @@ export function verifySessionToken(
     return { ok: false, reason: 'wrong-origin', message: 'The session token is not valid for this origin' };
   }
   return { ok: true, payload };
+}
+
+/**
+ * The id of a token (what `relay.revokeToken` takes), read without verifying it: for your backend
+ * to record the ids it hands out. Undefined for anything that is not a token.
+ */
+export function sessionTokenId(token: string): string | undefined {
+  const body = token.split('.')[0];
+  if (!body || !BASE64URL.test(body)) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    return isPayload(payload) ? payload.jti : undefined;
+  } catch {
+    return undefined;
+  }
 }

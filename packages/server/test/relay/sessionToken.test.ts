@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createSessionToken, verifySessionToken } from '../../src/relay/index.ts';
+import { createSessionToken, sessionTokenId, verifySessionToken } from '../../src/relay/index.ts';
 
 const secret = 'relay-secret-for-tests';
 const now = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -119,5 +119,44 @@ describe('session tokens', () => {
     expect(() => createSessionToken({ secret: '', agentId: 'A' })).toThrow(/secret/);
     expect(() => createSessionToken({ secret, agentId: '' })).toThrow(/agentId/);
     expect(() => createSessionToken({ secret, agentId: 'A', ttlSeconds: 0 })).toThrow(/ttlSeconds/);
+  });
+
+  it('carries a chosen id and the single-use flag, both covered by the signature', () => {
+    const token = createSessionToken({ secret, agentId: 'A', id: 'visitor-9', singleUse: true, now });
+    expect(sessionTokenId(token)).toBe('visitor-9');
+    const result = verifySessionToken(token, { secret, agentId: 'A', now });
+    expect(result).toMatchObject({ ok: true, payload: { jti: 'visitor-9', su: 1 } });
+    // A random id by default, and no flag.
+    const plain = createSessionToken({ secret, agentId: 'A', now });
+    expect(sessionTokenId(plain)).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    const plainResult = verifySessionToken(plain, { secret, agentId: 'A', now });
+    expect(plainResult.ok && plainResult.payload).not.toHaveProperty('su');
+    // Dropping the flag from the payload breaks the signature.
+    const [body, signature] = token.split('.') as [string, string];
+    const payload = JSON.parse(Buffer.from(body, 'base64url').toString());
+    delete payload.su;
+    const stripped = `${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${signature}`;
+    expect(verifySessionToken(stripped, { secret, agentId: 'A', now })).toMatchObject({
+      reason: 'bad-signature',
+    });
+    expect(sessionTokenId('garbage')).toBeUndefined();
+    expect(() => createSessionToken({ secret, agentId: 'A', id: '' })).toThrow(/id/);
+  });
+
+  it('accepts only the canonical spelling of the signature (no trailing-bit variants)', () => {
+    const token = createSessionToken({ secret, agentId: 'A', now });
+    const last = token.at(-1) as string;
+    // The last of 43 base64url characters carries 4 bits; flipping its 2 unused bits decodes to the same bytes.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const index = alphabet.indexOf(last);
+    for (let low = 1; low < 4; low++) {
+      const variant = `${token.slice(0, -1)}${alphabet[(index & ~3) | ((index + low) & 3)]}`;
+      expect(variant).not.toBe(token);
+      expect(verifySessionToken(variant, { secret, agentId: 'A', now })).toMatchObject({
+        ok: false,
+        reason: 'bad-signature',
+      });
+    }
+    expect(verifySessionToken(token, { secret, agentId: 'A', now }).ok).toBe(true);
   });
 });
