@@ -84,6 +84,8 @@ export function createLazyConversation(
   let starting: Promise<void> | null = null;
   let callbackOverrides: ConversationCallbacks = {};
   let volume: number | null = null;
+  let inputDeviceId: string | undefined;
+  let outputDeviceId: string | undefined;
   const storeListeners = new Set<StoreListener>();
   const eventListeners = new Map<EventName, Set<AnyListener>>();
   const eventDetachers = new Map<EventName, () => void>();
@@ -143,6 +145,8 @@ export function createLazyConversation(
     detachCurrent = next.store.subscribe((state, prev) => notify(state, prev));
     for (const event of eventListeners.keys()) attachEvent(next, event);
     if (volume !== null) next.setVolume(volume);
+    if (inputDeviceId !== undefined) void next.setInputDevice(inputDeviceId).catch(() => {});
+    if (outputDeviceId !== undefined) void next.setOutputDevice(outputDeviceId).catch(() => {});
     const state = next.store.getState();
     if (state !== previous) notify(state, previous);
   };
@@ -204,6 +208,20 @@ export function createLazyConversation(
     },
     getStats() {
       return current ? current.getStats() : EMPTY_STATS;
+    },
+    getFrequencyData(source, out) {
+      if (current) return current.getFrequencyData(source, out);
+      const empty = out ?? new Uint8Array(128);
+      empty.fill(0);
+      return empty;
+    },
+    setInputDevice(deviceId) {
+      inputDeviceId = deviceId;
+      return current ? current.setInputDevice(deviceId) : Promise.resolve();
+    },
+    setOutputDevice(deviceId) {
+      outputDeviceId = deviceId;
+      return current ? current.setOutputDevice(deviceId) : Promise.resolve();
     },
     on(event, listener) {
       let listeners = eventListeners.get(event);

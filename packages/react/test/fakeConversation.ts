@@ -47,6 +47,10 @@ export interface FakeConversation extends Conversation {
   inputLevel: number;
   outputLevel: number;
   levelReads: number;
+  /** What getFrequencyData returns (each bin), per source; reads are counted in `levelReads`. */
+  spectrum: { input: (bin: number) => number; output: (bin: number) => number };
+  /** Devices passed to setInputDevice/setOutputDevice, in order. */
+  deviceCalls: string[];
   callbacks: ConversationCallbacks;
   /** Put the conversation into a state, as its controller would after server messages. */
   set(partial: Partial<ConversationState>): void;
@@ -67,6 +71,8 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
     inputLevel: 0,
     outputLevel: 0,
     levelReads: 0,
+    spectrum: { input: () => 0, output: () => 0 },
+    deviceCalls: [],
     callbacks: {},
     set(partial) {
       store.setState(partial);
@@ -98,6 +104,18 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
     getOutputLevel() {
       fake.levelReads += 1;
       return fake.outputLevel;
+    },
+    getFrequencyData(source, out) {
+      fake.levelReads += 1;
+      const target = out ?? new Uint8Array(128);
+      for (let bin = 0; bin < target.length; bin++) target[bin] = fake.spectrum[source](bin);
+      return target;
+    },
+    async setInputDevice(deviceId) {
+      fake.deviceCalls.push(`input:${deviceId ?? ''}`);
+    },
+    async setOutputDevice(deviceId) {
+      fake.deviceCalls.push(`output:${deviceId}`);
     },
     getStats(): ConversationStats {
       return {

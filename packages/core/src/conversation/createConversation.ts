@@ -2,7 +2,8 @@ import { createStore } from 'zustand/vanilla';
 import type { AudioContextController } from '../audio/createAudioContextController.ts';
 import type { Capture, CaptureEncoding, Player } from '../audio/types.ts';
 import { decodeBase64, encodeBase64 } from '../codec/base64.ts';
-import { isVoicewireError, type VoicewireErrorKind } from '../errors.ts';
+import { emptyFrequencyData } from '../audio/frequencyTap.ts';
+import { isVoicewireError, VoicewireError, type VoicewireErrorKind } from '../errors.ts';
 import { describeErrorCode, errorFromServerMessage, isKnownErrorCode } from '../protocol/errorCodes.ts';
 import {
   MAX_SAMPLE_RATE_HZ,
@@ -13,6 +14,8 @@ import {
 } from '../protocol/messages.ts';
 import { parseServerMessage } from '../protocol/parseServerMessage.ts';
 import { createSetupMessage } from '../protocol/validateSetup.ts';
+import { setContextOutputDevice } from '../audio/outputDevice.ts';
+import { supportsOutputDeviceSelection } from '../platform/devices.ts';
 import { defaultCreateCapture, defaultCreatePlayer, openAudioContext } from './audioEngine.ts';
 import { reconnectDelayMs, resolveReconnectPolicy } from './reconnectPolicy.ts';
 import { buildSocketUrl } from './socketUrl.ts';
@@ -142,6 +145,9 @@ export function createConversation(options: ConversationOptions): Conversation {
   const listeners = new Map<keyof ConversationEventMap, Set<Listener>>();
   let run: Run | null = null;
   let volume = 1;
+  /** Devices chosen with setInputDevice/setOutputDevice: they win over the options, also at the next start. */
+  let inputDeviceId = options.input?.deviceId;
+  let outputDeviceId = options.output?.deviceId;
   let turnCounter = 0;
   let stats = emptyStats();
   const reconnectPolicy = resolveReconnectPolicy(options.reconnect);
@@ -217,7 +223,7 @@ export function createConversation(options: ConversationOptions): Conversation {
     // resumed synchronously in the gesture make sound.
     const opened = openAudioContext({
       AudioContext: options.AudioContext,
-      sinkId: options.output?.deviceId,
+      sinkId: outputDeviceId,
     });
     if (!opened.ok) {
       fail(current, opened.error);
@@ -285,10 +291,11 @@ export function createConversation(options: ConversationOptions): Conversation {
       },
     };
     // Only what the integrator set: the engine's defaults apply to the rest.
-    for (const key of ['deviceId', 'echoCancellation', 'noiseSuppression', 'autoGainControl'] as const) {
+    for (const key of ['echoCancellation', 'noiseSuppression', 'autoGainControl'] as const) {
       if (inputOptions[key] !== undefined)
         (captureOptions as unknown as Record<string, unknown>)[key] = inputOptions[key];
     }
+    if (inputDeviceId !== undefined && inputDeviceId !== '') captureOptions.deviceId = inputDeviceId;
     if (options.getUserMedia !== undefined) captureOptions.getUserMedia = options.getUserMedia;
     if (options.worklets !== undefined) captureOptions.worklets = options.worklets;
     const playerOptions: Parameters<typeof createPlayer>[0] = {
@@ -859,6 +866,33 @@ export function createConversation(options: ConversationOptions): Conversation {
       const player = current?.player;
       if (player) safely(() => (result.player = player.getStats()));
       return result;
+    },
+    getFrequencyData(source, out) {
+      const current = liveRun();
+      const part = source === 'output' ? current?.player : current?.capture;
+      if (part?.getFrequencyData === undefined) return emptyFrequencyData(out);
+      try {
+        return part.getFrequencyData(out);
+      } catch {
+        return emptyFrequencyData(out);
+      }
+    },
+    async setInputDevice(deviceId) {
+      inputDeviceId = deviceId;
+      const capture = liveRun()?.capture;
+      if (capture) await capture.setDevice(deviceId === '' ? undefined : deviceId);
+    },
+    async setOutputDevice(deviceId) {
+      if (!supportsOutputDeviceSelection() && liveRun()?.context == null) {
+        throw new VoicewireError({
+          kind: 'unsupported',
+          message: 'This browser cannot choose the audio output device (no AudioContext.setSinkId).',
+          fatal: false,
+        });
+      }
+      const context = liveRun()?.context?.context;
+      if (context) await setContextOutputDevice(context, deviceId);
+      outputDeviceId = deviceId;
     },
     on(event, listener) {
       let set = listeners.get(event);

@@ -186,6 +186,26 @@ export interface Conversation {
   /** RMS of the agent's voice, 0..1, read on demand (never stored). */
   getOutputLevel(): number;
   getStats(): ConversationStats;
+  /**
+   * The spectrum of the microphone (`input`) or of the agent's voice (`output`), 0..255 per bin,
+   * read on demand for a visualiser (an AnalyserNode created on the first call; nothing is
+   * stored, no subscriber is notified). Fills `out` when given (up to its length) and returns
+   * it; zeros while nothing plays or the conversation is not live.
+   */
+  getFrequencyData(source: 'input' | 'output', out?: Uint8Array): Uint8Array;
+  /**
+   * Capture from another microphone, mid-call, without reconnecting or losing a frame (the new
+   * device is connected before the old one is released). Before `start()` it chooses the device
+   * the call will open. `undefined`: the system default. Rejects with a VoicewireError
+   * (`microphone-not-found`, `microphone-permission-denied`…) and keeps the current device.
+   */
+  setInputDevice(deviceId: string | undefined): Promise<void>;
+  /**
+   * Play the agent on another output device, mid-call (`AudioContext.setSinkId`). Rejects with a
+   * VoicewireError of kind `unsupported` where the browser cannot (check
+   * `supportsOutputDeviceSelection()` first), `invalid-options` for an unknown id.
+   */
+  setOutputDevice(deviceId: string): Promise<void>;
   on<E extends keyof ConversationEventMap>(event: E, listener: ConversationEventMap[E]): () => void;
   /** Replace callbacks without reconnecting (the React hook calls this on every render). */
   setCallbacks(callbacks: ConversationCallbacks): void;
