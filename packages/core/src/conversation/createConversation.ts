@@ -1,9 +1,11 @@
 import { createStore } from 'zustand/vanilla';
 import type { AudioContextController } from '../audio/createAudioContextController.ts';
+import { emptyFrequencyData } from '../audio/frequencyTap.ts';
+import { setContextOutputDevice } from '../audio/outputDevice.ts';
 import type { Capture, CaptureEncoding, Player } from '../audio/types.ts';
 import { decodeBase64, encodeBase64 } from '../codec/base64.ts';
-import { emptyFrequencyData } from '../audio/frequencyTap.ts';
 import { isVoicewireError, VoicewireError, type VoicewireErrorKind } from '../errors.ts';
+import { supportsOutputDeviceSelection } from '../platform/devices.ts';
 import { describeErrorCode, errorFromServerMessage, isKnownErrorCode } from '../protocol/errorCodes.ts';
 import {
   MAX_SAMPLE_RATE_HZ,
@@ -14,8 +16,6 @@ import {
 } from '../protocol/messages.ts';
 import { parseServerMessage } from '../protocol/parseServerMessage.ts';
 import { createSetupMessage } from '../protocol/validateSetup.ts';
-import { setContextOutputDevice } from '../audio/outputDevice.ts';
-import { supportsOutputDeviceSelection } from '../platform/devices.ts';
 import { defaultCreateCapture, defaultCreatePlayer, openAudioContext } from './audioEngine.ts';
 import { reconnectDelayMs, resolveReconnectPolicy } from './reconnectPolicy.ts';
 import { buildSocketUrl } from './socketUrl.ts';
