@@ -116,7 +116,7 @@ describe('<DeviceSelect>', () => {
     await conversation.start();
     const select = await (async () => {
       await until(
-        () => (view.querySelector('select') as HTMLSelectElement | null)?.options.length! >= 2,
+        () => ((view.querySelector('select') as HTMLSelectElement | null)?.options.length ?? 0) >= 2,
         10_000,
         'the device list',
       );
