@@ -7,7 +7,15 @@ const config: StorybookConfig = {
   addons: ['@storybook/addon-a11y', '@storybook/addon-vitest'],
   framework: { name: '@storybook/react-vite', options: { strictMode: true } },
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
-  typescript: { reactDocgen: false },
+  // Props tables from the components' TSDoc.
+  typescript: {
+    reactDocgen: 'react-docgen-typescript',
+    reactDocgenTypescriptOptions: {
+      // The props a component declares, not the hundreds it inherits from HTML attributes.
+      propFilter: (prop) => !prop.parent || !/node_modules/.test(prop.parent.fileName),
+      shouldExtractLiteralValuesFromEnum: true,
+    },
+  },
   viteFinal: (viteConfig) => ({
     ...viteConfig,
     build: {

@@ -68,6 +68,8 @@ export interface DeviceSelectProps
   labels?: Partial<DeviceSelectLabels>;
   /** Injectable for tests and stories. @defaultValue navigator.mediaDevices */
   mediaDevices?: MediaDevicesLike;
+  /** Whether output can be routed; injectable for stories. @defaultValue supportsOutputDeviceSelection() */
+  outputSelectable?: boolean;
   /** Content after the select (a hint of your own). */
   children?: ReactNode;
 }
@@ -92,6 +94,7 @@ export const DeviceSelect = forwardRef<HTMLSelectElement, DeviceSelectProps>(
       storageKey,
       labels: labelOverrides,
       mediaDevices,
+      outputSelectable,
       children,
       id: idProp,
       disabled,
@@ -102,10 +105,10 @@ export const DeviceSelect = forwardRef<HTMLSelectElement, DeviceSelectProps>(
       'DeviceSelect',
     );
     const labels = { ...DEFAULT_LABELS[kind], ...labelOverrides };
-    const { devices, status, labelsHidden, refresh, requestPermission } = useAudioDevices(
-      kind,
-      mediaDevices ? { mediaDevices } : {},
-    );
+    const { devices, status, labelsHidden, refresh, requestPermission } = useAudioDevices(kind, {
+      ...(mediaDevices ? { mediaDevices } : {}),
+      ...(outputSelectable !== undefined ? { outputSelectable } : {}),
+    });
     const generatedId = useId();
     const id = idProp ?? `${generatedId}-select`;
     const noteId = `${generatedId}-note`;

@@ -13,6 +13,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 export interface UseAudioDevicesOptions {
   /** Injectable for tests and stories. @defaultValue navigator.mediaDevices */
   mediaDevices?: MediaDevicesLike;
+  /** Whether output can be routed; injectable for stories. @defaultValue supportsOutputDeviceSelection() */
+  outputSelectable?: boolean;
 }
 
 export interface AudioDevices {
@@ -46,11 +48,12 @@ export function useAudioDevices(kind: AudioDeviceKind, options: UseAudioDevicesO
   const [status, setStatus] = useState<AudioDevices['status']>('loading');
   const mediaDevicesRef = useRef(options.mediaDevices);
   mediaDevicesRef.current = options.mediaDevices;
+  const outputSelectable = options.outputSelectable;
   const mounted = useRef(true);
 
   const refresh = useCallback(async () => {
     const media = mediaDevicesRef.current ?? getMediaDevices();
-    if (kind === 'audiooutput' && !supportsOutputDeviceSelection()) {
+    if (kind === 'audiooutput' && !(outputSelectable ?? supportsOutputDeviceSelection())) {
       if (mounted.current) setStatus('unsupported');
       return;
     }
@@ -62,7 +65,7 @@ export function useAudioDevices(kind: AudioDeviceKind, options: UseAudioDevicesO
     } catch {
       if (mounted.current) setStatus('unsupported');
     }
-  }, [kind]);
+  }, [kind, outputSelectable]);
 
   const requestPermission = useCallback(async () => {
     const media = mediaDevicesRef.current ?? getMediaDevices();
