@@ -26,6 +26,8 @@ export const IDLE_STATE: ConversationState = Object.freeze({
   transcript: Object.freeze([]) as unknown as ConversationState['transcript'],
   isMuted: false,
   error: null,
+  turnTaking: 'vad',
+  talking: false,
 });
 
 const EMPTY_STATS: ConversationStats = Object.freeze({
@@ -62,7 +64,9 @@ function toConversationError(cause: unknown): ConversationError {
 
 /** A socket is open or being opened: a second `start()` must not open another. */
 export function isLiveStatus(status: ConversationStatus): boolean {
-  return status === 'connecting' || status === 'connected' || status === 'reconnecting';
+  return (
+    status === 'connecting' || status === 'connected' || status === 'reconnecting' || status === 'ending'
+  );
 }
 
 /**
@@ -85,6 +89,7 @@ export function createLazyConversation(
   let callbackOverrides: ConversationCallbacks = {};
   let volume: number | null = null;
   let inputDeviceId: string | undefined;
+  let turnTaking: 'vad' | 'pushToTalk' | undefined;
   let outputDeviceId: string | undefined;
   const storeListeners = new Set<StoreListener>();
   const eventListeners = new Map<EventName, Set<AnyListener>>();
@@ -145,6 +150,7 @@ export function createLazyConversation(
     detachCurrent = next.store.subscribe((state, prev) => notify(state, prev));
     for (const event of eventListeners.keys()) attachEvent(next, event);
     if (volume !== null) next.setVolume(volume);
+    if (turnTaking !== undefined) next.setTurnTaking(turnTaking);
     if (inputDeviceId !== undefined) void next.setInputDevice(inputDeviceId).catch(() => {});
     if (outputDeviceId !== undefined) void next.setOutputDevice(outputDeviceId).catch(() => {});
     const state = next.store.getState();
@@ -214,6 +220,16 @@ export function createLazyConversation(
       const empty = out ?? new Uint8Array(128);
       empty.fill(0);
       return empty;
+    },
+    setTurnTaking(next) {
+      turnTaking = next;
+      current?.setTurnTaking(next);
+    },
+    pressToTalk() {
+      current?.pressToTalk();
+    },
+    releaseToTalk() {
+      current?.releaseToTalk();
     },
     setInputDevice(deviceId) {
       inputDeviceId = deviceId;

@@ -15,6 +15,8 @@ export const IDLE: ConversationState = {
   transcript: [],
   isMuted: false,
   error: null,
+  turnTaking: 'vad',
+  talking: false,
 };
 
 /** The same contract as zustand/vanilla's store, small enough to read at a glance. */
@@ -110,6 +112,17 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
       const target = out ?? new Uint8Array(128);
       for (let bin = 0; bin < target.length; bin++) target[bin] = fake.spectrum[source](bin);
       return target;
+    },
+    setTurnTaking(turnTaking) {
+      store.setState({ turnTaking, talking: false });
+    },
+    pressToTalk() {
+      const { status, turnTaking, mode } = store.getState();
+      if (status !== 'connected' || turnTaking !== 'pushToTalk') return;
+      store.setState({ talking: true, mode: mode === 'agentSpeaking' ? 'userSpeaking' : mode });
+    },
+    releaseToTalk() {
+      store.setState({ talking: false });
     },
     async setInputDevice(deviceId) {
       fake.deviceCalls.push(`input:${deviceId ?? ''}`);

@@ -6,6 +6,7 @@ import type { Capture, CaptureEncoding, Player } from '../audio/types.ts';
 import { decodeBase64, encodeBase64 } from '../codec/base64.ts';
 import { isVoicewireError, VoicewireError, type VoicewireErrorKind } from '../errors.ts';
 import { supportsOutputDeviceSelection } from '../platform/devices.ts';
+import { createWakeLock, type WakeLockHandle } from '../platform/wakeLock.ts';
 import { describeErrorCode, errorFromServerMessage, isKnownErrorCode } from '../protocol/errorCodes.ts';
 import {
   MAX_SAMPLE_RATE_HZ,
@@ -17,8 +18,10 @@ import {
 import { parseServerMessage } from '../protocol/parseServerMessage.ts';
 import { createSetupMessage } from '../protocol/validateSetup.ts';
 import { defaultCreateCapture, defaultCreatePlayer, openAudioContext } from './audioEngine.ts';
+import { DEFAULT_DRAIN_TIMEOUT_MS, waitForPlayout } from './drain.ts';
 import { reconnectDelayMs, resolveReconnectPolicy } from './reconnectPolicy.ts';
 import { buildSocketUrl } from './socketUrl.ts';
+import { createTalkGate } from './talkGate.ts';
 import { interruptAgentTurn, mergeTranscript } from './transcript.ts';
 import type {
   Conversation,
@@ -123,6 +126,12 @@ interface Run {
   resolveStarted: () => void;
   started: Promise<void>;
   released: Promise<void>;
+  /** Agent audio was queued and has not played out yet (cleared by the player's `drained`). */
+  audioPending: boolean;
+  /** The screen wake lock, held for the run (null with `wakeLock: false`). */
+  wakeLock: WakeLockHandle | null;
+  /** Set while `ending`: cuts the drain short (a user `stop()`). */
+  cancelDrain: (() => void) | null;
 }
 
 const INITIAL_STATE: ConversationState = Object.freeze({
@@ -132,6 +141,8 @@ const INITIAL_STATE: ConversationState = Object.freeze({
   transcript: [],
   isMuted: false,
   error: null,
+  turnTaking: 'vad',
+  talking: false,
 }) as ConversationState;
 
 /**
@@ -140,7 +151,17 @@ const INITIAL_STATE: ConversationState = Object.freeze({
  * server-side rendering or a React render.
  */
 export function createConversation(options: ConversationOptions): Conversation {
-  const store = createStore<ConversationState>()(() => ({ ...INITIAL_STATE, transcript: [] }));
+  const talkGate = createTalkGate({
+    turnTaking: options.turnTaking === 'pushToTalk' ? 'pushToTalk' : 'vad',
+    encoding: options.input?.encoding ?? DEFAULT_INPUT_ENCODING,
+    frameMs: options.input?.frameMs ?? DEFAULT_FRAME_MS,
+    ...(options.releaseTailMs !== undefined ? { tailMs: options.releaseTailMs } : {}),
+  });
+  const store = createStore<ConversationState>()(() => ({
+    ...INITIAL_STATE,
+    transcript: [],
+    turnTaking: talkGate.turnTaking,
+  }));
   let callbacks: ConversationCallbacks = options;
   const listeners = new Map<keyof ConversationEventMap, Set<Listener>>();
   let run: Run | null = null;
@@ -211,7 +232,15 @@ export function createConversation(options: ConversationOptions): Conversation {
     const current = createRun();
     run = current;
     stats = emptyStats();
-    update({ status: 'connecting', mode: 'listening', conversationId: null, transcript: [], error: null });
+    talkGate.release();
+    update({
+      status: 'connecting',
+      mode: 'listening',
+      conversationId: null,
+      transcript: [],
+      error: null,
+      talking: false,
+    });
 
     const invalid = validateOptions(options, input, output);
     if (invalid !== null) {
@@ -230,6 +259,10 @@ export function createConversation(options: ConversationOptions): Conversation {
       return current.started;
     }
     current.context = opened.controller;
+    if (options.wakeLock !== false) {
+      current.wakeLock = createWakeLock();
+      current.wakeLock.acquire();
+    }
 
     openSocket(current);
     if (!current.ended) void startAudio(current, opened.controller.context);
@@ -267,6 +300,9 @@ export function createConversation(options: ConversationOptions): Conversation {
       resolveStarted,
       started,
       released: Promise.resolve(),
+      audioPending: false,
+      wakeLock: null,
+      cancelDrain: null,
     };
   }
 
@@ -353,6 +389,7 @@ export function createConversation(options: ConversationOptions): Conversation {
       setMode('agentSpeaking');
     });
     player.on('drained', () => {
+      if (current.streamEnded) current.audioPending = false;
       if (stale(current) || store.getState().mode !== 'agentSpeaking') return;
       if (current.streamEnded) {
         setMode('listening');
@@ -505,8 +542,10 @@ export function createConversation(options: ConversationOptions): Conversation {
     return true;
   }
 
-  function onFrame(current: Run, frame: Uint8Array): void {
-    if (stale(current)) return;
+  function onFrame(current: Run, captured: Uint8Array): void {
+    if (stale(current) || current.cancelDrain !== null) return;
+    const frame = talkGate.pass(captured);
+    if (frame === null) return;
     const conn = current.conn;
     if (conn === null || !conn.setupSent || conn.ws.readyState !== WS_OPEN) {
       if (current.pendingFrames.length >= maxPendingFrames) {
@@ -563,8 +602,10 @@ export function createConversation(options: ConversationOptions): Conversation {
       return;
     }
     if (coded === undefined && last === null && closeCode === NORMAL_CLOSURE) {
-      // The server closed the conversation on purpose without a `hangup`: over, not lost.
-      void endRun(current, 'ended', null, withCode({ by: 'agent' }, closeCode));
+      // The server closed the conversation on purpose without a `hangup`: over, not lost. Right
+      // after a reply's end, that reply plays out first.
+      if (current.streamEnded) drainThenEnd(current, withCode({ by: 'agent' }, closeCode));
+      else void endRun(current, 'ended', null, withCode({ by: 'agent' }, closeCode));
       return;
     }
     let error: ConversationError;
@@ -691,7 +732,10 @@ export function createConversation(options: ConversationOptions): Conversation {
           protocolError(`Agent audio was not valid base64: ${errorText(error)}`);
           return;
         }
-        if (bytes.length > 0) withPlayer(current, (player) => player.enqueue(bytes));
+        if (bytes.length > 0) {
+          current.audioPending = true;
+          withPlayer(current, (player) => player.enqueue(bytes));
+        }
         return;
       }
       case 'newAudioStream':
@@ -740,7 +784,9 @@ export function createConversation(options: ConversationOptions): Conversation {
         return;
       }
       case 'hangup':
-        void endRun(current, 'ended', null, { by: 'agent' });
+        if ((message as { endedBy?: unknown }).endedBy === 'user')
+          void endRun(current, 'ended', null, { by: 'user' });
+        else drainThenEnd(current, { by: 'agent' });
         return;
       case 'customEvent':
         emit('customEvent', { name: message.name, data: 'data' in message ? message.data : undefined });
@@ -785,6 +831,38 @@ export function createConversation(options: ConversationOptions): Conversation {
   // ------------------------------------------------------------------------------------------
   // End
 
+  /**
+   * Drain, then close: the agent ended the call. The microphone and the socket go at once (there
+   * is nothing left to say or hear); the agent's last words play to their end (status `ending`,
+   * at most `drainTimeoutMs`), then the player and the context are released.
+   */
+  function drainThenEnd(current: Run, reason: DisconnectReason): void {
+    const player = current.player;
+    if (current.cancelDrain !== null || current.ended) return;
+    if (player === null || !current.audioPending) {
+      void endRun(current, 'ended', null, reason);
+      return;
+    }
+    dropSocket(current);
+    clearTimer(current, 'reconnectTimer');
+    const capture = current.capture;
+    current.capture = null;
+    safely(() => capture?.stop());
+    // The reply is complete: its tail is decoded and the queue running empty is its end.
+    if (!current.streamEnded) {
+      current.streamEnded = true;
+      safely(() => player.endStream?.());
+    }
+    const playout = waitForPlayout(player, options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    current.cancelDrain = playout.cancel;
+    update({ status: 'ending', talking: false });
+    void playout.done.then(() => {
+      if (current.ended) return;
+      current.cancelDrain = null;
+      void endRun(current, 'ended', null, reason);
+    });
+  }
+
   function fail(current: Run, error: ConversationError, reason: DisconnectReason = { by: 'error' }): void {
     void endRun(current, 'error', error, reason);
   }
@@ -797,6 +875,12 @@ export function createConversation(options: ConversationOptions): Conversation {
   ): Promise<void> {
     if (current.ended) return current.released;
     current.ended = true;
+    const cancelDrain = current.cancelDrain;
+    current.cancelDrain = null;
+    cancelDrain?.();
+    const wakeLock = current.wakeLock;
+    current.wakeLock = null;
+    if (wakeLock !== null) void wakeLock.release();
     for (const timer of TIMERS) clearTimer(current, timer);
     safely(() => current.abort?.abort());
     const conn = current.conn;
@@ -815,7 +899,8 @@ export function createConversation(options: ConversationOptions): Conversation {
     current.context = null;
     current.released = context === null ? Promise.resolve() : context.close().catch(() => {});
     if (current === run) {
-      update({ status, mode: 'listening', error });
+      talkGate.release();
+      update({ status, mode: 'listening', error, talking: false });
       if (error !== null) emit('error', error);
       emit('disconnect', error !== null && reason.error === undefined ? { ...reason, error } : reason);
     }
@@ -876,6 +961,26 @@ export function createConversation(options: ConversationOptions): Conversation {
       } catch {
         return emptyFrequencyData(out);
       }
+    },
+    setTurnTaking(turnTaking) {
+      if (turnTaking !== 'vad' && turnTaking !== 'pushToTalk') return;
+      talkGate.setTurnTaking(turnTaking);
+      update({ turnTaking, talking: false });
+    },
+    pressToTalk() {
+      const current = liveRun();
+      if (current === null || current.cancelDrain !== null || !talkGate.press()) return;
+      update({ talking: true });
+      // Taking the floor silences the agent now, locally: the server's barge-in comes later.
+      if (store.getState().mode === 'agentSpeaking' || current.audioPending) {
+        bargeIn(current);
+        current.audioPending = false;
+        setMode('userSpeaking');
+      }
+    },
+    releaseToTalk() {
+      if (!talkGate.release()) return;
+      update({ talking: false });
     },
     async setInputDevice(deviceId) {
       inputDeviceId = deviceId;

@@ -10,7 +10,9 @@ export {
   MAX_SEND_BACKLOG_MS,
   PENDING_AUDIO_MS,
 } from './createConversation.ts';
+export { DEFAULT_DRAIN_TIMEOUT_MS } from './drain.ts';
 export { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnectPolicy.ts';
 export { buildSocketUrl, DEFAULT_TALK_URL } from './socketUrl.ts';
+export { createTalkGate, DEFAULT_RELEASE_TAIL_MS, type TalkGate } from './talkGate.ts';
 export { interruptAgentTurn, mergeTranscript } from './transcript.ts';
 export type * from './types.ts';
