@@ -251,6 +251,12 @@ export function createLazyConversation(
         listeners.delete(listener as AnyListener);
       };
     },
+    get options() {
+      return current ? current.options : getOptions();
+    },
+    setOptions(options) {
+      current?.setOptions(options);
+    },
     setCallbacks(callbacks) {
       callbackOverrides = { ...callbacks };
     },

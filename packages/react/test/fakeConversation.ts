@@ -2,6 +2,7 @@ import type {
   Conversation,
   ConversationCallbacks,
   ConversationEventMap,
+  ConversationOptions,
   ConversationState,
   ConversationStats,
 } from '@voicewire/core';
@@ -54,6 +55,7 @@ export interface FakeConversation extends Conversation {
   /** Devices passed to setInputDevice/setOutputDevice, in order. */
   deviceCalls: string[];
   callbacks: ConversationCallbacks;
+  options: ConversationOptions;
   /** Put the conversation into a state, as its controller would after server messages. */
   set(partial: Partial<ConversationState>): void;
 }
@@ -150,6 +152,10 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
       }
       set.add(listener as (...args: unknown[]) => void);
       return () => set.delete(listener as (...args: unknown[]) => void);
+    },
+    options: { agentId: 'fake-agent' },
+    setOptions(options) {
+      fake.options = options;
     },
     setCallbacks(callbacks) {
       fake.callbacks = callbacks;
