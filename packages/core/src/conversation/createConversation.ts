@@ -156,6 +156,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       current.wakeLock = createWakeLock();
       current.wakeLock.acquire();
     }
+    current.forgetPage = onPageHide(() => void endRun(current, 'ended', null, { by: 'unmount' }));
     connect(host, current);
     if (!current.ended) void loadAudio(current, opened.controller.context);
     return current.started;
@@ -227,9 +228,11 @@ export function createConversation(initialOptions: ConversationOptions): Convers
   ): Promise<void> {
     if (current.ended) return current.released;
     current.ended = true;
-    const { cancelDrain, wakeLock } = current;
+    const { cancelDrain, wakeLock, forgetPage } = current;
     current.cancelDrain = null;
     current.wakeLock = null;
+    current.forgetPage = null;
+    safely(() => forgetPage?.());
     safely(() => cancelDrain?.());
     if (wakeLock !== null) void wakeLock.release();
     current.drainGrace.clear();
@@ -351,6 +354,17 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       options = { ...withoutCallbacks(options), ...callbacks };
     },
   };
+}
+
+/**
+ * The page is going away (closed, navigated from, discarded after being hidden): end the call
+ * properly rather than leave the socket and the microphone to the browser's teardown.
+ */
+function onPageHide(end: () => void): (() => void) | null {
+  const target = globalThis as Partial<Pick<Window, 'addEventListener' | 'removeEventListener'>>;
+  if (typeof target.addEventListener !== 'function') return null;
+  target.addEventListener('pagehide', end);
+  return () => target.removeEventListener?.('pagehide', end);
 }
 
 /** The options without their `on<Event>` callbacks. */

@@ -50,6 +50,8 @@ export interface Run {
   wakeLock: WakeLockHandle | null;
   /** Set while `ending` (drain, then close): cuts the drain short. */
   cancelDrain: (() => void) | null;
+  /** Stops listening for the page going away (`pagehide`). */
+  forgetPage: (() => void) | null;
 }
 
 /** `options` null: the options were invalid and the run ends before it uses any. */
@@ -83,6 +85,7 @@ export function createRun(options: ResolvedOptions | null): Run {
     audioPending: false,
     wakeLock: null,
     cancelDrain: null,
+    forgetPage: null,
   };
 }
 
