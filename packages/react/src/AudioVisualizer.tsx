@@ -1,8 +1,8 @@
 'use client';
 import type { Conversation, ConversationStatus } from '@voicewire/core';
 import { type CanvasHTMLAttributes, forwardRef, useEffect, useRef } from 'react';
-import { composeRefs } from './composeEventHandlers.ts';
-import { type ConversationBindingProps, useBoundConversation } from './useBoundConversation.ts';
+import { type ConversationBindingProps, useBoundConversation } from './AgentConversationProvider.tsx';
+import { composeRefs } from './compose.ts';
 import { prefersReducedMotion } from './visuallyHidden.ts';
 
 export interface AudioVisualizerProps
@@ -98,18 +98,8 @@ function draw(canvas: HTMLCanvasElement, heights: Float32Array, theme: Theme): v
  */
 export const AudioVisualizer = forwardRef<HTMLCanvasElement, AudioVisualizerProps>(
   function AudioVisualizer(props, ref) {
-    const {
-      conversation: conversationProp,
-      agentId,
-      options,
-      source = 'output',
-      bars = 24,
-      ...canvasProps
-    } = props;
-    const conversation = useBoundConversation(
-      { conversation: conversationProp, agentId, options },
-      'AudioVisualizer',
-    );
+    const { conversation: conversationProp, source = 'output', bars = 24, ...canvasProps } = props;
+    const conversation = useBoundConversation(conversationProp, 'AudioVisualizer');
     const element = useRef<HTMLCanvasElement | null>(null);
 
     useEffect(() => {

@@ -1,9 +1,15 @@
 'use client';
-import type { ConversationState } from '@voicewire/core';
+import type { ConversationState, ConversationStatus as Status } from '@voicewire/core';
 import { forwardRef, type HTMLAttributes } from 'react';
-import { type ConversationBindingProps, useBoundConversation } from './useBoundConversation.ts';
+import { type ConversationBindingProps, useBoundConversation } from './AgentConversationProvider.tsx';
 import { useConversationState } from './useConversationState.ts';
 import { VISUALLY_HIDDEN } from './visuallyHidden.ts';
+
+/**
+ * The conversation's status (`idle`, `connecting`, `connected`…), as in `@voicewire/core`: the
+ * name is shared with the component, so `import { type ConversationStatus }` still means it.
+ */
+export type ConversationStatus = Status;
 
 /** What is announced, per moment of the conversation. Empty: say nothing. */
 export interface ConversationStatusLabels {
@@ -73,17 +79,12 @@ export const ConversationStatus = forwardRef<HTMLDivElement, ConversationStatusP
   function ConversationStatus(props, ref) {
     const {
       conversation: conversationProp,
-      agentId,
-      options,
       labels: overrides,
       visuallyHidden = true,
       style,
       ...divProps
     } = props;
-    const conversation = useBoundConversation(
-      { conversation: conversationProp, agentId, options },
-      'ConversationStatus',
-    );
+    const conversation = useBoundConversation(conversationProp, 'ConversationStatus');
     const labels = overrides ? { ...DEFAULT_CONVERSATION_STATUS_LABELS, ...overrides } : undefined;
     const text = useConversationState(conversation, (state) => getStatusAnnouncement(state, labels));
     const status = useConversationState(conversation, (state) => state.status);

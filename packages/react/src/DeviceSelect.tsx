@@ -11,9 +11,9 @@ import {
   useRef,
   useState,
 } from 'react';
-import { composeEventHandlers } from './composeEventHandlers.ts';
+import { type ConversationBindingProps, useBoundConversation } from './AgentConversationProvider.tsx';
+import { composeEventHandlers } from './compose.ts';
 import { useAudioDevices } from './useAudioDevices.ts';
-import { type ConversationBindingProps, useBoundConversation } from './useBoundConversation.ts';
 import { useConversationState } from './useConversationState.ts';
 
 export interface DeviceSelectLabels {
@@ -85,8 +85,6 @@ export const DeviceSelect = forwardRef<HTMLSelectElement, DeviceSelectProps>(
   function DeviceSelect(props, ref) {
     const {
       conversation: conversationProp,
-      agentId,
-      options,
       kind,
       value,
       defaultValue,
@@ -100,10 +98,7 @@ export const DeviceSelect = forwardRef<HTMLSelectElement, DeviceSelectProps>(
       disabled,
       ...selectProps
     } = props;
-    const conversation = useBoundConversation(
-      { conversation: conversationProp, agentId, options },
-      'DeviceSelect',
-    );
+    const conversation = useBoundConversation(conversationProp, 'DeviceSelect');
     const labels = { ...DEFAULT_LABELS[kind], ...labelOverrides };
     const { devices, status, labelsHidden, refresh, requestPermission } = useAudioDevices(kind, {
       ...(mediaDevices ? { mediaDevices } : {}),

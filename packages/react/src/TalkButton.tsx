@@ -10,7 +10,8 @@ import {
   type ReactNode,
   useId,
 } from 'react';
-import { composeEventHandlers } from './composeEventHandlers.ts';
+import { type ConversationBindingProps, useBoundConversation } from './AgentConversationProvider.tsx';
+import { composeEventHandlers } from './compose.ts';
 import { Slot } from './Slot.tsx';
 import {
   DEFAULT_TALK_BUTTON_LABELS,
@@ -21,7 +22,6 @@ import {
   type TalkButtonLabels,
   type TalkButtonState,
 } from './talkButtonState.ts';
-import { type ConversationBindingProps, useBoundConversation } from './useBoundConversation.ts';
 import { useConversationState } from './useConversationState.ts';
 import { VISUALLY_HIDDEN } from './visuallyHidden.ts';
 
@@ -81,8 +81,6 @@ function safelyCapture(event: PointerEvent<HTMLElement>): void {
 export const TalkButton = forwardRef<HTMLButtonElement, TalkButtonProps>(function TalkButton(props, ref) {
   const {
     conversation: conversationProp,
-    agentId,
-    options,
     labels,
     children,
     asChild = false,
@@ -97,10 +95,7 @@ export const TalkButton = forwardRef<HTMLButtonElement, TalkButtonProps>(functio
     onContextMenu,
     ...buttonProps
   } = props;
-  const conversation = useBoundConversation(
-    { conversation: conversationProp, agentId, options },
-    'TalkButton',
-  );
+  const conversation = useBoundConversation(conversationProp, 'TalkButton');
   const state = useConversationState(conversation, (s) => getTalkButtonState(s.status, s.mode));
   const error = useConversationState(conversation, (s) => s.error);
   const errorId = useId();

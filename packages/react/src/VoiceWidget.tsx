@@ -9,7 +9,7 @@ import {
   useRef,
   useState,
 } from 'react';
-import { AgentConversationProvider, useOptionalConversationContext } from './AgentConversationProvider.tsx';
+import { AgentConversationProvider, useBoundConversation } from './AgentConversationProvider.tsx';
 import { AudioVisualizer } from './AudioVisualizer.tsx';
 import { ConversationStatus } from './ConversationStatus.tsx';
 import { DeviceSelect } from './DeviceSelect.tsx';
@@ -79,7 +79,7 @@ function WidgetBody(
     children,
     ...divProps
   } = props;
-  const conversation = useOptionalConversationContext()!;
+  const conversation = useBoundConversation(undefined, 'VoiceWidget');
   const state = useConversationState(conversation, (s) => getTalkButtonState(s.status, s.mode));
   const [open, setOpen] = useState(defaultOpen);
   const id = useId();

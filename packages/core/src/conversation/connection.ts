@@ -4,8 +4,9 @@ import { createSetupMessage } from '../protocol/validateSetup.ts';
 import { errorText, fatalError } from './conversationError.ts';
 import { type ResolvedReconnectPolicy, reconnectDelayMs } from './reconnectPolicy.ts';
 import type { ConversationHost, Run } from './run.ts';
-import { callAsync, createTimer, guard, noop, safely, type Timer } from './safely.ts';
+import { callAsync, guard, noop, safely } from './safely.ts';
 import { buildSocketUrl } from './socketUrl.ts';
+import { createTimer, type Timer } from './time.ts';
 import type { ConversationError, DisconnectReason } from './types.ts';
 
 /*
@@ -193,7 +194,7 @@ export function disconnect(current: Run): void {
 
 const WS_CONNECTING = 0;
 const WS_OPEN = 1;
-export const NORMAL_CLOSURE = 1000;
+const NORMAL_CLOSURE = 1000;
 
 /** One socket of a run; a run's sockets come and go as it reconnects. */
 export interface Connection {
@@ -204,18 +205,14 @@ export interface Connection {
   lastError: ConversationError | null;
 }
 
-export interface SocketHandlers {
+interface SocketHandlers {
   open(): void;
   message(data: unknown): void;
   close(code: number, reason: string): void;
 }
 
 /** Open a socket and wire its events; throws what the WebSocket constructor throws (a bad URL). */
-export function openConnection(
-  WebSocketImpl: typeof WebSocket,
-  url: string,
-  handlers: SocketHandlers,
-): Connection {
+function openConnection(WebSocketImpl: typeof WebSocket, url: string, handlers: SocketHandlers): Connection {
   const ws = new WebSocketImpl(url);
   ws.onopen = () => handlers.open();
   ws.onmessage = (event: MessageEvent) => handlers.message(event.data);
@@ -226,7 +223,7 @@ export function openConnection(
 }
 
 /** Detach every handler (its close must not be handled again) and close it. */
-export function closeConnection(conn: Connection): void {
+function closeConnection(conn: Connection): void {
   const { ws } = conn;
   ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
   if (ws.readyState === WS_OPEN || ws.readyState === WS_CONNECTING) safely(() => ws.close(NORMAL_CLOSURE));
@@ -248,7 +245,7 @@ export function sendText(conn: Connection, text: string): boolean {
 }
 
 /** What a socket's close means for the conversation. */
-export type CloseOutcome =
+type CloseOutcome =
   /** Over for good: the error is fatal. */
   | { kind: 'fail'; error: ConversationError; reason: DisconnectReason }
   /** The agent ended the conversation. */
@@ -302,7 +299,7 @@ export function closeOutcome(
   return { kind: 'reconnect', error: { kind: 'network', message, fatal: false }, closeCode, reported: false };
 }
 
-export function withCode(reason: DisconnectReason, closeCode: number | undefined): DisconnectReason {
+function withCode(reason: DisconnectReason, closeCode: number | undefined): DisconnectReason {
   return closeCode === undefined ? reason : { ...reason, closeCode };
 }
 

@@ -55,6 +55,8 @@ const INITIAL_STATE: ConversationState = Object.freeze({
  */
 export function createConversation(initialOptions: ConversationOptions): Conversation {
   let options = initialOptions;
+  /** Devices picked with setInputDevice/setOutputDevice: they win over the options, at every start. */
+  const chosen: { input?: string | undefined; output?: string | undefined } = {};
   // Push-to-talk's gate between the microphone and the socket (talkGate.ts); it outlives runs.
   const talkGate = createTalkGate({
     turnTaking: initialOptions.turnTaking === 'pushToTalk' ? 'pushToTalk' : 'vad',
@@ -127,7 +129,11 @@ export function createConversation(initialOptions: ConversationOptions): Convers
 
   function start(): Promise<void> {
     if (run !== null && !run.ended) return run.started;
-    const resolved = resolveOptions(options);
+    const resolved = resolveOptions({
+      ...options,
+      ...('input' in chosen ? { input: { ...options.input, deviceId: chosen.input } } : {}),
+      ...('output' in chosen ? { output: { ...options.output, deviceId: chosen.output } } : {}),
+    });
     const current = createRun(resolved.ok ? resolved.options : null);
     run = current;
     stats = current.stats;
@@ -272,7 +278,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     if (capture) safely(() => (isMuted ? capture.mute() : capture.unmute()));
   }
 
-  return {
+  const conversation: Conversation = {
     store,
     start,
     stop(by: 'user' | 'unmount' = 'user') {
@@ -308,7 +314,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       const capture = liveRun()?.capture;
       if (capture) await capture.setDevice(deviceId || undefined);
       // Also the device of the next start().
-      options = { ...options, input: { ...options.input, deviceId: deviceId || undefined } };
+      chosen.input = deviceId || undefined;
     },
     async setOutputDevice(deviceId) {
       const context = liveRun()?.context?.context;
@@ -320,7 +326,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
           fatal: false,
         });
       }
-      options = { ...options, output: { ...options.output, deviceId: deviceId || undefined } };
+      chosen.output = deviceId || undefined;
     },
     setTurnTaking(turnTaking) {
       if (turnTaking !== 'vad' && turnTaking !== 'pushToTalk') return;
@@ -348,12 +354,16 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       return options;
     },
     setOptions(next: ConversationOptions) {
+      const turnTaking = next.turnTaking ?? 'vad';
+      // Turn-taking applies at once (no reconnect), as setTurnTaking.
+      if (turnTaking !== (options.turnTaking ?? 'vad')) conversation.setTurnTaking(turnTaking);
       options = next;
     },
     setCallbacks(callbacks: ConversationCallbacks) {
       options = { ...withoutCallbacks(options), ...callbacks };
     },
   };
+  return conversation;
 }
 
 /**

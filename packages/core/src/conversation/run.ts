@@ -5,8 +5,8 @@ import type { WakeLockHandle } from '../platform/wakeLock.ts';
 import { type Attempts, type Connection, createAttempts } from './connection.ts';
 import type { Emitter } from './emitter.ts';
 import type { ResolvedOptions } from './options.ts';
-import { createTimer, type Timer } from './safely.ts';
 import { createStatsRecorder, type StatsRecorder } from './stats.ts';
+import { createTimer, type Timer } from './time.ts';
 import { INITIAL_TURN, type TurnEvent, type TurnState } from './turnTaking.ts';
 import type {
   ConversationError,

@@ -1,5 +1,6 @@
 import type { Player } from '../audio/types.ts';
-import { now, safely } from './safely.ts';
+import { safely } from './safely.ts';
+import { now } from './time.ts';
 import type { ConversationStats } from './types.ts';
 
 /** After this long the player's interruption measurement is surely the latest one. */

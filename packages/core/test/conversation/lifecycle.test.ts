@@ -155,6 +155,49 @@ describe('controls', () => {
     await conversation.stop();
   });
 
+  it('setCallbacks replaces every callback: one not given is gone', async () => {
+    const onUserTranscript = vi.fn();
+    const onAgentTranscript = vi.fn();
+    const { conversation, server } = await connected({ onUserTranscript, onAgentTranscript });
+    conversation.setCallbacks({ onAgentTranscript });
+    server.serverSend({ type: 'onUserTranscript', message: 'unheard' });
+    server.serverSend({ type: 'onAgentTranscript', message: 'heard' });
+    expect(onUserTranscript).not.toHaveBeenCalled();
+    expect(onAgentTranscript.mock.calls).toEqual([['heard']]);
+    expect(conversation.options.agentId).toBe('test-agent');
+    await conversation.stop();
+  });
+
+  it('setOptions: callbacks and getToken at once, the agent and formats at the next start()', async () => {
+    const first = vi.fn();
+    const second = vi.fn();
+    const { conversation, server } = await connected({
+      onAgentTranscript: first,
+      reconnect: { initialDelayMs: 1, jitter: 0 },
+    });
+    const next = {
+      ...conversation.options,
+      agentId: 'other-agent',
+      output: { format: 'mulaw' as const, sampleRate: 8000 },
+      getToken: () => 'fresh-token',
+      onAgentTranscript: second,
+    };
+    conversation.setOptions(next);
+    expect(conversation.options).toBe(next);
+    server.serverSend({ type: 'onAgentTranscript', message: 'still this call' });
+    expect(first).not.toHaveBeenCalled();
+    expect(second.mock.calls).toEqual([['still this call']]);
+    // The live call keeps what it started with, through a reconnect too (only the token is new).
+    server.serverClose(1006);
+    await vi.waitFor(() => expect(server.sockets).toHaveLength(2));
+    expect(server.sockets[1]?.url).toBe('ws://scripted.test/v1/talk/test-agent?token=fresh-token');
+    await conversation.stop();
+    await conversation.start();
+    expect(server.sockets.at(-1)?.url).toBe('ws://scripted.test/v1/talk/other-agent?token=fresh-token');
+    expect(server.received('setup').at(-1)).toMatchObject({ outputFormat: 'mulaw', outputSampleRate: 8000 });
+    await conversation.stop();
+  });
+
   it('the store is written only on real changes', async () => {
     const { conversation, server } = await connected();
     const writes = vi.fn();
