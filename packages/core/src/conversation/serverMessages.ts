@@ -35,6 +35,8 @@ export function onServerFrame(host: ConversationHost, current: Run, conn: Connec
 
 function bargeIn(host: ConversationHost, current: Run): void {
   host.withPlayer(current, (player) => player.interrupt());
+  // The interrupted reply will never play out: nothing is left to drain.
+  current.audioPending = false;
   current.stats.bargedIn(current.player, host.store.getState().mode === 'agentSpeaking');
 }
 
