@@ -84,6 +84,39 @@ describe('<AudioVisualizer>', () => {
   });
 });
 
+describe('<AudioVisualizer> under prefers-reduced-motion', () => {
+  it('stays still: resting bars, no animation, while the call is live', async () => {
+    const native = window.matchMedia.bind(window);
+    window.matchMedia = (query: string) =>
+      query.includes('prefers-reduced-motion')
+        ? ({ ...native(query), matches: true, media: query } as MediaQueryList)
+        : native(query);
+    try {
+      conversation = localConversation();
+      const view = mount(
+        <AudioVisualizer
+          conversation={conversation}
+          source="input"
+          bars={12}
+          style={{ width: 120, height: 40 }}
+        />,
+      );
+      await until(() => view.querySelector('canvas') !== null, 5000, 'the canvas');
+      const canvas = view.querySelector('canvas') as HTMLCanvasElement;
+      await conversation.start();
+      await until(() => canvas.dataset.state === 'static', 10_000, 'the static state');
+      await animationFrames(30);
+      const first = barHeights(canvas, 12);
+      await animationFrames(30);
+      // The 1 kHz tone is on the mic, yet nothing moves: every bar at rest, frame after frame.
+      expect(barHeights(canvas, 12)).toEqual(first);
+      expect(new Set(first).size).toBe(1);
+    } finally {
+      window.matchMedia = native;
+    }
+  });
+});
+
 describe('<ConversationStatus>', () => {
   it('announces each change once, never per frame, in a polite status region', async () => {
     conversation = localConversation();
