@@ -167,13 +167,24 @@ function runVisualizer(
   };
   const unsubscribe = conversation.store.subscribe(sync);
   motion?.addEventListener?.('change', sync);
-  const resize = typeof ResizeObserver === 'function' ? new ResizeObserver(() => sync()) : null;
+  // Resized: redraw on the next frame (sizing the canvas inside the observer's callback would
+  // make it observe its own change).
+  let resizeFrame = 0;
+  const onResize = () => {
+    if (resizeFrame === 0)
+      resizeFrame = requestAnimationFrame(() => {
+        resizeFrame = 0;
+        sync();
+      });
+  };
+  const resize = typeof ResizeObserver === 'function' ? new ResizeObserver(onResize) : null;
   resize?.observe(canvas);
   sync();
   return () => {
     unsubscribe();
     motion?.removeEventListener?.('change', sync);
     resize?.disconnect();
+    if (resizeFrame !== 0) cancelAnimationFrame(resizeFrame);
     if (frame !== 0) cancelAnimationFrame(frame);
     frame = 0;
   };
