@@ -1,5 +1,4 @@
 import type { CaptureEncoding } from '../audio/types.ts';
-import { mulawEncodeSample } from '../codec/mulaw.ts';
 
 /**
  * How the user takes turns: `vad` (the default) streams the microphone all the time and the
@@ -14,6 +13,8 @@ export type TurnTaking = 'vad' | 'pushToTalk';
  * 600 ms), and a microphone cut off in mid-word would leave it waiting for more.
  */
 export const DEFAULT_RELEASE_TAIL_MS = 1_000;
+
+const MULAW_ZERO = 0xff;
 
 /**
  * The gate between the capture and the socket. In `vad` every frame passes. In `pushToTalk` a
@@ -41,8 +42,8 @@ export function createTalkGate(options: {
   tailMs?: number;
 }): TalkGate {
   const tailFrames = Math.max(1, Math.ceil((options.tailMs ?? DEFAULT_RELEASE_TAIL_MS) / options.frameMs));
-  // μ-law's zero is 0xFF; linear16's is 0x0000.
-  const silenceByte = options.encoding === 'mulaw' ? mulawEncodeSample(0) : 0;
+  // μ-law's zero is 0xFF (G.711: the bits of +0 inverted); linear16's is 0x0000.
+  const silenceByte = options.encoding === 'mulaw' ? MULAW_ZERO : 0;
   let turnTaking = options.turnTaking;
   let held = false;
   let tailLeft = 0;
