@@ -4,7 +4,6 @@ import { setContextOutputDevice } from '../audio/outputDevice.ts';
 import type { Player } from '../audio/types.ts';
 import { VoicewireError } from '../errors.ts';
 import { supportsOutputDeviceSelection } from '../platform/devices.ts';
-import { createWakeLock } from '../platform/wakeLock.ts';
 import { openAudioContext, startAudio } from './audioEngine.ts';
 import { connect, disconnect } from './connection.ts';
 import { fatalError, toConversationError } from './conversationError.ts';
@@ -12,7 +11,7 @@ import { drainThenEnd } from './drain.ts';
 import { createEmitter } from './emitter.ts';
 import { resolveOptions } from './options.ts';
 import { type ConversationHost, createRun, type Run } from './run.ts';
-import { safely } from './safely.ts';
+import { noop, safely } from './safely.ts';
 import { onServerFrame } from './serverMessages.ts';
 import { createStatsRecorder } from './stats.ts';
 import { createTalkGate } from './talkGate.ts';
@@ -158,9 +157,13 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     }
     current.context = opened.controller;
     if (options.wakeLock !== false) {
-      // The screen stays on for the call; endRun lets it go on every end path.
-      current.wakeLock = createWakeLock();
-      current.wakeLock.acquire();
+      // The screen stays on for the call; endRun lets it go on every end path. Loaded with the
+      // call, not with the page (it needs no user gesture).
+      void import('../platform/wakeLock.ts').then(({ createWakeLock }) => {
+        if (current.ended) return;
+        current.wakeLock = createWakeLock();
+        current.wakeLock.acquire();
+      }, noop);
     }
     current.forgetPage = onPageHide(() => void endRun(current, 'ended', null, { by: 'unmount' }));
     connect(host, current);

@@ -204,8 +204,8 @@ describe('wake lock', () => {
     async (_name, end) => {
       stubWakeLock();
       const test = await connected();
-      await settle();
-      expect(held.size).toBe(1);
+      // The wake lock module loads with the call.
+      await vi.waitFor(() => expect(held.size).toBe(1));
       await end(test);
       await settle();
       expect(test.conversation.store.getState().status).toMatch(/ended|error/);
@@ -217,6 +217,7 @@ describe('wake lock', () => {
   it('wakeLock: false never asks', async () => {
     stubWakeLock();
     const test = await connected({ wakeLock: false });
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(requests).toBe(0);
     await test.conversation.stop();
   });
