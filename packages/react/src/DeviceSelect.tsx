@@ -116,6 +116,10 @@ export const DeviceSelect = forwardRef<HTMLSelectElement, DeviceSelectProps>(
       if (stored !== null) setChosen(stored);
     }, [storageKey, value, defaultValue]);
     const preferred = value ?? chosen;
+    // Names of devices seen, so a fallback can say which one went away.
+    const seenNames = useRef(new Map<string, string>());
+    for (const device of devices)
+      if (!device.labelHidden) seenNames.current.set(device.deviceId, device.label);
     const resolved = resolveAudioDevice(devices, preferred);
     const missing =
       preferred !== undefined &&
@@ -158,7 +162,7 @@ export const DeviceSelect = forwardRef<HTMLSelectElement, DeviceSelectProps>(
       ? labels.outputUnsupported || null
       : (failure ??
         (missing
-          ? labels.fellBack.replace('{device}', 'The chosen device')
+          ? labels.fellBack.replace('{device}', seenNames.current.get(preferred ?? '') ?? 'The chosen device')
           : labelsHidden
             ? labels.labelsHidden
             : null));
