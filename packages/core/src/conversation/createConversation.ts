@@ -136,7 +136,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     const current = createRun(resolved.ok ? resolved.options : null);
     run = current;
     stats = current.stats;
-    talkGate.release();
+    talkGate.reset();
     update({
       status: 'connecting',
       mode: 'listening',
@@ -334,6 +334,8 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     setTurnTaking(turnTaking) {
       if (turnTaking !== 'vad' && turnTaking !== 'pushToTalk') return;
       talkGate.setTurnTaking(turnTaking);
+      // Between calls there is no turn to close.
+      if (liveRun() === null) talkGate.reset();
       update({ turnTaking, talking: false });
     },
     pressToTalk() {

@@ -31,6 +31,8 @@ export interface TalkGate {
   /** True when it changed something (not held before, push-to-talk). */
   press(): boolean;
   release(): boolean;
+  /** Not held, no tail pending: a new call starts quiet. */
+  reset(): void;
   /** What to send for a captured frame: the frame, the same length of silence, or null (nothing). */
   pass(frame: Uint8Array): Uint8Array | null;
 }
@@ -79,6 +81,10 @@ export function createTalkGate(options: {
       held = false;
       tailLeft = tailFrames;
       return true;
+    },
+    reset() {
+      held = false;
+      tailLeft = 0;
     },
     pass(frame) {
       if (turnTaking === 'vad' || held) return frame;

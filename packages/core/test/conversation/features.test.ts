@@ -81,6 +81,18 @@ describe('push-to-talk', () => {
     await conversation.stop();
   });
 
+  it('switched to push-to-talk before the call: the call starts silent on the wire (no stray tail)', async () => {
+    const test = createTestConversation({ reconnect: false });
+    test.conversation.setTurnTaking('pushToTalk');
+    const started = test.conversation.start();
+    await settle();
+    test.server.init('conv-1');
+    await started;
+    test.audio.capture!.emitFrames(20);
+    expect(test.server.received('audioIn')).toHaveLength(0);
+    await test.conversation.stop();
+  });
+
   it('does nothing in vad mode', async () => {
     const test = await connected();
     test.conversation.pressToTalk();
