@@ -4,7 +4,7 @@ import type { StorybookConfig } from '@storybook/react-vite';
 // scripted server messages (no network), plus one story wired to the local agent.
 const config: StorybookConfig = {
   stories: ['./stories/**/*.stories.@(ts|tsx)'],
-  addons: ['@storybook/addon-a11y', '@storybook/addon-vitest'],
+  addons: ['@storybook/addon-a11y', '@storybook/addon-docs', '@storybook/addon-vitest'],
   framework: { name: '@storybook/react-vite', options: { strictMode: true } },
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
   // Props tables from the components' TSDoc.

@@ -2,6 +2,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { AudioVisualizer } from '@voicewire/react';
 import { expect, waitFor, within } from 'storybook/test';
 import { createFakeConversation } from '../../packages/react/test/fakeConversation.ts';
+import { componentDocs } from './docs.ts';
 
 /** A live conversation whose spectrum moves like speech: formant-like bumps under a syllable rhythm. */
 function speakingConversation() {
@@ -26,6 +27,18 @@ function speakingConversation() {
 const meta = {
   title: 'Components/AudioVisualizer',
   component: AudioVisualizer,
+  parameters: componentDocs(
+    "Bars that move with the microphone or the agent's voice, drawn on a canvas in requestAnimationFrame from `conversation.getFrequencyData()`: zero React renders per frame; still under prefers-reduced-motion.",
+    [
+      '--voicewire-visualizer-color',
+      '--voicewire-visualizer-input-color',
+      '--voicewire-visualizer-output-color',
+      '--voicewire-visualizer-gap',
+      '--voicewire-visualizer-radius',
+      '--voicewire-visualizer-width',
+      '--voicewire-visualizer-height',
+    ],
+  ),
   args: { source: 'output', bars: 24 },
 } satisfies Meta<typeof AudioVisualizer>;
 export default meta;

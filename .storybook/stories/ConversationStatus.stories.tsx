@@ -3,6 +3,7 @@ import type { ConversationState } from '@voicewire/core';
 import { ConversationStatus } from '@voicewire/react';
 import { expect, within } from 'storybook/test';
 import { createFakeConversation } from '../../packages/react/test/fakeConversation.ts';
+import { componentDocs } from './docs.ts';
 
 const MOMENTS: [string, Partial<ConversationState>][] = [
   ['connecting', { status: 'connecting' }],
@@ -20,6 +21,10 @@ const MOMENTS: [string, Partial<ConversationState>][] = [
 const meta = {
   title: 'Components/ConversationStatus',
   component: ConversationStatus,
+  parameters: componentDocs(
+    'A polite live region (`role="status"`) announcing connecting, listening, agent speaking, reconnecting, ending and ended: once per change, never per frame. Visually hidden unless `visuallyHidden={false}`.',
+    ['--voicewire-muted-fg'],
+  ),
   args: { visuallyHidden: false },
 } satisfies Meta<typeof ConversationStatus>;
 export default meta;

@@ -3,6 +3,7 @@ import { DeviceSelect } from '@voicewire/react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { createFakeConversation } from '../../packages/react/test/fakeConversation.ts';
 import { storyMediaDevices } from './devices.ts';
+import { componentDocs } from './docs.ts';
 
 /**
  * A labelled `<select>` of microphones (`kind="audioinput"`) or speakers (`kind="audiooutput"`)
@@ -12,6 +13,10 @@ import { storyMediaDevices } from './devices.ts';
 const meta = {
   title: 'Components/DeviceSelect',
   component: DeviceSelect,
+  parameters: componentDocs(
+    "A labelled select of microphones or speakers that switches the call's device mid-call, follows hot-plug, falls back when the chosen device goes away, and explains itself where output cannot be chosen.",
+    ['--voicewire-border', '--voicewire-muted-fg'],
+  ),
   args: { kind: 'audioinput' },
 } satisfies Meta<typeof DeviceSelect>;
 export default meta;

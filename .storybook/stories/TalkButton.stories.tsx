@@ -3,6 +3,7 @@ import type { ConversationState } from '@voicewire/core';
 import { TALK_BUTTON_STATES, TalkButton, type TalkButtonState } from '@voicewire/react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { createFakeConversation } from '../../packages/react/test/fakeConversation.ts';
+import { componentDocs } from './docs.ts';
 import { conversationIn } from './scripted.ts';
 
 const STATE_OF: Record<TalkButtonState, Partial<ConversationState>> = {
@@ -29,6 +30,20 @@ const STATE_OF: Record<TalkButtonState, Partial<ConversationState>> = {
 const meta = {
   title: 'Components/TalkButton',
   component: TalkButton,
+  parameters: componentDocs(
+    'One button that starts and ends the conversation (a toggle, `aria-pressed`), or in push-to-talk a hold control labelled "Hold to talk". Errors are announced in a `role="alert"` region.',
+    [
+      '--voicewire-accent',
+      '--voicewire-accent-fg',
+      '--voicewire-live',
+      '--voicewire-speaking',
+      '--voicewire-danger',
+      '--voicewire-muted-fg',
+      '--voicewire-radius',
+      '--voicewire-gap',
+      '--voicewire-transition',
+    ],
+  ),
 } satisfies Meta<typeof TalkButton>;
 export default meta;
 type Story = StoryObj<typeof meta>;

@@ -2,6 +2,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { VoiceWidget } from '@voicewire/react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { createFakeConversation } from '../../packages/react/test/fakeConversation.ts';
+import { componentDocs } from './docs.ts';
 import { conversationIn } from './scripted.ts';
 
 /**
@@ -12,6 +13,17 @@ import { conversationIn } from './scripted.ts';
 const meta = {
   title: 'Components/VoiceWidget',
   component: VoiceWidget,
+  parameters: componentDocs(
+    'The whole experience in one tag: a launcher that opens a panel with the talk button, status, visualiser, transcript and optional device pickers. Keyboard-operable and focus-managed; fits a 360 px phone.',
+    [
+      '--voicewire-widget-width',
+      '--voicewire-widget-z-index',
+      '--voicewire-accent',
+      '--voicewire-accent-fg',
+      '--voicewire-live',
+      '--voicewire-border',
+    ],
+  ),
   args: { placement: 'inline', title: 'Voice assistant', launcherLabel: 'Talk to us' },
 } satisfies Meta<typeof VoiceWidget>;
 export default meta;

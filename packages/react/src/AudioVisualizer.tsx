@@ -14,7 +14,7 @@ export interface AudioVisualizerProps
    */
   source?: 'input' | 'output';
   /**
-   * Number of bars, spread over the voice band (about 100 Hz to 8 kHz).
+   * Number of bars, spread over the voice band (about 190 Hz to 8 kHz).
    * @defaultValue 24
    */
   bars?: number;
