@@ -5,10 +5,18 @@ import { workspaceSources } from '../testing/workspaceSources.ts';
 // scripted server messages (no network), plus one story wired to the local agent.
 const config: StorybookConfig = {
   stories: ['./stories/**/*.stories.@(ts|tsx)'],
-  addons: ['@storybook/addon-a11y', '@storybook/addon-vitest'],
+  addons: ['@storybook/addon-a11y', '@storybook/addon-docs', '@storybook/addon-vitest'],
   framework: { name: '@storybook/react-vite', options: { strictMode: true } },
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
-  typescript: { reactDocgen: false },
+  // Props tables from the components' TSDoc.
+  typescript: {
+    reactDocgen: 'react-docgen-typescript',
+    reactDocgenTypescriptOptions: {
+      // The props a component declares, not the hundreds it inherits from HTML attributes.
+      propFilter: (prop) => !prop.parent || !/node_modules/.test(prop.parent.fileName),
+      shouldExtractLiteralValuesFromEnum: true,
+    },
+  },
   viteFinal: (viteConfig) => ({
     ...viteConfig,
     // The library from its sources, as in the tests and the demo.

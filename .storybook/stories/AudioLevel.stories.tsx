@@ -2,6 +2,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { AudioLevel } from '@voicewire/react';
 import { expect, waitFor, within } from 'storybook/test';
 import { createFakeConversation } from '../../packages/react/test/fakeConversation.ts';
+import { componentDocs } from './docs.ts';
 
 /** A live conversation whose levels move like speech: a syllable rhythm under a slow swell. */
 function speakingConversation() {
@@ -20,6 +21,17 @@ function speakingConversation() {
 const meta = {
   title: 'Components/AudioLevel',
   component: AudioLevel,
+  parameters: componentDocs(
+    'A live level meter (`role="meter"`) of the microphone or the agent\'s voice, written straight to the DOM each animation frame: no React render per frame.',
+    [
+      '--voicewire-level (written by the component, 0..1)',
+      '--voicewire-meter-track',
+      '--voicewire-meter-fill',
+      '--voicewire-meter-width',
+      '--voicewire-meter-height',
+      '--voicewire-radius',
+    ],
+  ),
 } satisfies Meta<typeof AudioLevel>;
 export default meta;
 type Story = StoryObj<typeof meta>;

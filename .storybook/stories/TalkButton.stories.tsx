@@ -3,6 +3,7 @@ import type { ConversationState } from '@voicewire/core';
 import { TALK_BUTTON_STATES, TalkButton, type TalkButtonState } from '@voicewire/react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { createFakeConversation } from '../../packages/react/test/fakeConversation.ts';
+import { componentDocs } from './docs.ts';
 import { conversationIn } from './scripted.ts';
 
 const STATE_OF: Record<TalkButtonState, Partial<ConversationState>> = {
@@ -13,6 +14,7 @@ const STATE_OF: Record<TalkButtonState, Partial<ConversationState>> = {
   thinking: { status: 'connected', mode: 'thinking' },
   agentSpeaking: { status: 'connected', mode: 'agentSpeaking' },
   reconnecting: { status: 'reconnecting' },
+  ending: { status: 'ending' },
   ended: { status: 'ended' },
   error: {
     status: 'error',
@@ -28,6 +30,20 @@ const STATE_OF: Record<TalkButtonState, Partial<ConversationState>> = {
 const meta = {
   title: 'Components/TalkButton',
   component: TalkButton,
+  parameters: componentDocs(
+    'One button that starts and ends the conversation (a toggle, `aria-pressed`), or in push-to-talk a hold control labelled "Hold to talk". Errors are announced in a `role="alert"` region.',
+    [
+      '--voicewire-accent',
+      '--voicewire-accent-fg',
+      '--voicewire-live',
+      '--voicewire-speaking',
+      '--voicewire-danger',
+      '--voicewire-muted-fg',
+      '--voicewire-radius',
+      '--voicewire-gap',
+      '--voicewire-transition',
+    ],
+  ),
 } satisfies Meta<typeof TalkButton>;
 export default meta;
 type Story = StoryObj<typeof meta>;
@@ -70,12 +86,13 @@ export const AllStates: Story = {
       'true',
       'true',
       'true',
+      'true',
       'false',
       'false',
     ]);
     const alerts = within(canvasElement).getAllByRole('alert');
     await expect(alerts.map((alert) => alert.textContent)).toEqual([
-      ...Array(8).fill(''),
+      ...Array(9).fill(''),
       'The account has no credits left.',
     ]);
   },
@@ -155,5 +172,67 @@ export const AsChild: Story = {
     await expect(button).toHaveClass('my-button');
     await userEvent.click(button);
     await waitFor(() => expect(button).toHaveAttribute('data-state', 'connecting'));
+  },
+};
+
+/**
+ * Push-to-talk (`turnTaking: 'pushToTalk'`): in a call the button is a hold control labelled
+ * "Hold to talk"; pressed (`aria-pressed`, `data-talking`) while the pointer is down or Space is held.
+ */
+export const HoldToTalk: Story = {
+  render: () => (
+    <TalkButton
+      conversation={createFakeConversation({
+        status: 'connected',
+        mode: 'listening',
+        turnTaking: 'pushToTalk',
+      })}
+    />
+  ),
+  play: async ({ canvasElement }) => {
+    const button = within(canvasElement).getByRole('button', { name: 'Hold to talk' });
+    await expect(button).toHaveAttribute('aria-pressed', 'false');
+    button.focus();
+    button.dispatchEvent(new KeyboardEvent('keydown', { key: ' ', code: 'Space', bubbles: true }));
+    await waitFor(() => expect(button).toHaveAttribute('aria-pressed', 'true'));
+    await expect(button).toHaveAttribute('data-talking', 'true');
+    button.dispatchEvent(new KeyboardEvent('keyup', { key: ' ', code: 'Space', bubbles: true }));
+    await waitFor(() => expect(button).toHaveAttribute('aria-pressed', 'false'));
+    // Still in the call: the release did not end it.
+    await expect(button).toHaveAccessibleName('Hold to talk');
+  },
+};
+
+/** Held: what the user sees while talking. */
+export const HoldToTalkPressed: Story = {
+  render: () => (
+    <TalkButton
+      conversation={createFakeConversation({
+        status: 'connected',
+        mode: 'userSpeaking',
+        turnTaking: 'pushToTalk',
+        talking: true,
+      })}
+    />
+  ),
+  play: async ({ canvasElement }) => {
+    await expect(within(canvasElement).getByRole('button', { name: 'Hold to talk' })).toHaveAttribute(
+      'aria-pressed',
+      'true',
+    );
+  },
+};
+
+/** The agent hung up and its goodbye is still playing (`ending`): a press ends it at once. */
+export const Draining: Story = {
+  loaders: [async () => ({ test: await conversationIn('ending') })],
+  render: (_args, { loaded }) => (
+    <TalkButton conversation={(loaded.test as { conversation: Conversation }).conversation} />
+  ),
+  play: async ({ canvasElement }) => {
+    const button = within(canvasElement).getByRole('button');
+    await expect(button).toHaveAttribute('data-state', 'ending');
+    await userEvent.click(button);
+    await waitFor(() => expect(button).toHaveAttribute('data-state', 'ended'));
   },
 };

@@ -3,6 +3,7 @@ import type { TranscriptTurn } from '@voicewire/core';
 import { Transcript } from '@voicewire/react';
 import { expect, waitFor, within } from 'storybook/test';
 import { createFakeConversation } from '../../packages/react/test/fakeConversation.ts';
+import { componentDocs } from './docs.ts';
 
 const TURNS: TranscriptTurn[] = [
   {
@@ -19,6 +20,17 @@ const TURNS: TranscriptTurn[] = [
 const meta = {
   title: 'Components/Transcript',
   component: Transcript,
+  parameters: componentDocs(
+    'The conversation\'s turns in a `role="log"` live region that follows new turns unless the reader scrolled up.',
+    [
+      '--voicewire-user-bg',
+      '--voicewire-agent-bg',
+      '--voicewire-border',
+      '--voicewire-muted-fg',
+      '--voicewire-gap',
+      '--voicewire-transcript-max-height',
+    ],
+  ),
 } satisfies Meta<typeof Transcript>;
 export default meta;
 type Story = StoryObj<typeof meta>;

@@ -50,6 +50,13 @@ export async function conversationIn(state: TalkButtonState): Promise<TestConver
     case 'reconnecting':
       server.serverClose(1006);
       break;
+    case 'ending':
+      // The agent hangs up during its goodbye: it plays out first (the fake player never finishes).
+      server.agentSays('Goodbye!', [speechChunk(), speechChunk()]);
+      await settle();
+      audio.player?.emitStarted();
+      server.hangup();
+      break;
     case 'ended':
       server.hangup();
       break;

@@ -48,8 +48,9 @@ export default [
     name: '… + the audio engine loaded at start() (worklets included, decoders excluded)',
     // TODO(size): the 15 KB target holds at import; with the audio engine it is ~24.6 KB
     // (createConversation, capture/player and their one inlined worklet module). This limit guards
-    // against regressions while those shrink; lower it towards 15 KB as they do.
-    limit: '25 KB',
+    // against regressions while those shrink; lower it towards 15 KB as they do. Drain-then-close,
+    // push-to-talk, device switching, the wake lock and the spectrum taps added ~1.5 KB.
+    limit: '27 KB',
     modifyEsbuildConfig: (config) => ({
       ...config,
       plugins: [...(config.plugins ?? []), excludeDynamicImports(LAZY_DECODER_PACKAGES)],

@@ -1,13 +1,17 @@
 import {
   AgentConversationProvider,
   AudioLevel,
+  AudioVisualizer,
   type Conversation,
   type ConversationError,
   type ConversationState,
+  ConversationStatus,
   DEFAULT_OUTPUT_FORMAT,
   DEFAULT_OUTPUT_SAMPLE_RATE_HZ,
+  DeviceSelect,
   TalkButton,
   Transcript,
+  type TurnTaking,
   useAgentConversation,
   useAgentConversationContext,
 } from '@voicewire/react';
@@ -42,6 +46,8 @@ declare global {
   }
 }
 
+const TURN_TAKING_KEY = 'voicewire-demo:turnTaking';
+
 function safeStorage(): Storage | undefined {
   try {
     return window.localStorage;
@@ -61,6 +67,7 @@ const STATUS_TEXT: Record<string, string> = {
   idle: 'Ready',
   connecting: 'Connecting',
   reconnecting: 'Reconnecting',
+  ending: 'Agent finishing',
   ended: 'Ended',
   error: 'Stopped',
 };
@@ -69,7 +76,19 @@ export function App() {
   const [{ settings, fromQuery }, setResolved] = useState(() =>
     resolveSettings(window.location, safeStorage()),
   );
-  const options = useMemo(() => toConversationOptions(settings), [settings]);
+  const [turnTaking, setTurnTaking] = useState<TurnTaking>(() =>
+    safeStorage()?.getItem(TURN_TAKING_KEY) === 'pushToTalk' ? 'pushToTalk' : 'vad',
+  );
+  // Switching mode mid-call applies at once, without reconnecting.
+  const options = useMemo(() => ({ ...toConversationOptions(settings), turnTaking }), [settings, turnTaking]);
+  const chooseTurnTaking = useCallback((next: TurnTaking) => {
+    setTurnTaking(next);
+    try {
+      safeStorage()?.setItem(TURN_TAKING_KEY, next);
+    } catch {
+      // Storage full or blocked: the choice holds for this visit.
+    }
+  }, []);
   const agent = useAgentConversation(options);
   const { conversation } = agent;
 
@@ -107,7 +126,7 @@ export function App() {
 
         <main className="layout">
           <section className="panel widget" aria-labelledby="widget-title">
-            <Widget settings={settings} />
+            <Widget settings={settings} turnTaking={turnTaking} onTurnTaking={chooseTurnTaking} />
           </section>
 
           <div className="side">
@@ -146,8 +165,16 @@ export function App() {
 }
 
 /** The widget as an integrator embeds it: everything below comes from @voicewire/react. */
-function Widget({ settings }: { settings: DemoSettings }) {
-  const { status, mode, error, isMuted, mute, unmute } = useAgentConversationContext();
+function Widget({
+  settings,
+  turnTaking,
+  onTurnTaking,
+}: {
+  settings: DemoSettings;
+  turnTaking: TurnTaking;
+  onTurnTaking: (next: TurnTaking) => void;
+}) {
+  const { status, mode, error, isMuted, mute, unmute, stop } = useAgentConversationContext();
   const context = {
     server: settings.server,
     agentId: settings.agentId,
@@ -159,7 +186,8 @@ function Widget({ settings }: { settings: DemoSettings }) {
     const friendly = friendlyError(e, context);
     return `${friendly.title} ${friendly.hint}`;
   };
-  const live = status === 'connected' || status === 'connecting' || status === 'reconnecting';
+  const live =
+    status === 'connected' || status === 'connecting' || status === 'reconnecting' || status === 'ending';
   const stateText = status === 'connected' ? (MODE_TEXT[mode] ?? mode) : (STATUS_TEXT[status] ?? status);
 
   return (
@@ -168,7 +196,9 @@ function Widget({ settings }: { settings: DemoSettings }) {
         <div>
           <h1 id="widget-title">Talk to the agent</h1>
           <p className="widget-sub">
-            Press start, allow the microphone and say something. Speak over the agent to interrupt it.
+            {turnTaking === 'pushToTalk'
+              ? 'Press start, then hold the button (or Space) while you speak. Pressing silences the agent.'
+              : 'Press start, allow the microphone and say something. Speak over the agent to interrupt it.'}
           </p>
         </div>
         <span
@@ -191,6 +221,11 @@ function Widget({ settings }: { settings: DemoSettings }) {
             </>
           )}
         </TalkButton>
+        {turnTaking === 'pushToTalk' && live ? (
+          <button type="button" className="button secondary end-button" onClick={() => void stop()}>
+            End conversation
+          </button>
+        ) : null}
         <button
           type="button"
           className="button secondary mute-button"
@@ -200,6 +235,35 @@ function Widget({ settings }: { settings: DemoSettings }) {
         >
           {isMuted ? 'Unmute' : 'Mute'}
         </button>
+      </div>
+
+      <fieldset className="mode-switch">
+        <legend>Turn-taking</legend>
+        {(
+          [
+            ['vad', 'Voice detection'],
+            ['pushToTalk', 'Push to talk'],
+          ] as const
+        ).map(([value, label]) => (
+          <label key={value} className="mode-option">
+            <input
+              type="radio"
+              name="turn-taking"
+              value={value}
+              checked={turnTaking === value}
+              onChange={() => onTurnTaking(value)}
+            />
+            <span>{label}</span>
+          </label>
+        ))}
+      </fieldset>
+
+      {/* Announces connecting, listening, agent speaking… to screen readers, once per change. */}
+      <ConversationStatus />
+
+      <div className="visualizers">
+        <AudioVisualizer source="input" bars={16} className="visualizer" />
+        <AudioVisualizer source="output" bars={16} className="visualizer" />
       </div>
 
       <div className="meters">
@@ -226,6 +290,11 @@ function Widget({ settings }: { settings: DemoSettings }) {
           <span>{notice.hint}</span>
         </div>
       ) : null}
+
+      <div className="devices">
+        <DeviceSelect kind="audioinput" storageKey="voicewire-demo:audioinput" />
+        <DeviceSelect kind="audiooutput" storageKey="voicewire-demo:audiooutput" />
+      </div>
 
       <Transcript
         className="transcript"

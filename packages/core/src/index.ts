@@ -5,5 +5,6 @@ export * from './conversation/index.ts';
 export * from './conversation/types.ts';
 export * from './dsp/index.ts';
 export * from './errors.ts';
+export * from './platform/index.ts';
 export * from './protocol/index.ts';
 export * from './protocol/messages.ts';

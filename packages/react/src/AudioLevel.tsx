@@ -24,7 +24,7 @@ export interface AudioLevelProps extends HTMLAttributes<HTMLDivElement>, Convers
 
 const LEVEL_PROPERTY = '--voicewire-level';
 /** A socket is open or being opened: there may be audio to show. */
-const LIVE_STATUSES: readonly ConversationStatus[] = ['connecting', 'connected', 'reconnecting'];
+const LIVE_STATUSES: readonly ConversationStatus[] = ['connecting', 'connected', 'reconnecting', 'ending'];
 /** Per-frame fall of the shown level (fast attack, slower release), so the meter does not flicker. */
 const RELEASE_PER_FRAME = 0.85;
 

@@ -2,6 +2,8 @@
 // one made outside React, the types of what the hooks return and take, and the format lists a
 // settings form offers.
 export {
+  type AudioDevice,
+  type AudioDeviceKind,
   type CaptureEncoding,
   type Conversation,
   type ConversationCallbacks,
@@ -13,7 +15,6 @@ export {
   type ConversationOutputOptions,
   type ConversationState,
   type ConversationStats,
-  type ConversationStatus,
   createConversation,
   DEFAULT_OUTPUT_FORMAT,
   DEFAULT_OUTPUT_SAMPLE_RATE_HZ,
@@ -23,6 +24,7 @@ export {
   type PlayerStats,
   type ReconnectPolicy,
   type TranscriptTurn,
+  type TurnTaking,
   type VoicewireErrorKind,
   type WorkletSource,
 } from '@voicewire/core';
@@ -33,6 +35,15 @@ export {
   useAgentConversationContext,
 } from './AgentConversationProvider.tsx';
 export { AudioLevel, type AudioLevelProps, levelToFraction } from './AudioLevel.tsx';
+export { AudioVisualizer, type AudioVisualizerProps, spectrumToBars } from './AudioVisualizer.tsx';
+export {
+  ConversationStatus,
+  type ConversationStatusLabels,
+  type ConversationStatusProps,
+  DEFAULT_CONVERSATION_STATUS_LABELS,
+  getStatusAnnouncement,
+} from './ConversationStatus.tsx';
+export { DeviceSelect, type DeviceSelectLabels, type DeviceSelectProps } from './DeviceSelect.tsx';
 export { TalkButton, type TalkButtonProps, type TalkButtonRenderState } from './TalkButton.tsx';
 export {
   DEFAULT_TRANSCRIPT_LABELS,
@@ -54,4 +65,6 @@ export {
   type UseAgentConversationOptions,
   useAgentConversation,
 } from './useAgentConversation.ts';
+export { type AudioDevices, type UseAudioDevicesOptions, useAudioDevices } from './useAudioDevices.ts';
 export { useConversationState } from './useConversationState.ts';
+export { VoiceWidget, type VoiceWidgetProps } from './VoiceWidget.tsx';

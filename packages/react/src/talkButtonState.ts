@@ -6,6 +6,7 @@ import type { ConversationError, ConversationMode, ConversationStatus } from '@v
  * - `connecting`: the socket is opening or waiting for `init` (`aria-busy`)
  * - `listening` | `userSpeaking` | `thinking` | `agentSpeaking`: connected, by turn-taking mode
  * - `reconnecting`: the connection dropped and is being re-established
+ * - `ending`: the agent ended the call; its last words are playing (a press cuts them)
  * - `ended`: the conversation is over (by the user, the agent or the server)
  * - `error`: it ended on an error (`aria-describedby` points at the announced message)
  */
@@ -17,6 +18,7 @@ export type TalkButtonState =
   | 'thinking'
   | 'agentSpeaking'
   | 'reconnecting'
+  | 'ending'
   | 'ended'
   | 'error';
 
@@ -28,6 +30,7 @@ export const TALK_BUTTON_STATES: readonly TalkButtonState[] = [
   'thinking',
   'agentSpeaking',
   'reconnecting',
+  'ending',
   'ended',
   'error',
 ];
@@ -36,8 +39,11 @@ export function getTalkButtonState(status: ConversationStatus, mode: Conversatio
   return status === 'connected' ? mode : status;
 }
 
-/** Per-state text of the button: override any of them (for another language, say) with `labels`. */
-export type TalkButtonLabels = Record<TalkButtonState, string>;
+/**
+ * Per-state text of the button: override any of them (for another language, say) with `labels`.
+ * `holdToTalk` is the label of a connected call in push-to-talk.
+ */
+export type TalkButtonLabels = Record<TalkButtonState | 'holdToTalk', string>;
 
 export const DEFAULT_TALK_BUTTON_LABELS: TalkButtonLabels = {
   idle: 'Start conversation',
@@ -47,9 +53,18 @@ export const DEFAULT_TALK_BUTTON_LABELS: TalkButtonLabels = {
   thinking: 'End conversation',
   agentSpeaking: 'End conversation',
   reconnecting: 'Reconnecting…',
+  ending: 'End conversation',
   ended: 'Start conversation',
   error: 'Try again',
+  holdToTalk: 'Hold to talk',
 };
+
+/** Connected in one of the turn-taking modes: where push-to-talk makes the button a hold control. */
+export function isConnectedState(state: TalkButtonState): boolean {
+  return (
+    state === 'listening' || state === 'userSpeaking' || state === 'thinking' || state === 'agentSpeaking'
+  );
+}
 
 /** Whether the conversation is on: the button's `aria-pressed`. */
 export function isTalkButtonPressed(state: TalkButtonState): boolean {

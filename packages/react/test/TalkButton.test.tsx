@@ -20,6 +20,7 @@ const STATE_OF: Record<TalkButtonState, Partial<ConversationState>> = {
   thinking: { status: 'connected', mode: 'thinking' },
   agentSpeaking: { status: 'connected', mode: 'agentSpeaking' },
   reconnecting: { status: 'reconnecting' },
+  ending: { status: 'ending' },
   ended: { status: 'ended' },
   error: {
     status: 'error',
@@ -35,6 +36,7 @@ const NAME_OF: Record<TalkButtonState, string> = {
   thinking: 'End conversation',
   agentSpeaking: 'End conversation',
   reconnecting: 'Reconnecting…',
+  ending: 'End conversation',
   ended: 'Start conversation',
   error: 'Try again',
 };

@@ -16,6 +16,8 @@ export const IDLE: ConversationState = {
   transcript: [],
   isMuted: false,
   error: null,
+  turnTaking: 'vad',
+  talking: false,
 };
 
 /** The same contract as zustand/vanilla's store, small enough to read at a glance. */
@@ -48,6 +50,10 @@ export interface FakeConversation extends Conversation {
   inputLevel: number;
   outputLevel: number;
   levelReads: number;
+  /** What getFrequencyData returns (each bin), per source; reads are counted in `levelReads`. */
+  spectrum: { input: (bin: number) => number; output: (bin: number) => number };
+  /** Devices passed to setInputDevice/setOutputDevice, in order. */
+  deviceCalls: string[];
   callbacks: ConversationCallbacks;
   options: ConversationOptions;
   /** Put the conversation into a state, as its controller would after server messages. */
@@ -69,6 +75,8 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
     inputLevel: 0,
     outputLevel: 0,
     levelReads: 0,
+    spectrum: { input: () => 0, output: () => 0 },
+    deviceCalls: [],
     callbacks: {},
     set(partial) {
       store.setState(partial);
@@ -100,6 +108,29 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
     getOutputLevel() {
       fake.levelReads += 1;
       return fake.outputLevel;
+    },
+    getFrequencyData(source, out) {
+      fake.levelReads += 1;
+      const target = out ?? new Uint8Array(128);
+      for (let bin = 0; bin < target.length; bin++) target[bin] = fake.spectrum[source](bin);
+      return target;
+    },
+    setTurnTaking(turnTaking) {
+      store.setState({ turnTaking, talking: false });
+    },
+    pressToTalk() {
+      const { status, turnTaking, mode } = store.getState();
+      if (status !== 'connected' || turnTaking !== 'pushToTalk') return;
+      store.setState({ talking: true, mode: mode === 'agentSpeaking' ? 'userSpeaking' : mode });
+    },
+    releaseToTalk() {
+      store.setState({ talking: false });
+    },
+    async setInputDevice(deviceId) {
+      fake.deviceCalls.push(`input:${deviceId ?? ''}`);
+    },
+    async setOutputDevice(deviceId) {
+      fake.deviceCalls.push(`output:${deviceId}`);
     },
     getStats(): ConversationStats {
       return {

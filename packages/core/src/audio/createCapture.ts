@@ -1,6 +1,7 @@
 import { VoicewireError } from '../errors.ts';
 import { resolveCaptureFormat } from './captureFormat.ts';
 import { createAudioContext } from './createAudioContext.ts';
+import { createFrequencyTap, emptyFrequencyData, type FrequencyTap } from './frequencyTap.ts';
 import { abortError, closedError, loadWorklet, sharedLevels, whileOpen } from './loadWorklet.ts';
 import type { AudioLevelReading, Capture, CaptureOptions } from './types.ts';
 import { PROCESSORS_SOURCE } from './worklets/generated/processors.generated.ts';
@@ -133,6 +134,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   let framesCaptured = 0;
   let level: AudioLevelReading = { rms: 0, peak: 0 };
   let switching: Promise<void> | undefined;
+  let tap: FrequencyTap | undefined;
   const post = (message: CaptureInMessage, transfer: Transferable[] = []) =>
     node.port.postMessage(message, transfer);
 
@@ -165,6 +167,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
     source = context.createMediaStreamSource(next);
     // Connect the new device before dropping the old one, so the worklet never sees a gap.
     source.connect(node);
+    tap?.connect(source);
     previousSource.disconnect();
     stream = next;
     watch(next);
@@ -235,6 +238,14 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
       if (shared) return { rms: shared[LEVEL_SLOT.rms] ?? 0, peak: shared[LEVEL_SLOT.peak] ?? 0 };
       return level;
     },
+    getFrequencyData(out) {
+      if (stopped) return emptyFrequencyData(out);
+      if (tap === undefined) {
+        tap = createFrequencyTap(context);
+        tap.connect(source);
+      }
+      return tap.read(out);
+    },
     async setDevice(deviceId) {
       if (stopped) return;
       await switching;
@@ -252,6 +263,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
       for (const track of stream.getAudioTracks()) track.removeEventListener('ended', onTrackEnded);
       post({ type: 'stop' });
       node.port.onmessage = null;
+      tap?.close();
       source.disconnect();
       node.disconnect();
       stopTracks(stream);

@@ -7,6 +7,7 @@ import { createWasmDecoder } from './decoders/createWasmDecoder.ts';
 import { createWavDecoder } from './decoders/createWavDecoder.ts';
 import type { DecodedAudio, StreamDecoder } from './decoders/types.ts';
 import { abortError, closedError, loadWorklet, sharedLevels } from './loadWorklet.ts';
+import { withOutputTaps } from './playerOutputTaps.ts';
 import type { AudioLevelReading, Player, PlayerOptions, PlayerStats } from './types.ts';
 import { PROCESSORS_SOURCE } from './worklets/generated/processors.generated.ts';
 import {
@@ -24,7 +25,6 @@ const INITIAL_JITTER_MS = 30;
 const MAX_JITTER_MS = 300;
 /** Interrupt fade: short enough to be silent within 10 ms, long enough not to click. */
 const FADE_MS = 4;
-
 type Listener = (value: never) => void;
 
 /**
@@ -86,7 +86,7 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
       processorOptions,
     });
     node.connect(options.destination ?? context.destination);
-    return makePlayer(options, node, decoder, isAsync, shared);
+    return withOutputTaps(makePlayer(options, node, decoder, isAsync, shared), context, node);
   } catch (cause) {
     decoder.close();
     if (cause instanceof VoicewireError) throw cause;

@@ -25,4 +25,6 @@ export {
 } from './createAudioContextController.ts';
 export { createCapture } from './createCapture.ts';
 export { createPlayer } from './createPlayer.ts';
+export { createFrequencyTap, FREQUENCY_FFT_SIZE, type FrequencyTap } from './frequencyTap.ts';
+export { setContextOutputDevice } from './outputDevice.ts';
 export * from './types.ts';

@@ -66,8 +66,16 @@ export interface Capture {
   unmute(): void;
   /** Current input level, read from shared memory or the last report; no per-quantum messages. */
   getLevel(): AudioLevelReading;
-  /** Switch the input device mid-call. */
+  /**
+   * Switch the input device mid-call: the new stream feeds the same worklet (connected before the
+   * old one is dropped), so frames keep their cadence and none is lost. `undefined`: the default.
+   */
   setDevice(deviceId: string | undefined): Promise<void>;
+  /**
+   * The microphone's spectrum, 0..255 per bin (an AnalyserNode tapped on the input, created on
+   * the first call): for visualisers, read from `requestAnimationFrame`. Zeros once stopped.
+   */
+  getFrequencyData?(out?: Uint8Array): Uint8Array;
   /** Stops the tracks, disconnects the nodes, ends the worklet; idempotent. */
   stop(): void;
 }
@@ -131,6 +139,13 @@ export interface Player {
   endStream?(): void;
   setVolume(volume: number): void;
   getLevel(): AudioLevelReading;
+  /** The agent voice's spectrum, 0..255 per bin (an AnalyserNode created on the first call). */
+  getFrequencyData?(out?: Uint8Array): Uint8Array;
+  /**
+   * Route the output to another device (`AudioContext.setSinkId`; it moves the whole context).
+   * Rejects with a VoicewireError of kind `unsupported` where the browser cannot.
+   */
+  setOutputDevice?(deviceId: string): Promise<void>;
   getStats(): PlayerStats;
   /** `started`: first audible sample of a stream; `drained`: the stream played out; `underrun`; `error`. */
   on(event: 'started' | 'drained' | 'underrun', listener: (generation: number) => void): () => void;

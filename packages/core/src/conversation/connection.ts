@@ -115,6 +115,8 @@ function onSocketClose(
   current.attempts.timeout.clear();
   const outcome = closeOutcome(code, reason, conn.lastError, current.attempts.everConnected);
   if (outcome.kind === 'fail') host.fail(current, outcome.error, outcome.reason);
+  // A normal close right after the agent's reply ended: that reply plays out first.
+  else if (outcome.kind === 'end' && current.turn.replyEnded) host.drainThenEnd(current, outcome.reason);
   else if (outcome.kind === 'end') void host.endRun(current, 'ended', null, outcome.reason);
   else reconnect(host, current, outcome.error, outcome.closeCode, outcome.reported);
 }

@@ -1,14 +1,20 @@
 import { createStore } from 'zustand/vanilla';
+import { emptyFrequencyData } from '../audio/frequencyTap.ts';
+import { setContextOutputDevice } from '../audio/outputDevice.ts';
 import type { Player } from '../audio/types.ts';
+import { VoicewireError } from '../errors.ts';
+import { supportsOutputDeviceSelection } from '../platform/devices.ts';
 import { openAudioContext, startAudio } from './audioEngine.ts';
 import { connect, disconnect } from './connection.ts';
 import { fatalError, toConversationError } from './conversationError.ts';
+import { drainThenEnd } from './drain.ts';
 import { createEmitter } from './emitter.ts';
 import { resolveOptions } from './options.ts';
 import { type ConversationHost, createRun, type Run } from './run.ts';
-import { safely } from './safely.ts';
+import { noop, safely } from './safely.ts';
 import { onServerFrame } from './serverMessages.ts';
 import { createStatsRecorder } from './stats.ts';
+import { createTalkGate } from './talkGate.ts';
 import { DRAIN_GRACE_MS, INITIAL_TURN, nextTurn } from './turnTaking.ts';
 import type {
   Conversation,
@@ -31,6 +37,8 @@ const INITIAL_STATE: ConversationState = Object.freeze({
   transcript: [],
   isMuted: false,
   error: null,
+  turnTaking: 'vad',
+  talking: false,
 }) as ConversationState;
 
 /**
@@ -46,7 +54,20 @@ const INITIAL_STATE: ConversationState = Object.freeze({
  */
 export function createConversation(initialOptions: ConversationOptions): Conversation {
   let options = initialOptions;
-  const store = createStore<ConversationState>()(() => ({ ...INITIAL_STATE, transcript: [] }));
+  /** Devices picked with setInputDevice/setOutputDevice: they win over the options, at every start. */
+  const chosen: { input?: string | undefined; output?: string | undefined } = {};
+  // Push-to-talk's gate between the microphone and the socket (talkGate.ts); it outlives runs.
+  const talkGate = createTalkGate({
+    turnTaking: initialOptions.turnTaking === 'pushToTalk' ? 'pushToTalk' : 'vad',
+    encoding: initialOptions.input?.encoding ?? 'linear16',
+    frameMs: initialOptions.input?.frameMs ?? 20,
+    ...(initialOptions.releaseTailMs !== undefined ? { tailMs: initialOptions.releaseTailMs } : {}),
+  });
+  const store = createStore<ConversationState>()(() => ({
+    ...INITIAL_STATE,
+    transcript: [],
+    turnTaking: talkGate.turnTaking,
+  }));
   // Callbacks are read from the options when an event fires: replacing them never reconnects.
   const events = createEmitter<ConversationEventMap>(() => options);
   let run: Run | null = null;
@@ -80,6 +101,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     },
     fail: (current, error, reason = { by: 'error' }) => void endRun(current, 'error', error, reason),
     endRun,
+    drainThenEnd: (current, reason) => drainThenEnd(host, current, reason),
     stale,
     nextTurnId: () => `turn-${++turnCounter}`,
     message: (current, conn, data) => onServerFrame(host, current, conn, data),
@@ -106,11 +128,23 @@ export function createConversation(initialOptions: ConversationOptions): Convers
 
   function start(): Promise<void> {
     if (run !== null && !run.ended) return run.started;
-    const resolved = resolveOptions(options);
+    const resolved = resolveOptions({
+      ...options,
+      ...('input' in chosen ? { input: { ...options.input, deviceId: chosen.input } } : {}),
+      ...('output' in chosen ? { output: { ...options.output, deviceId: chosen.output } } : {}),
+    });
     const current = createRun(resolved.ok ? resolved.options : null);
     run = current;
     stats = current.stats;
-    update({ status: 'connecting', mode: 'listening', conversationId: null, transcript: [], error: null });
+    talkGate.reset();
+    update({
+      status: 'connecting',
+      mode: 'listening',
+      conversationId: null,
+      transcript: [],
+      error: null,
+      talking: false,
+    });
     if (!resolved.ok) {
       host.fail(current, fatalError('invalid-options', resolved.message));
       return current.started;
@@ -122,6 +156,16 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       return current.started;
     }
     current.context = opened.controller;
+    if (options.wakeLock !== false) {
+      // The screen stays on for the call; endRun lets it go on every end path. Loaded with the
+      // call, not with the page (it needs no user gesture).
+      void import('../platform/wakeLock.ts').then(({ createWakeLock }) => {
+        if (current.ended) return;
+        current.wakeLock = createWakeLock();
+        current.wakeLock.acquire();
+      }, noop);
+    }
+    current.forgetPage = onPageHide(() => void endRun(current, 'ended', null, { by: 'unmount' }));
     connect(host, current);
     if (!current.ended) void loadAudio(current, opened.controller.context);
     return current.started;
@@ -134,8 +178,11 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     current.abort = abort;
     const error = await startAudio(current.options, context, volume, abort?.signal, {
       ended: () => current.ended,
-      frame: (frame) => {
-        if (!stale(current)) current.uplink.frame(current.conn, frame);
+      frame: (captured) => {
+        if (stale(current) || current.cancelDrain !== null) return;
+        // Push-to-talk: only while held, then a short tail of silence, then nothing.
+        const frame = talkGate.pass(captured);
+        if (frame !== null) current.uplink.frame(current.conn, frame);
       },
       captureFailed: (failure) => {
         if (!current.ended) host.fail(current, failure);
@@ -165,6 +212,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       host.turn(current, 'audioStarted');
     });
     player.on('drained', () => {
+      if (current.turn.replyEnded) current.audioPending = false;
       if (!stale(current)) host.turn(current, 'audioDrained');
     });
     player.on('underrun', () => {
@@ -189,6 +237,13 @@ export function createConversation(initialOptions: ConversationOptions): Convers
   ): Promise<void> {
     if (current.ended) return current.released;
     current.ended = true;
+    const { cancelDrain, wakeLock, forgetPage } = current;
+    current.cancelDrain = null;
+    current.wakeLock = null;
+    current.forgetPage = null;
+    safely(() => forgetPage?.());
+    safely(() => cancelDrain?.());
+    if (wakeLock !== null) void wakeLock.release();
     current.drainGrace.clear();
     safely(() => current.abort?.abort());
     disconnect(current);
@@ -203,7 +258,8 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     current.released = context === null ? Promise.resolve() : context.close().catch(() => {});
     if (current === run) {
       current.turn = INITIAL_TURN;
-      update({ status, mode: INITIAL_TURN.mode, error });
+      talkGate.release();
+      update({ status, mode: INITIAL_TURN.mode, error, talking: false });
       if (error !== null) events.emit('error', error);
       events.emit('disconnect', error !== null && reason.error === undefined ? { ...reason, error } : reason);
     }
@@ -225,7 +281,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     if (capture) safely(() => (isMuted ? capture.mute() : capture.unmute()));
   }
 
-  return {
+  const conversation: Conversation = {
     store,
     start,
     stop(by: 'user' | 'unmount' = 'user') {
@@ -247,17 +303,83 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     getInputLevel: () => readLevel(liveRun()?.capture),
     getOutputLevel: () => readLevel(liveRun()?.player),
     getStats: () => stats.snapshot(liveRun()?.player),
+    getFrequencyData(source, out) {
+      const current = liveRun();
+      const part = source === 'output' ? current?.player : current?.capture;
+      if (part?.getFrequencyData === undefined) return emptyFrequencyData(out);
+      try {
+        return part.getFrequencyData(out);
+      } catch {
+        return emptyFrequencyData(out);
+      }
+    },
+    async setInputDevice(deviceId) {
+      const capture = liveRun()?.capture;
+      if (capture) await capture.setDevice(deviceId || undefined);
+      // Also the device of the next start().
+      chosen.input = deviceId || undefined;
+    },
+    async setOutputDevice(deviceId) {
+      const context = liveRun()?.context?.context;
+      if (context) await setContextOutputDevice(context, deviceId);
+      else if (!supportsOutputDeviceSelection()) {
+        throw new VoicewireError({
+          kind: 'unsupported',
+          message: 'This browser cannot choose the audio output device (no AudioContext.setSinkId).',
+          fatal: false,
+        });
+      }
+      chosen.output = deviceId || undefined;
+    },
+    setTurnTaking(turnTaking) {
+      if (turnTaking !== 'vad' && turnTaking !== 'pushToTalk') return;
+      talkGate.setTurnTaking(turnTaking);
+      // Between calls there is no turn to close.
+      if (liveRun() === null) talkGate.reset();
+      update({ turnTaking, talking: false });
+    },
+    pressToTalk() {
+      const current = liveRun();
+      if (current === null || current.cancelDrain !== null || !talkGate.press()) return;
+      update({ talking: true });
+      // Taking the floor silences the agent now, locally; the server's barge-in follows.
+      const speaking = store.getState().mode === 'agentSpeaking';
+      if (speaking || current.audioPending) {
+        host.withPlayer(current, (player) => player.interrupt());
+        current.stats.bargedIn(current.player, speaking);
+        current.audioPending = false;
+        host.turn(current, 'userSpeechStarted');
+      }
+    },
+    releaseToTalk() {
+      if (talkGate.release()) update({ talking: false });
+    },
     on: (event, listener) => events.on(event, listener),
     get options() {
       return options;
     },
     setOptions(next: ConversationOptions) {
+      const turnTaking = next.turnTaking ?? 'vad';
+      // Turn-taking applies at once (no reconnect), as setTurnTaking.
+      if (turnTaking !== (options.turnTaking ?? 'vad')) conversation.setTurnTaking(turnTaking);
       options = next;
     },
     setCallbacks(callbacks: ConversationCallbacks) {
       options = { ...withoutCallbacks(options), ...callbacks };
     },
   };
+  return conversation;
+}
+
+/**
+ * The page is going away (closed, navigated from, discarded after being hidden): end the call
+ * properly rather than leave the socket and the microphone to the browser's teardown.
+ */
+function onPageHide(end: () => void): (() => void) | null {
+  const target = globalThis as Partial<Pick<Window, 'addEventListener' | 'removeEventListener'>>;
+  if (typeof target.addEventListener !== 'function') return null;
+  target.addEventListener('pagehide', end);
+  return () => target.removeEventListener?.('pagehide', end);
 }
 
 /** The options without their `on<Event>` callbacks. */

@@ -1,4 +1,5 @@
 export { createConversation } from './createConversation.ts';
+export { DEFAULT_DRAIN_TIMEOUT_MS } from './drain.ts';
 export {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FRAME_MS,
@@ -11,6 +12,7 @@ export {
 } from './options.ts';
 export { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnectPolicy.ts';
 export { buildSocketUrl, DEFAULT_TALK_URL } from './socketUrl.ts';
+export { createTalkGate, DEFAULT_RELEASE_TAIL_MS, type TalkGate } from './talkGate.ts';
 export { interruptAgentTurn, mergeTranscript } from './transcript.ts';
 export { DRAIN_GRACE_MS, nextMode, nextTurn, type TurnEvent, type TurnState } from './turnTaking.ts';
 export type * from './types.ts';

@@ -1,6 +1,7 @@
 import type { StoreApi } from 'zustand/vanilla';
 import type { AudioContextController } from '../audio/createAudioContextController.ts';
 import type { Capture, Player } from '../audio/types.ts';
+import type { WakeLockHandle } from '../platform/wakeLock.ts';
 import { type Attempts, type Connection, createAttempts } from './connection.ts';
 import type { Emitter } from './emitter.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -43,6 +44,14 @@ export interface Run {
   readonly resolveStarted: () => void;
   /** Resolves when everything is released (the context closed). */
   released: Promise<void>;
+  /** Agent audio was queued and has not played out yet (cleared when a complete reply drains). */
+  audioPending: boolean;
+  /** The screen wake lock, held for the run (null with `wakeLock: false`). */
+  wakeLock: WakeLockHandle | null;
+  /** Set while `ending` (drain, then close): cuts the drain short. */
+  cancelDrain: (() => void) | null;
+  /** Stops listening for the page going away (`pagehide`). */
+  forgetPage: (() => void) | null;
 }
 
 /** `options` null: the options were invalid and the run ends before it uses any. */
@@ -73,6 +82,10 @@ export function createRun(options: ResolvedOptions | null): Run {
     started,
     resolveStarted,
     released: Promise.resolve(),
+    audioPending: false,
+    wakeLock: null,
+    cancelDrain: null,
+    forgetPage: null,
   };
 }
 
@@ -100,6 +113,11 @@ export interface ConversationHost {
     error: ConversationError | null,
     reason: DisconnectReason,
   ): Promise<void>;
+  /**
+   * The agent ended the call: its last words play to their end (status `ending`), then the run
+   * ends with `reason` (see drain.ts).
+   */
+  drainThenEnd(current: Run, reason: DisconnectReason): void;
   /** A run that ended, or was replaced by a newer `start()`: its late events are ignored. */
   stale(current: Run): boolean;
   /** The id of the next transcript turn: `turn-1`, `turn-2`… across runs. */

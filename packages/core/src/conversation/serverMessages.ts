@@ -35,6 +35,8 @@ export function onServerFrame(host: ConversationHost, current: Run, conn: Connec
 
 function bargeIn(host: ConversationHost, current: Run): void {
   host.withPlayer(current, (player) => player.interrupt());
+  // The interrupted reply will never play out: nothing is left to drain.
+  current.audioPending = false;
   current.stats.bargedIn(current.player, host.store.getState().mode === 'agentSpeaking');
 }
 
@@ -63,7 +65,10 @@ function onServerMessage(
         protocolError(host, `Agent audio was not valid base64: ${errorText(error)}`);
         return;
       }
-      if (bytes.length > 0) host.withPlayer(current, (player) => player.enqueue(bytes));
+      if (bytes.length > 0) {
+        current.audioPending = true;
+        host.withPlayer(current, (player) => player.enqueue(bytes));
+      }
       return;
     }
     case 'newAudioStream':
@@ -105,7 +110,8 @@ function onServerMessage(
       });
       return;
     case 'hangup':
-      void host.endRun(current, 'ended', null, { by: 'agent' });
+      // The agent hung up: what it already said plays to its end first.
+      host.drainThenEnd(current, { by: 'agent' });
       return;
     case 'customEvent':
       host.events.emit('customEvent', {

@@ -11,8 +11,22 @@ import type {
 import type { VoicewireErrorKind } from '../errors.ts';
 import type { OutputFormat } from '../protocol/messages.ts';
 import type { EventCallbacks } from './emitter.ts';
+import type { TurnTaking } from './talkGate.ts';
 
-export type ConversationStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'ended' | 'error';
+export type { TurnTaking } from './talkGate.ts';
+
+/**
+ * - `ending`: the agent ended the call and its last words are still playing (drain, then close);
+ *   the microphone and the socket are already released, the audio follows when it has played out.
+ */
+export type ConversationStatus =
+  | 'idle'
+  | 'connecting'
+  | 'connected'
+  | 'reconnecting'
+  | 'ending'
+  | 'ended'
+  | 'error';
 export type ConversationMode = 'listening' | 'userSpeaking' | 'thinking' | 'agentSpeaking';
 
 export interface TranscriptTurn {
@@ -57,6 +71,10 @@ export interface ConversationState {
   transcript: TranscriptTurn[];
   isMuted: boolean;
   error: ConversationError | null;
+  /** `vad` (the server hears every frame) or `pushToTalk` (only while the talk control is held). */
+  turnTaking: TurnTaking;
+  /** Push-to-talk: the user is holding the talk control (the microphone is on the wire). */
+  talking: boolean;
 }
 
 export interface ReconnectPolicy {
@@ -144,6 +162,31 @@ export interface ConversationOptions extends ConversationCallbacks {
   customGreeting?: string;
   prompt?: string;
   continueConversation?: string;
+  /**
+   * `vad`: the microphone streams all the time and the server decides when the user speaks.
+   * `pushToTalk`: it streams only between `pressToTalk()` and `releaseToTalk()` (what
+   * `<TalkButton>` does while held), for noisy places. Switch at runtime with `setTurnTaking()`.
+   * @defaultValue 'vad'
+   */
+  turnTaking?: TurnTaking;
+  /**
+   * Push-to-talk: milliseconds of digital silence sent after a release, so the server's voice
+   * activity detection closes the turn at once; then nothing is sent until the next press.
+   * @defaultValue 1000
+   */
+  releaseTailMs?: number;
+  /**
+   * When the agent ends the call, at most this long is given to its last words to play out
+   * (status `ending`) before everything is released. A user `stop()` always cuts at once.
+   * @defaultValue 10000
+   */
+  drainTimeoutMs?: number;
+  /**
+   * Hold the screen wake lock during the call (re-acquired when the page becomes visible again,
+   * released on every end path), so a phone does not lock mid-conversation. A browser without
+   * the API, or one that refuses, is not an error. @defaultValue true
+   */
+  wakeLock?: boolean;
   /** @defaultValue the default policy; `false` never reconnects. */
   reconnect?: ReconnectPolicy | false;
   /**
@@ -192,6 +235,36 @@ export interface Conversation {
   /** RMS of the agent's voice, 0..1, read on demand (never stored). */
   getOutputLevel(): number;
   getStats(): ConversationStats;
+  /**
+   * The spectrum of the microphone (`input`) or of the agent's voice (`output`), 0..255 per bin,
+   * read on demand for a visualiser (an AnalyserNode created on the first call; nothing is
+   * stored, no subscriber is notified). Fills `out` when given (up to its length) and returns
+   * it; zeros while nothing plays or the conversation is not live.
+   */
+  getFrequencyData(source: 'input' | 'output', out?: Uint8Array): Uint8Array;
+  /**
+   * Capture from another microphone, mid-call, without reconnecting or losing a frame (the new
+   * device is connected before the old one is released). Before `start()` it chooses the device
+   * the call will open. `undefined`: the system default. Rejects with a VoicewireError
+   * (`microphone-not-found`, `microphone-permission-denied`…) and keeps the current device.
+   */
+  setInputDevice(deviceId: string | undefined): Promise<void>;
+  /**
+   * Play the agent on another output device, mid-call (`AudioContext.setSinkId`). Rejects with a
+   * VoicewireError of kind `unsupported` where the browser cannot (check
+   * `supportsOutputDeviceSelection()` first), `invalid-options` for an unknown id.
+   */
+  setOutputDevice(deviceId: string): Promise<void>;
+  /** Switch between `vad` and `pushToTalk` mid-call, without reconnecting. */
+  setTurnTaking(turnTaking: TurnTaking): void;
+  /**
+   * Push-to-talk: the user holds the talk control. The microphone goes on the wire from the next
+   * frame; if the agent is speaking it is silenced at once, locally, without waiting for the
+   * server. Does nothing in `vad` mode or when not connected.
+   */
+  pressToTalk(): void;
+  /** Push-to-talk: the user let go. A short run of silence closes the turn, then nothing is sent. */
+  releaseToTalk(): void;
   on<E extends keyof ConversationEventMap>(event: E, listener: ConversationEventMap[E]): () => void;
   /** The options in force: those given to `createConversation` or the last `setOptions`. */
   readonly options: ConversationOptions;

@@ -1,0 +1,65 @@
+/**
+ * A spectrum tap for visualisers: an AnalyserNode fed from a point of the graph, allocated on the
+ * first read (a page that never draws a spectrum never pays for the FFT), then read on demand
+ * from `requestAnimationFrame`. Nothing is posted per frame and no store is written.
+ */
+
+/** 128 bins: enough for any bar count a visualiser draws; an FFT of 256 is cheap at 48 kHz. */
+export const FREQUENCY_FFT_SIZE = 256;
+
+export interface FrequencyTap {
+  readonly binCount: number;
+  /** Connect a source to the tap (several may be; each once). */
+  connect(source: AudioNode): void;
+  /** Fill `out` (or a new array of `binCount`) with the current spectrum, 0..255 per bin. */
+  read(out?: Uint8Array): Uint8Array;
+  /** Disconnect everything; reads return zeros from then on. */
+  close(): void;
+}
+
+export function createFrequencyTap(context: BaseAudioContext): FrequencyTap {
+  const analyser = context.createAnalyser();
+  analyser.fftSize = FREQUENCY_FFT_SIZE;
+  // Speech moves fast; a little smoothing keeps the bars from flickering at 60 fps.
+  analyser.smoothingTimeConstant = 0.6;
+  analyser.minDecibels = -90;
+  analyser.maxDecibels = -20;
+  const sources = new Set<AudioNode>();
+  let closed = false;
+  return {
+    binCount: analyser.frequencyBinCount,
+    connect(source) {
+      if (closed || sources.has(source)) return;
+      sources.add(source);
+      source.connect(analyser);
+    },
+    read(out) {
+      const target = out ?? new Uint8Array(analyser.frequencyBinCount);
+      if (closed) {
+        target.fill(0);
+        return target;
+      }
+      analyser.getByteFrequencyData(target as Uint8Array<ArrayBuffer>);
+      return target;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const source of sources) {
+        try {
+          source.disconnect(analyser);
+        } catch {
+          // Already disconnected (the source was stopped first).
+        }
+      }
+      sources.clear();
+    },
+  };
+}
+
+/** What a stopped or not-yet-started source reads: silence. */
+export function emptyFrequencyData(out?: Uint8Array): Uint8Array {
+  if (out === undefined) return new Uint8Array(FREQUENCY_FFT_SIZE / 2);
+  out.fill(0);
+  return out;
+}

@@ -1,0 +1,71 @@
+import type { Player } from '../audio/types.ts';
+import { disconnect } from './connection.ts';
+import type { ConversationHost, Run } from './run.ts';
+import { safely } from './safely.ts';
+import type { DisconnectReason } from './types.ts';
+
+/**
+ * Drain, then close: when the agent ends the call, what it already said plays to its end before
+ * the conversation releases the audio. Bounded: a player that never reports the end (a stalled
+ * decoder, a suspended context) is released after this long anyway.
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * The agent ended the call (`hangup`, or a normal close right after its reply's end). The socket
+ * and the microphone go at once (nothing more will be said or heard); the agent's last words play
+ * to their end with status `ending`, at most `drainTimeoutMs`; then the run ends with `reason`,
+ * releasing the player and the context. With nothing left to play it ends at once. A user
+ * `stop()` meanwhile ends it at once (endRun cancels the drain).
+ */
+export function drainThenEnd(host: ConversationHost, current: Run, reason: DisconnectReason): void {
+  if (current.ended || current.cancelDrain !== null) return;
+  const player = current.player;
+  if (player === null || !current.audioPending) {
+    void host.endRun(current, 'ended', null, reason);
+    return;
+  }
+  disconnect(current);
+  current.uplink.clear();
+  const capture = current.capture;
+  current.capture = null;
+  safely(() => capture?.stop());
+  // The reply is complete: its tail is decoded and the queue running empty is its end.
+  if (!current.turn.replyEnded) safely(() => player.endStream?.());
+  const timeoutMs = host.options().drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const playout = waitForPlayout(player, timeoutMs);
+  current.cancelDrain = playout.cancel;
+  host.update({ status: 'ending', talking: false });
+  void playout.done.then(() => {
+    if (current.ended) return;
+    current.cancelDrain = null;
+    void host.endRun(current, 'ended', null, reason);
+  });
+}
+
+/**
+ * Resolves when `player` has played out its stream (`drained`) or after `timeoutMs`, whichever
+ * comes first; `cancel()` resolves it at once.
+ */
+export function waitForPlayout(
+  player: Player,
+  timeoutMs: number,
+): { done: Promise<'drained' | 'timeout' | 'cancelled'>; cancel(): void } {
+  let finish: (how: 'drained' | 'timeout' | 'cancelled') => void = () => {};
+  const done = new Promise<'drained' | 'timeout' | 'cancelled'>((resolve) => {
+    finish = resolve;
+  });
+  let off = (): void => {};
+  const timer = setTimeout(() => settle('timeout'), timeoutMs);
+  function settle(how: 'drained' | 'timeout' | 'cancelled'): void {
+    clearTimeout(timer);
+    off();
+    finish(how);
+  }
+  try {
+    off = player.on('drained', () => settle('drained'));
+  } catch {
+    settle('timeout');
+  }
+  return { done, cancel: () => settle('cancelled') };
+}

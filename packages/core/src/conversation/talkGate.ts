@@ -1,0 +1,98 @@
+import type { CaptureEncoding } from '../audio/types.ts';
+
+/**
+ * How the user takes turns: `vad` (the default) streams the microphone all the time and the
+ * server's voice activity detection decides when the user speaks; `pushToTalk` streams it only
+ * while the user holds the talk control (`pressToTalk()` … `releaseToTalk()`).
+ */
+export type TurnTaking = 'vad' | 'pushToTalk';
+
+/**
+ * After a release, this much digital silence is sent (at the frame cadence) and then nothing:
+ * the server's VAD needs a run of silence to close the user's turn (the local agent's default is
+ * 600 ms), and a microphone cut off in mid-word would leave it waiting for more.
+ */
+export const DEFAULT_RELEASE_TAIL_MS = 1_000;
+
+const MULAW_ZERO = 0xff;
+
+/**
+ * The gate between the capture and the socket. In `vad` every frame passes. In `pushToTalk` a
+ * frame passes while the talk control is held; after the release the next `tailMs` of frames go
+ * out as digital silence of the same size (the wire keeps its real-time clock while the server
+ * closes the turn); after that nothing is sent until the next press.
+ */
+export interface TalkGate {
+  readonly turnTaking: TurnTaking;
+  /** The talk control is held (always false in `vad`). */
+  readonly held: boolean;
+  /** Switch at any time, mid-call: to `pushToTalk` while not held starts a release tail. */
+  setTurnTaking(turnTaking: TurnTaking): void;
+  /** True when it changed something (not held before, push-to-talk). */
+  press(): boolean;
+  release(): boolean;
+  /** Not held, no tail pending: a new call starts quiet. */
+  reset(): void;
+  /** What to send for a captured frame: the frame, the same length of silence, or null (nothing). */
+  pass(frame: Uint8Array): Uint8Array | null;
+}
+
+export function createTalkGate(options: {
+  turnTaking: TurnTaking;
+  encoding: CaptureEncoding;
+  frameMs: number;
+  tailMs?: number;
+}): TalkGate {
+  const tailFrames = Math.max(1, Math.ceil((options.tailMs ?? DEFAULT_RELEASE_TAIL_MS) / options.frameMs));
+  // μ-law's zero is 0xFF (G.711: the bits of +0 inverted); linear16's is 0x0000.
+  const silenceByte = options.encoding === 'mulaw' ? MULAW_ZERO : 0;
+  let turnTaking = options.turnTaking;
+  let held = false;
+  let tailLeft = 0;
+  let silence = new Uint8Array(0);
+
+  const silent = (length: number): Uint8Array => {
+    if (silence.length !== length) silence = new Uint8Array(length).fill(silenceByte);
+    return silence;
+  };
+
+  return {
+    get turnTaking() {
+      return turnTaking;
+    },
+    get held() {
+      return held;
+    },
+    setTurnTaking(next) {
+      if (next === turnTaking) return;
+      turnTaking = next;
+      held = false;
+      // Leaving VAD mid-sentence: close whatever turn the server may have open.
+      tailLeft = next === 'pushToTalk' ? tailFrames : 0;
+    },
+    press() {
+      if (turnTaking !== 'pushToTalk' || held) return false;
+      held = true;
+      tailLeft = 0;
+      return true;
+    },
+    release() {
+      if (turnTaking !== 'pushToTalk' || !held) return false;
+      held = false;
+      tailLeft = tailFrames;
+      return true;
+    },
+    reset() {
+      held = false;
+      tailLeft = 0;
+    },
+    pass(frame) {
+      if (turnTaking === 'vad' || held) return frame;
+      if (tailLeft > 0) {
+        tailLeft -= 1;
+        return silent(frame.length);
+      }
+      return null;
+    },
+  };
+}

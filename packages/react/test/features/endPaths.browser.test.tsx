@@ -1,0 +1,171 @@
+import { type Conversation, createConversation, createPlayer, type PlayerOptions } from '@voicewire/core';
+import { createScriptedServer, type ScriptedServer } from '@voicewire/core/testing';
+import { TalkButton, useAgentConversation } from '@voicewire/react';
+import { useEffect } from 'react';
+import { createRoot } from 'react-dom/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { liveTracks, openedTracks, RAW_MIC, sleep, until } from './harness.ts';
+
+/**
+ * Drain-then-close and every end path, with the real audio engine (AudioContext, worklets, the
+ * fake microphone) and a scripted server in the page (the agent's timing exact, its hang-up on
+ * cue). A tap on the player's output tells what the listener heard.
+ */
+
+const TAP = `
+class Tap extends AudioWorkletProcessor {
+  constructor() { super(); this.first = -1; this.last = -1; this.reported = -1; }
+  process(inputs) {
+    const channel = inputs[0] && inputs[0][0];
+    if (channel) for (let i = 0; i < channel.length; i++) if (Math.abs(channel[i]) > 0.001) { if (this.first < 0) this.first = currentFrame + i; this.last = currentFrame + i; }
+    if (this.last !== this.reported && currentFrame % 640 === 0) { this.reported = this.last; this.port.postMessage({ first: this.first, last: this.last, rate: sampleRate }); }
+    return true;
+  }
+}
+registerProcessor('features-test-tap', Tap);
+`;
+
+/** A 440 Hz tone in the `raw` output format (float32 at 24 kHz), in 20 ms chunks. */
+function goodbye(seconds: number): Uint8Array[] {
+  const step = 480;
+  const chunks: Uint8Array[] = [];
+  for (let start = 0; start < seconds * 24_000; start += step) {
+    const samples = new Float32Array(step);
+    for (let i = 0; i < step; i++) samples[i] = 0.4 * Math.sin((2 * Math.PI * 440 * (start + i)) / 24_000);
+    chunks.push(new Uint8Array(samples.buffer));
+  }
+  return chunks;
+}
+
+const contexts: AudioContext[] = [];
+{
+  const Native = window.AudioContext;
+  window.AudioContext = class extends Native {
+    constructor(options?: AudioContextOptions) {
+      super(options);
+      contexts.push(this);
+    }
+  };
+}
+
+let conversation: Conversation | null = null;
+afterEach(async () => {
+  await conversation?.stop();
+  conversation = null;
+});
+
+function scripted(server: ScriptedServer, heard: { ms: number }) {
+  return createConversation({
+    agentId: 'scripted',
+    url: 'ws://scripted.test/v1/talk',
+    WebSocket: server.WebSocket,
+    input: RAW_MIC,
+    output: { format: 'raw', sampleRate: 24_000 },
+    reconnect: false,
+    audio: {
+      async createPlayer(options: PlayerOptions) {
+        const url = URL.createObjectURL(new Blob([TAP], { type: 'text/javascript' }));
+        await options.context.audioWorklet.addModule(url);
+        const input = options.context.createGain();
+        const tap = new AudioWorkletNode(options.context, 'features-test-tap');
+        tap.port.onmessage = (event) => {
+          const { first, last, rate } = event.data as { first: number; last: number; rate: number };
+          if (first >= 0) heard.ms = ((last - first) / rate) * 1000;
+        };
+        input.connect(tap);
+        tap.connect(options.context.destination);
+        return createPlayer({ ...options, destination: input });
+      },
+    },
+  });
+}
+
+describe('drain, then close', () => {
+  it('the agent hangs up mid-goodbye: the goodbye is heard in full, then the mic, context and socket are released', async () => {
+    const server = createScriptedServer();
+    const heard = { ms: 0 };
+    conversation = scripted(server, heard);
+    const statuses: string[] = [];
+    conversation.on('statusChange', (s) => statuses.push(s));
+    await conversation.start();
+    const tracksBefore = openedTracks.length;
+    expect(liveTracks().length).toBeGreaterThanOrEqual(1);
+    server.agentSays('Thank you for calling, goodbye!', goodbye(1.5));
+    await until(() => conversation!.store.getState().mode === 'agentSpeaking', 10_000, 'the goodbye');
+    server.hangup();
+    await sleep(0);
+    expect(conversation.store.getState().status).toBe('ending');
+    // Nothing more to say: the microphone goes at once.
+    expect(liveTracks()).toHaveLength(0);
+    await until(() => conversation!.store.getState().status === 'ended', 10_000, 'the end');
+    // 1.5 s of goodbye on the output tap, to the render quantum (and a 10 ms gap the host may skip).
+    expect(heard.ms).toBeGreaterThan(1500 - 15);
+    expect(statuses).toEqual(['connecting', 'connected', 'ending', 'ended']);
+    await until(() => contexts.at(-1)!.state === 'closed', 5000, 'the context to close');
+    expect(server.sockets.at(-1)!.readyState).toBe(WebSocket.CLOSED);
+    expect(openedTracks.length).toBe(tracksBefore);
+  });
+
+  it('a user stop() during the goodbye cuts it at once', async () => {
+    const server = createScriptedServer();
+    const heard = { ms: 0 };
+    conversation = scripted(server, heard);
+    await conversation.start();
+    server.agentSays('A long goodbye', goodbye(3));
+    await until(() => conversation!.store.getState().mode === 'agentSpeaking', 10_000, 'the goodbye');
+    server.hangup();
+    await sleep(200);
+    await conversation.stop();
+    expect(conversation.store.getState().status).toBe('ended');
+    expect(heard.ms).toBeLessThan(1000);
+  });
+});
+
+type EndPath = 'user' | 'agent' | 'error' | 'network' | 'unmount' | 'tab hidden then closed';
+
+function Call({ server, onReady }: { server: ScriptedServer; onReady: (c: Conversation) => void }) {
+  const call = useAgentConversation({
+    agentId: 'scripted',
+    url: 'ws://scripted.test/v1/talk',
+    WebSocket: server.WebSocket,
+    input: RAW_MIC,
+    output: { format: 'raw', sampleRate: 24_000 },
+    reconnect: false,
+  });
+  useEffect(() => {
+    onReady(call.conversation);
+  }, [call.conversation, onReady]);
+  return <TalkButton conversation={call.conversation} />;
+}
+
+describe('every end path releases the microphone track', () => {
+  const paths: EndPath[] = ['user', 'agent', 'error', 'network', 'unmount', 'tab hidden then closed'];
+  it.each(paths)('%s', async (path) => {
+    const server = createScriptedServer();
+    const container = document.createElement('div');
+    document.body.append(container);
+    const root = createRoot(container);
+    let bound: Conversation | null = null;
+    root.render(<Call server={server} onReady={(c) => (bound = c)} />);
+    await until(() => bound !== null, 5000, 'the component');
+    const call = bound as unknown as Conversation;
+    await call.start();
+    await until(() => liveTracks().length === 1, 5000, 'the microphone');
+    if (path === 'user') await call.stop();
+    if (path === 'agent') server.hangup();
+    if (path === 'error') server.error(4401, 'Unauthorized');
+    if (path === 'network') server.serverClose(1006);
+    if (path === 'unmount') root.unmount();
+    if (path === 'tab hidden then closed') {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+      window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+    }
+    await until(() => liveTracks().length === 0, 5000, 'the microphone to be released');
+    await until(() => contexts.at(-1)!.state === 'closed', 5000, 'the context to close');
+    expect(server.sockets.at(-1)!.readyState).toBe(WebSocket.CLOSED);
+    if (path !== 'unmount') root.unmount();
+    container.remove();
+    Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+  });
+});
