@@ -81,8 +81,9 @@ const SYSTEM_PACKAGES = [
 ];
 
 function installed(name) {
-  const status = quiet('dpkg-query', ['-W', '-f=${Status}', name]);
-  return status !== null && status.endsWith(' installed');
+  // dpkg-query's own field syntax, not a template literal.
+  const format = '-f=$' + '{Status}';
+  return quiet('dpkg-query', ['-W', format, name])?.endsWith(' installed') === true;
 }
 
 if (wantBrowsers) {

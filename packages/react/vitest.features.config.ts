@@ -6,6 +6,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { encodeWav16, tone } from '../../testing/audio.ts';
 import { chromiumArgs, chromiumExecutable } from '../../testing/chromium.ts';
+import { workspaceSources } from '../../testing/workspaceSources.ts';
 
 /**
  * The conversation features in real Chromium with the real audio engine, a real local agent and
@@ -17,7 +18,7 @@ const fakeAudioFile = join(tmpdir(), `voicewire-features-mic-${process.pid}.wav`
 writeFileSync(fakeAudioFile, encodeWav16(tone(1000, 2, 48_000, 0.25), 48_000));
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [workspaceSources(), react()],
   test: {
     name: 'features',
     root: new URL('../..', import.meta.url).pathname,

@@ -131,7 +131,7 @@ describe('voicewire-agent', { timeout: 90_000 }, () => {
 
   test('--allow-anonymous --hangup-after-turns 1: a setup without a key is served, and the first reply ends the call', async () => {
     const { child, url } = await start(process.execPath, [
-      bin,
+      ...cli,
       '--port',
       '0',
       '--quiet',

@@ -72,7 +72,12 @@ export interface RelayProcess {
 
 // The CLI from its TypeScript source, as `pnpm relay` runs it (the built bin is run from the installed
 // tarball by `pnpm release:check`).
-const cli = ['--import', 'tsx', '--conditions=@voicewire/source', fileURLToPath(new URL('../../src/cli/relay.ts', import.meta.url))];
+const cli = [
+  '--import',
+  'tsx',
+  '--conditions=@voicewire/source',
+  fileURLToPath(new URL('../../src/cli/relay.ts', import.meta.url)),
+];
 
 /** `voicewire-relay` in its own process; resolves once it prints its address. */
 export function startRelayProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
