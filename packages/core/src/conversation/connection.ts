@@ -195,6 +195,13 @@ export function disconnect(current: Run): void {
 const WS_CONNECTING = 0;
 const WS_OPEN = 1;
 const NORMAL_CLOSURE = 1000;
+/**
+ * Close codes that mean the same on every WebSocket, whatever the talk protocol's error table says
+ * of the same number (docs/protocol.md, "Errors"): 1001 "going away" (a server or relay shutting
+ * down or draining: reconnect elsewhere) and 1005 "no status" (a close frame without a code). A
+ * refusal travels in an `error` message first, which decides on its own.
+ */
+const WEBSOCKET_CLOSE_CODES = new Set([1001, 1005]);
 
 /** One socket of a run; a run's sockets come and go as it reconnects. */
 export interface Connection {
@@ -257,7 +264,8 @@ type CloseOutcome =
  * Decide from the close code, the last server error on that socket and whether the conversation
  * was ever connected:
  *
- * - a protocol close code that is not retryable (4401 bad key, 4402 no credits…) → fail;
+ * - a protocol close code that is not retryable (4400, 4401, 1002, 1003) → fail; 1001 and 1005 are
+ *   read as WebSocket codes (going away, no status), not as the protocol's 1001/1005 errors;
  * - a non-retryable server error before the close → fail with that error;
  * - a normal closure (1000) with neither → the agent ended it;
  * - never connected and no code or error → fail (most likely a wrong URL or a server that is down);
@@ -271,7 +279,9 @@ export function closeOutcome(
 ): CloseOutcome {
   const closeCode = typeof code === 'number' ? code : undefined;
   const coded =
-    closeCode !== undefined && isKnownErrorCode(closeCode) ? describeErrorCode(closeCode) : undefined;
+    closeCode !== undefined && isKnownErrorCode(closeCode) && !WEBSOCKET_CLOSE_CODES.has(closeCode)
+      ? describeErrorCode(closeCode)
+      : undefined;
   const codedError =
     coded && errorFromServerMessage({ type: 'error', code: coded.code, message: reason ?? '' }).toJSON();
   if (codedError && !coded.retryable) {

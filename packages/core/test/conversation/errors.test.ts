@@ -131,8 +131,12 @@ describe('server error messages', () => {
   });
 });
 
+// 1001 and 1005 as close codes are the WebSocket's "going away" and "no status", not the protocol's
+// error codes of the same numbers (those arrive as `error` messages, tested above).
+const FATAL_CLOSE = FATAL.filter(([code]) => code !== 1001 && code !== 1005);
+
 describe('close codes', () => {
-  it.each(FATAL)('close %i ends with a %s error and never reconnects', async (code, kind) => {
+  it.each(FATAL_CLOSE)('close %i ends with a %s error and never reconnects', async (code, kind) => {
     vi.useFakeTimers();
     const { conversation, server, onDisconnect } = await connected();
     server.serverClose(code, '');
@@ -145,7 +149,7 @@ describe('close codes', () => {
     expect(server.sockets).toHaveLength(1);
   });
 
-  it.each([[4429], [4500], [1006], [1011], [1012]])('close %i reconnects', async (code) => {
+  it.each([[4429], [4500], [1001], [1005], [1006], [1011], [1012]])('close %i reconnects', async (code) => {
     vi.useFakeTimers();
     const { conversation, server } = await connected();
     server.serverClose(code);
@@ -170,6 +174,22 @@ describe('close codes', () => {
     expect(server.sockets).toHaveLength(2);
     await conversation.stop();
   });
+
+  it.each([[1001], [1005]])(
+    'an error message 1001 followed by close %i ends the conversation: the message decides',
+    async (closeCode) => {
+      vi.useFakeTimers();
+      const { conversation, server } = await connected();
+      server.error(1001, 'Invalid authorization token.');
+      server.serverClose(closeCode);
+      expect(conversation.store.getState()).toMatchObject({
+        status: 'error',
+        error: { kind: 'unauthorized', code: 1001, fatal: true },
+      });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(server.sockets).toHaveLength(1);
+    },
+  );
 
   it('a normal close (1000) without hangup ends the conversation', async () => {
     const { conversation, server, onDisconnect } = await connected();

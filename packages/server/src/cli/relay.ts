@@ -8,7 +8,7 @@
  * keeps them out of the process list; the Redis URL from VOICEWIRE_REDIS_URL.
  *
  * SIGTERM (or SIGINT) drains: /health turns 503, no new sessions, live ones go on for up to
- * --drain-ms, then close with 1012 (service restart) so their clients reconnect through another instance.
+ * --drain-ms, then close with 1001 (going away) so their clients reconnect through another instance.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

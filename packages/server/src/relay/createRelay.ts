@@ -32,11 +32,11 @@ export type {
 
 const DEFAULT_REVOCATION_SECONDS = 24 * 60 * 60;
 /**
- * The close code a drained session gets: 1012 "service restart" (RFC 6455's IANA registry) means
- * "reconnect". Not 1001: in the talk protocol 1001 is the "invalid authorization token" error,
- * which clients (ours included) take as fatal.
+ * The close code a drained session gets: 1001 "going away" (RFC 6455), the WebSocket's own word
+ * for a server that shuts down. Clients reconnect on it (ours does: the talk protocol's error 1001
+ * arrives as an `error` message, never as a bare close code; docs/protocol.md, "Errors").
  */
-const SERVICE_RESTART = 1012;
+const GOING_AWAY = 1001;
 
 /**
  * A relay that keeps the API key on the server: the browser connects to
@@ -273,7 +273,7 @@ export function createRelay(options: RelayOptions): Relay {
               void store.release(session.lease).catch((error) => storeFailed('lease release', error));
             if (!session.finished) {
               metrics.refuse('draining');
-              endSession(session, 'relay', SERVICE_RESTART, 'relay shutting down');
+              endSession(session, 'relay', GOING_AWAY, 'relay shutting down');
             }
             pending.delete(session);
             return;
@@ -379,9 +379,9 @@ export function createRelay(options: RelayOptions): Relay {
           if (session.client.readyState === 3) resolve();
           else session.client.once('close', () => resolve());
           session.closedBy ??= 'relay';
-          // The agent service sees an ordinary "going away"; the browser is told to reconnect.
-          mirrorClose(session.upstream, 1001, 'relay shutting down');
-          mirrorClose(session.client, SERVICE_RESTART, 'relay shutting down');
+          // Both sides see an ordinary "going away"; the browser reconnects through another instance.
+          mirrorClose(session.upstream, GOING_AWAY, 'relay shutting down');
+          mirrorClose(session.client, GOING_AWAY, 'relay shutting down');
         }),
     );
     await Promise.all(open);

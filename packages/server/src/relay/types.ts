@@ -78,7 +78,7 @@ export interface RelayOptions {
 export interface RelayCloseOptions {
   /**
    * How long live sessions may go on after the relay stops accepting new ones; those still open
-   * then are closed with 1012 (service restart), which clients take as "reconnect". @defaultValue 0
+   * then are closed with 1001 (going away), which clients take as "reconnect". @defaultValue 0
    */
   drainMs?: number;
 }
@@ -109,8 +109,8 @@ export interface Relay {
    */
   revokeToken(tokenId: string, options?: { ttlSeconds?: number }): Promise<void>;
   /**
-   * Stops accepting, lets live sessions go on for up to `drainMs`, then closes the rest (1012 to the
-   * browser: reconnect; 1001 to the agent service) and releases their leases; resolves when the sockets are closed.
+   * Stops accepting, lets live sessions go on for up to `drainMs`, then closes the rest with 1001
+   * (going away: the browser reconnects elsewhere) and releases their leases; resolves when the sockets are closed.
    */
   close(options?: RelayCloseOptions): Promise<void>;
 }

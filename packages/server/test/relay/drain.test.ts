@@ -81,7 +81,7 @@ describe('graceful drain behind a load balancer', () => {
       audio.capture?.emitFrames(10);
       expect(conversation.getStats().framesSent).toBe(sentBefore + 10);
 
-      // After the drain period A closes the session with 1012 (service restart) and exits; the client reconnects
+      // After the drain period A closes the session with 1001 (going away) and exits; the client reconnects
       // through the balancer, which now routes to B, and the agent resumes the same conversation.
       expect(await a.exited).toBe(0);
       await until(() => conversation.getStats().reconnects === 1, 10_000);

@@ -141,7 +141,7 @@ describe('draining', () => {
     expect(relay.metrics()).toMatch(/^voicewire_relay_sessions_refused_total\{reason="draining"\} 1$/m);
   });
 
-  it('closes what is still open when drainMs runs out, with 1012 so the browser reconnects elsewhere', async () => {
+  it('closes what is still open when drainMs runs out, with 1001 (going away) so the browser reconnects elsewhere', async () => {
     const { relay, base, upstream } = await serve();
     const client = connectClient(`${base}/${agentId}?token=${token()}`);
     await client.opened;
@@ -149,7 +149,7 @@ describe('draining', () => {
     const connection = await upstream.nextConnection();
     await until(() => connection.received.length === 1);
     await relay.close({ drainMs: 200 });
-    expect(await client.closed).toEqual({ code: 1012, reason: 'relay shutting down' });
+    expect(await client.closed).toEqual({ code: 1001, reason: 'relay shutting down' });
     expect((await connection.closed).code).toBe(1001);
   });
 });

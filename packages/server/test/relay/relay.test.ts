@@ -383,7 +383,7 @@ describe('relay close propagation', () => {
     expect(relay.relay.sessionCount).toBe(0);
   });
 
-  it('close() ends every session: 1012 (service restart: reconnect) to the browser, 1001 to the agent', async () => {
+  it('close() ends every session with 1001 (going away: reconnect), both ways', async () => {
     const upstream = await startRecordingUpstream();
     cleanups.push(() => upstream.close());
     const relay = await startRelay({ upstream: upstream.url, apiKey, secret });
@@ -394,7 +394,7 @@ describe('relay close propagation', () => {
     // Both legs are open once the agent has the setup.
     await until(() => connections.every((c) => c.received.length === 1));
     await relay.close();
-    for (const client of clients) expect((await client.closed).code).toBe(1012);
+    for (const client of clients) expect((await client.closed).code).toBe(1001);
     for (const connection of connections) expect((await connection.closed).code).toBe(1001);
     expect(relay.relay.sessionCount).toBe(0);
   });
