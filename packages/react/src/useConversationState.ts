@@ -17,10 +17,13 @@ export function useConversationState<T>(
   selector: (state: ConversationState) => T,
 ): T {
   const { store } = conversation;
+  const current = () => selector(store.getState());
   return useSyncExternalStore(
     store.subscribe,
-    () => selector(store.getState()),
-    // Hydration renders what the server rendered: the state the conversation was created with.
-    () => selector(store.getInitialState()),
+    current,
+    // On the server, render the state as it is. In the browser this snapshot is only used while
+    // hydrating, which must render what the server sent: the state a conversation is created with
+    // (a conversation only starts on a user's gesture, so a server never saw a live one).
+    typeof window === 'undefined' ? current : () => selector(store.getInitialState()),
   );
 }
