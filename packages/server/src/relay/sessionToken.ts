@@ -124,7 +124,14 @@ export function verifySessionToken(
   }
   const expected = sign(options.secret, body);
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  // Strict: base64url decoding ignores the spare low bits of the last character, so several
+  // strings decode to the same bytes. Only the one canonical encoding is accepted, so a token
+  // has exactly one spelling and a changed character is always a changed signature.
+  if (
+    given.length !== expected.length ||
+    given.toString('base64url') !== signature ||
+    !timingSafeEqual(given, expected)
+  ) {
     return { ok: false, reason: 'bad-signature', message: 'The session token signature is invalid' };
   }
   let payload: unknown;
