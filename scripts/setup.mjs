@@ -77,6 +77,8 @@ const SYSTEM_PACKAGES = [
   'pulseaudio-utils',
   'redis-server',
   'sox',
+  // sox reads mp3 only with this format library (a recommendation of sox's, which apt may skip).
+  'libsox-fmt-mp3',
   'opus-tools',
 ];
 
@@ -86,7 +88,8 @@ function installed(name) {
 }
 
 if (wantBrowsers) {
-  const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && existsSync('/usr/bin/dpkg-query');
+  const canApt =
+    process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && existsSync('/usr/bin/dpkg-query');
   if (canApt) {
     const missing = SYSTEM_PACKAGES.filter((name) => !installed(name));
     if (missing.length > 0) {

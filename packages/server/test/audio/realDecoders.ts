@@ -121,14 +121,29 @@ export async function decodeStream(format: OutputFormat, pieces: readonly Uint8A
   }
 }
 
-let soxAvailable: boolean | undefined;
-/** Whether sox is installed (with mp3 support for mp3). */
-export function hasSox(format: 'mp3' | 'ogg' | 'flac' | 'wav'): boolean {
-  if (soxAvailable === undefined) soxAvailable = spawnSync('sox', ['--version']).status === 0;
-  if (!soxAvailable) return false;
-  if (format !== 'mp3') return true;
+/**
+ * Fails with what to install when a command-line tool a test drives is missing: `npm test`
+ * (scripts/setup.mjs) installs every one of them, so a missing tool is a broken set-up, never a
+ * reason to skip.
+ */
+export function requireTool(command: string, versionArgs: string[], debianPackage: string): void {
+  if (spawnSync(command, versionArgs).status !== 0) {
+    throw new Error(
+      `${command} is not installed: this test needs it (Debian package ${debianPackage}, installed by scripts/setup.mjs).`,
+    );
+  }
+}
+
+/** sox, with mp3 support when `format` is mp3. */
+export function requireSox(format: 'mp3' | 'ogg' | 'flac' | 'wav'): void {
+  requireTool('sox', ['--version'], 'sox');
+  if (format !== 'mp3') return;
   const help = spawnSync('sox', ['-h']).stdout?.toString() ?? '';
-  return / mp3 /.test(help);
+  if (!/ mp3 /.test(help)) {
+    throw new Error(
+      'sox cannot read mp3: install the Debian package libsox-fmt-mp3 (scripts/setup.mjs does).',
+    );
+  }
 }
 
 /** Decode a whole file with sox: mono float32 at the rate sox reads from the file. */
