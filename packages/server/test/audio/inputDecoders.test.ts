@@ -6,8 +6,9 @@ import { floatToPcm16, mulawEncode, pcm16ToBytes } from '@voicewire/core';
 import { canDecodeInput, createInputDecoder, InputDecodeError } from '@voicewire/server';
 import { describe, expect, test } from 'vitest';
 import { encodeWav16, toDb, tone, toneAmplitude } from '../../../../testing/audio.ts';
+import { requireTool } from '../../../../testing/tools.ts';
 import { writeOggPage } from '../../src/audio/ogg/oggPage.ts';
-import { concatFloat, fitTones, randomPieces, requireTool } from './realDecoders.ts';
+import { concatFloat, fitTones, randomPieces } from './realDecoders.ts';
 
 /** How many samples differ (toEqual on long typed arrays is slow and its diff unreadable). */
 function mismatches(actual: Float32Array, expected: Float32Array): number {

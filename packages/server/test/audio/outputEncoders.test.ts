@@ -2,6 +2,7 @@ import { mulawDecode, type OutputFormat, pcm16ToFloat } from '@voicewire/core';
 import { createOutputEncoder } from '@voicewire/server';
 import { afterAll, describe, expect, test } from 'vitest';
 import { concat, toDb, tone, toneAmplitude } from '../../../../testing/audio.ts';
+import { requireSox } from '../../../../testing/tools.ts';
 import {
   concatBytes,
   type Decoded,
@@ -9,7 +10,6 @@ import {
   decodeWithSox,
   fitTones,
   onsetIndex,
-  requireSox,
 } from './realDecoders.ts';
 
 const RATES = [8000, 16000, 24000, 44100, 48000] as const;

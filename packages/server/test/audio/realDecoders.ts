@@ -3,7 +3,7 @@
  * and flac streams go through the same WASM decoder packages a browser player would use; sox
  * (when installed) is a second, independent reader of the whole file.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,31 +118,6 @@ export async function decodeStream(format: OutputFormat, pieces: readonly Uint8A
     return { samples: concatFloat(out), sampleRate };
   } finally {
     decoder.free();
-  }
-}
-
-/**
- * Fails with what to install when a command-line tool a test drives is missing: `npm test`
- * (scripts/setup.mjs) installs every one of them, so a missing tool is a broken set-up, never a
- * reason to skip.
- */
-export function requireTool(command: string, versionArgs: string[], debianPackage: string): void {
-  if (spawnSync(command, versionArgs).status !== 0) {
-    throw new Error(
-      `${command} is not installed: this test needs it (Debian package ${debianPackage}, installed by scripts/setup.mjs).`,
-    );
-  }
-}
-
-/** sox, with mp3 support when `format` is mp3. */
-export function requireSox(format: 'mp3' | 'ogg' | 'flac' | 'wav'): void {
-  requireTool('sox', ['--version'], 'sox');
-  if (format !== 'mp3') return;
-  const help = spawnSync('sox', ['-h']).stdout?.toString() ?? '';
-  if (!/ mp3 /.test(help)) {
-    throw new Error(
-      'sox cannot read mp3: install the Debian package libsox-fmt-mp3 (scripts/setup.mjs does).',
-    );
   }
 }
 

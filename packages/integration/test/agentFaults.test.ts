@@ -1,10 +1,9 @@
 import { type ConversationError, type ConversationStatus, createConversation } from '@voicewire/core';
 import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
+import { type LocalAgent, startLocalAgent } from '@voicewire/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
-import { watchInternalErrors } from '../../../../testing/internalErrors.ts';
-// The server package is a sibling in this workspace; core must not depend on it, its tests may.
-import { type LocalAgent, startLocalAgent } from '../../../server/src/agent/index.ts';
+import { watchInternalErrors } from '../../../testing/internalErrors.ts';
 
 /**
  * The local agent's faults, over real sockets: the conversation must recover as PROTOCOL.md and
