@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BenchCheck, type BenchSection, meets } from './bench/types.ts';
+import { type BenchCheck, type BenchModule, type BenchSection, meets } from './bench/types.ts';
 
 interface ModuleResult {
   module: string;
@@ -94,7 +94,7 @@ async function main(): Promise<number> {
     console.log(`\n### ${module}\n`);
     const started = performance.now();
     try {
-      const imported = (await import(pathToFileURL(join(benchDir, file)).href)) as { run?: unknown };
+      const imported = (await import(pathToFileURL(join(benchDir, file)).href)) as Partial<BenchModule>;
       if (typeof imported.run !== 'function') throw new Error(`${file} does not export run()`);
       const sections = (await imported.run()) as BenchSection[];
       if (!Array.isArray(sections)) throw new Error(`${file}: run() must resolve to an array of sections`);
