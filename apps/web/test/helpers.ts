@@ -76,7 +76,7 @@ export function demoUrl(settings: Record<string, string | number>): string {
 export interface DemoPage {
   context: BrowserContext;
   page: Page;
-  /** Uncaught errors in the page: a test ends by expecting none. */
+  /** Uncaught errors in the page and the library's logged internal errors: a test ends by expecting none. */
   pageErrors: string[];
   /** The type of every message on the page's sockets, in order (`<` received, `>` sent; no audio). */
   messages: string[];
@@ -101,6 +101,13 @@ export async function openDemo(
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // The library's internal-error channel: what its socket handlers caught and logged. A test
+  // that ends expecting no page errors fails on these too.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /\[voicewire\]|VoicewireError/.test(message.text())) {
+      pageErrors.push(`console.error: ${message.text()}`);
+    }
+  });
   // What went over the wire, for the failure message of a test that waits on the conversation.
   const messages: string[] = [];
   page.on('websocket', (socket) => {
