@@ -1,17 +1,21 @@
 /**
- * `pnpm bench [filter...]`: runs every benchmark module in scripts/bench/*.ts (sorted by name;
- * `types.ts` and files starting with `_` are helpers, not benchmarks), prints each section as an
- * aligned table and writes all of them to artifacts/bench.json. With filters, only modules whose
- * file name contains one of them run, and their sections replace those modules' entries in the
- * existing JSON. A module that throws is reported and the run goes on; the exit code is then 1.
+ * `pnpm bench [--check] [filter...]`: runs every benchmark module in scripts/bench/*.ts (sorted by
+ * name; `types.ts` and files starting with `_` are helpers, not benchmarks), prints each section
+ * as an aligned table and writes all of them to artifacts/bench.json. With filters, only modules
+ * whose file name contains one of them run, and their sections replace those modules' entries in
+ * the existing JSON. A module that throws is reported and the run goes on; the exit code is then 1.
  *
- * Timings are wall-clock on a shared machine: each module measures best-of-N to reduce noise.
+ * Every run ends with the targets the sections declare (`checks`), measured beside target. With
+ * `--check` (the test command runs it), a missed target also makes the exit code 1.
+ *
+ * Timings are wall-clock on a shared machine: each module measures best-of-N to reduce noise, and
+ * a target on a time is checked as a ratio against a reference measured in the same run.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BenchSection } from './bench/types.ts';
+import { type BenchCheck, type BenchModule, type BenchSection, meets } from './bench/types.ts';
 
 interface ModuleResult {
   module: string;
@@ -68,7 +72,9 @@ function formatCell(cell: string | number | undefined): string {
 }
 
 async function main(): Promise<number> {
-  const filters = process.argv.slice(2).filter((arg) => arg !== '--');
+  const args = process.argv.slice(2).filter((arg) => arg !== '--');
+  const check = args.includes('--check');
+  const filters = args.filter((arg) => arg !== '--check');
   const files = readdirSync(benchDir)
     .filter(
       (file) =>
@@ -88,7 +94,7 @@ async function main(): Promise<number> {
     console.log(`\n### ${module}\n`);
     const started = performance.now();
     try {
-      const imported = (await import(pathToFileURL(join(benchDir, file)).href)) as { run?: unknown };
+      const imported = (await import(pathToFileURL(join(benchDir, file)).href)) as Partial<BenchModule>;
       if (typeof imported.run !== 'function') throw new Error(`${file} does not export run()`);
       const sections = (await imported.run()) as BenchSection[];
       if (!Array.isArray(sections)) throw new Error(`${file}: run() must resolve to an array of sections`);
@@ -129,7 +135,37 @@ async function main(): Promise<number> {
   mkdirSync(dirname(outputFile), { recursive: true });
   writeFileSync(outputFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`Wrote ${outputFile}${failed ? ' (some modules failed: see above)' : ''}`);
+
+  const checks = results.flatMap((result) =>
+    result.sections.flatMap((section) =>
+      (section.checks ?? []).map((c) => ({ module: result.module, ...c })),
+    ),
+  );
+  const missed = checks.filter((c) => !meets(c));
+  if (checks.length > 0) console.log(`\n${formatSection(targetsSection(checks))}\n`);
+  if (check) {
+    if (missed.length > 0) console.error(`[bench] ${missed.length} of ${checks.length} targets missed.`);
+    else if (!failed) console.log(`[bench] all ${checks.length} targets met.`);
+    return failed || missed.length > 0 ? 1 : 0;
+  }
   return failed ? 1 : 0;
+}
+
+/** Every declared target, measured beside target. */
+function targetsSection(checks: (BenchCheck & { module: string })[]): BenchSection {
+  return {
+    title: 'Targets',
+    headers: ['module', 'measure', 'measured', 'target', 'met'],
+    rows: checks.map((c) => [
+      c.module,
+      c.name,
+      c.measured,
+      [c.atLeast !== undefined ? `≥ ${c.atLeast}` : '', c.atMost !== undefined ? `≤ ${c.atMost}` : '']
+        .filter(Boolean)
+        .join(', '),
+      meets(c) ? 'yes' : 'NO',
+    ]),
+  };
 }
 
 process.exitCode = await main();

@@ -24,9 +24,9 @@ import { build } from 'esbuild';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const workletDir = join(root, 'packages/core/src/audio/worklets');
 
-export const WORKLET_NAMES = ['capture-processor', 'player-processor'] as const;
+const WORKLET_NAMES = ['capture-processor', 'player-processor'] as const;
 
-export interface WorkletOutput {
+interface WorkletOutput {
   path: string;
   contents: string;
 }
@@ -52,7 +52,7 @@ async function bundle(entry: string): Promise<string> {
 }
 
 /** Build every worklet in memory and return the files that should be on disk. */
-export async function buildWorklets(): Promise<WorkletOutput[]> {
+async function buildWorklets(): Promise<WorkletOutput[]> {
   const combined = await bundle('processors');
   const outputs: WorkletOutput[] = [
     {

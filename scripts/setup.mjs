@@ -77,6 +77,8 @@ const SYSTEM_PACKAGES = [
   'pulseaudio-utils',
   'redis-server',
   'sox',
+  // sox reads mp3 only with this format library (a recommendation of sox's, which apt may skip).
+  'libsox-fmt-mp3',
   'opus-tools',
 ];
 

@@ -60,20 +60,6 @@ export function rmsDb(samples: ArrayLike<number>): number {
   return toDb(Math.sqrt(sum / Math.max(1, samples.length)));
 }
 
-/** The strongest frequency among `candidatesHz`, or by a coarse scan when none are given. */
-export function dominantFrequency(samples: ArrayLike<number>, sampleRate: number, stepHz = 10): number {
-  let best = 0;
-  let bestAmplitude = -1;
-  for (let f = stepHz; f < sampleRate / 2; f += stepHz) {
-    const a = toneAmplitude(samples, f, sampleRate);
-    if (a > bestAmplitude) {
-      bestAmplitude = a;
-      best = f;
-    }
-  }
-  return best;
-}
-
 /** A mono 16-bit PCM WAV file. */
 export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Array {
   const bytes = new Uint8Array(44 + samples.length * 2);

@@ -18,10 +18,6 @@ export default defineConfig({
     // rather than once per file. Each file still starts and stops its own agent and browser.
     isolate: false,
     testTimeout: 60_000,
-    // Real audio threads on a shared 2-core machine now and then stall once (the fake mic's
-    // ~10 ms gaps, a late render burst); one more attempt tells such a stall from a defect,
-    // which fails both.
-    retry: 1,
     hookTimeout: 120_000,
   },
 });

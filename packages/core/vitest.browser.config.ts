@@ -33,10 +33,6 @@ export default defineConfig({
     // Encoded mp3/ogg/flac test streams, made in Node with the server's encoders.
     globalSetup: ['packages/core/test/browser/globalSetup.ts'],
     testTimeout: 30_000,
-    // Real audio threads on a shared 2-core machine now and then stall once (the fake mic's
-    // ~10 ms gaps, a late render burst); one more attempt tells such a stall from a defect,
-    // which fails both.
-    retry: 1,
     browser: {
       enabled: true,
       headless: true,

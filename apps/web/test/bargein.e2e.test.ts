@@ -2,9 +2,9 @@ import { type LocalAgent, startLocalAgent } from '@voicewire/server';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
+  AUDIBLE_RMS,
   launchChromium,
   openDemo,
-  outputLevel,
   pressStart,
   SILENT_RMS,
   transcriptTurns,
@@ -53,7 +53,7 @@ test('speaking over the agent stops its voice and marks the turn interrupted', a
     .toBe('userSpeaking');
   // The agent falls silent at once, long before the greeting would end: still within the user's
   // turn (the reply has not begun).
-  await waitForSilentOutput(page, 2_000);
+  const silentAt = await waitForSilentOutput(page, 2_000);
   expect(['userSpeaking', 'thinking']).toContain(await talk.getAttribute('data-state'));
 
   // The transcript keeps only what was said, and says it was cut off.
@@ -65,14 +65,35 @@ test('speaking over the agent stops its voice and marks the turn interrupted', a
   expect(GREETING.startsWith(spoken.trim())).toBe(true);
   expect(spoken.length).toBeLessThan(GREETING.length);
 
-  // The rest of the interrupted greeting never plays: the output stays silent until the reply.
-  const levelsUntilReply: number[] = [];
-  while ((await transcriptTurns(page, 'agent').count()) < 2) {
-    levelsUntilReply.push(await outputLevel(page));
-    await page.waitForTimeout(25);
-    if (levelsUntilReply.length > 600) break;
-  }
-  expect(Math.max(...levelsUntilReply)).toBeLessThan(SILENT_RMS);
+  // The rest of the interrupted greeting never plays: every 10 ms the speakers got, from the
+  // moment they fell silent to the reply's transcript (which the agent sends before the reply's
+  // audio), stays below -60 dBFS. Marked in the page, the instant the reply's turn arrives.
+  const replyAt = await page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const { conversation } = window.__voicewire!;
+        const check = () => {
+          const agentTurns = conversation.store.getState().transcript.filter((t) => t.role === 'agent');
+          if (agentTurns.length < 2) return false;
+          resolve(window.__outputTap!.now());
+          return true;
+        };
+        if (!check()) {
+          const unsubscribe = conversation.store.subscribe(() => {
+            if (check()) unsubscribe();
+          });
+        }
+      }),
+  );
+  expect(replyAt - silentAt).toBeGreaterThan(0.3);
+  // The same tap heard the greeting before it was cut off (so its silence below is a measurement).
+  expect(await page.evaluate((to) => window.__outputTap!.maxRms(0, to), silentAt)).toBeGreaterThan(
+    AUDIBLE_RMS,
+  );
+  expect(
+    await page.evaluate(([from, to]) => window.__outputTap!.maxRms(from!, to!), [silentAt, replyAt]),
+  ).toBeLessThan(SILENT_RMS);
+  expect(await page.evaluate(() => window.__outputTap!.uncoveredSeconds())).toBe(0);
 
   // The interruption time is measured (the figure itself goes to `pnpm bench`).
   const stats = await page.evaluate(() => window.__voicewire!.getStats());

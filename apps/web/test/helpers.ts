@@ -5,6 +5,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { inject, onTestFailed } from 'vitest';
 import { encodeWav16 } from '../../../testing/audio.ts';
 import { chromiumArgs, chromiumExecutable } from '../../../testing/chromium.ts';
+import { installOutputTap, tappedLevel } from './outputTap.ts';
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const PHONE = { width: 390, height: 844 } as const;
@@ -75,7 +76,7 @@ export function demoUrl(settings: Record<string, string | number>): string {
 export interface DemoPage {
   context: BrowserContext;
   page: Page;
-  /** Uncaught errors in the page: a test ends by expecting none. */
+  /** Uncaught errors in the page and the library's logged internal errors: a test ends by expecting none. */
   pageErrors: string[];
   /** The type of every message on the page's sockets, in order (`<` received, `>` sent; no audio). */
   messages: string[];
@@ -95,9 +96,18 @@ export async function openDemo(
     viewport: options.viewport ?? DESKTOP,
     ...(options.permissions ? { permissions: options.permissions } : {}),
   });
+  // What the page sends to its speakers, heard independently of the library's own meter.
+  await installOutputTap(context);
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // The library's internal-error channel: what its socket handlers caught and logged. A test
+  // that ends expecting no page errors fails on these too.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /\[voicewire\]|VoicewireError/.test(message.text())) {
+      pageErrors.push(`console.error: ${message.text()}`);
+    }
+  });
   // What went over the wire, for the failure message of a test that waits on the conversation.
   const messages: string[] = [];
   page.on('websocket', (socket) => {
@@ -139,15 +149,16 @@ export async function pressStart(page: Page): Promise<void> {
   await page.getByRole('button', { name: /start conversation/i }).click();
 }
 
+/** RMS of the last 20 ms the page sent to its speakers, read by the output tap (outputTap.ts). */
 export function outputLevel(page: Page): Promise<number> {
-  return page.evaluate(() => window.__voicewire?.getOutputLevel() ?? 0);
+  return tappedLevel(page);
 }
 
-/** Waits until the agent's voice is audible on the page's player. */
+/** Waits until the agent's voice is audible at the page's speakers (the output tap). */
 export async function waitForAudibleOutput(page: Page, timeoutMs = 15_000): Promise<number> {
   const handle = await page.waitForFunction(
     (min) => {
-      const level = window.__voicewire?.getOutputLevel() ?? 0;
+      const level = window.__outputTap?.level() ?? 0;
       return level > min ? level : false;
     },
     AUDIBLE_RMS,
@@ -156,12 +167,17 @@ export async function waitForAudibleOutput(page: Page, timeoutMs = 15_000): Prom
   return (await handle.jsonValue()) as number;
 }
 
-/** Waits until the agent's voice is silent on the page's player. */
-export async function waitForSilentOutput(page: Page, timeoutMs = 10_000): Promise<void> {
-  await page.waitForFunction((max) => (window.__voicewire?.getOutputLevel() ?? 0) < max, SILENT_RMS, {
-    timeout: timeoutMs,
-    polling: 10,
-  });
+/** Waits until the page's speakers are silent (the output tap); resolves with the context time. */
+export async function waitForSilentOutput(page: Page, timeoutMs = 10_000): Promise<number> {
+  const handle = await page.waitForFunction(
+    (max) => {
+      const tap = window.__outputTap;
+      return tap && tap.contexts() > 0 && tap.level() < max ? tap.now() : false;
+    },
+    SILENT_RMS,
+    { timeout: timeoutMs, polling: 10 },
+  );
+  return (await handle.jsonValue()) as number;
 }
 
 export function transcriptTurns(page: Page, role: 'user' | 'agent') {

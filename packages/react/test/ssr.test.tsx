@@ -76,6 +76,35 @@ describe('server-side rendering (Node, no browser globals)', () => {
     expect(conversation.socketsOpened).toBe(0);
   });
 
+  it('TalkButton standalone with an agentId renders idle and starts nothing: no socket, no audio', () => {
+    const opened: string[] = [];
+    const globals = globalThis as Record<string, unknown>;
+    const saved = { WebSocket: globals.WebSocket, AudioContext: globals.AudioContext };
+    // Present but counting: rendering must not construct either (a server has no user to hear it).
+    globals.WebSocket = class {
+      constructor(url: string) {
+        opened.push(`WebSocket ${url}`);
+      }
+    };
+    globals.AudioContext = class {
+      constructor() {
+        opened.push('AudioContext');
+      }
+    };
+    try {
+      const html = renderToString(
+        <AgentConversationProvider agentId="agent-1" {...OPTIONS}>
+          <TalkButton />
+        </AgentConversationProvider>,
+      );
+      expect(html).toMatch(/<button[^>]*data-state="idle"[^>]*>Start conversation<\/button>/);
+    } finally {
+      globals.WebSocket = saved.WebSocket;
+      globals.AudioContext = saved.AudioContext;
+    }
+    expect(opened).toEqual([]);
+  });
+
   it('renders the hook idle', () => {
     expect(renderToString(<Widget />)).toContain('idle<!-- --> <!-- -->0');
   });

@@ -1,7 +1,7 @@
 import { float32ToBytes, floatToPcm16, mulawEncode, pcm16ToBytes } from '@voicewire/core';
 import { describe, expect, it } from 'vitest';
 import { concat, encodeWav16, tone, toneAmplitude } from '../../../../testing/audio.ts';
-import { createOutputEncoder } from '../../../server/src/audio/createOutputEncoder.ts';
+import { encodeWithSox } from '../../../../testing/tools.ts';
 import { createMulawDecoder } from '../../src/audio/decoders/createMulawDecoder.ts';
 import { createRawFloat32Decoder } from '../../src/audio/decoders/createRawFloat32Decoder.ts';
 import { createWasmDecoder } from '../../src/audio/decoders/createWasmDecoder.ts';
@@ -134,14 +134,11 @@ describe('mu-law decoder', () => {
   });
 });
 
-describe('WASM stream decoders (the agent’s mp3 / ogg / flac, encoded by the local agent’s encoders)', () => {
+// The local agent's own encoders against these decoders: the core-browser player tests.
+describe('WASM stream decoders (mp3 / ogg / flac encoded by sox, an independent encoder)', () => {
   for (const format of ['mp3', 'ogg', 'flac'] as const) {
     it(`${format}: the same audio whether fed whole or in tiny and random pieces`, async () => {
-      const encoder = await createOutputEncoder(format, RATE);
-      const parts: Uint8Array[] = [];
-      for (let i = 0; i < signal.length; i += 480) parts.push(encoder.encode(signal.subarray(i, i + 480)));
-      parts.push(encoder.finish());
-      const bytes = concatBytes(...parts);
+      const bytes = encodeWithSox(signal, RATE, format);
       const whole = await decodeAll(createWasmDecoder(format, RATE, { worker: false }), [bytes]);
       expect(whole.sampleRate).toBe(RATE);
       expect(Math.abs(toneAmplitude(whole.samples.subarray(2400, 4800), 440, RATE) - 0.5)).toBeLessThan(0.03);

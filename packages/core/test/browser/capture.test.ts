@@ -2,7 +2,7 @@ import { type CaptureEncoding, createCapture, mulawDecode, pcm16ToFloat } from '
 import { afterEach, describe, expect, it } from 'vitest';
 import { toDb, toneAmplitude } from '../../../../testing/audio.ts';
 import { FAKE_MIC_TONE_AMPLITUDE } from './fixtures.ts';
-import { median, sleep } from './harness.ts';
+import { frameContinuity, median, sleep } from './harness.ts';
 
 /** Level measurements need the raw microphone: Chrome's processing changes the fake mic's level. */
 const RAW_MIC = { echoCancellation: false, noiseSuppression: false, autoGainControl: false } as const;
@@ -26,7 +26,8 @@ function toFloat(frames: Uint8Array[], encoding: CaptureEncoding): Float32Array 
 /**
  * The longest stretch of `signal` whose 10 ms blocks all hold the same level (±0.5 dB of the
  * median): Chromium's fake microphone sometimes inserts ~10 ms of zeros under load, which is
- * the test machine's doing, not the capture's.
+ * the test machine's doing, not the capture's. Only the level and spectrum are measured on it;
+ * that no frame was dropped anywhere is checked on the frames' times (`expectNoDroppedFrames`).
  */
 function steadyStretch(signal: Float32Array, rate: number): Float32Array {
   const block = rate / 100;
@@ -49,15 +50,24 @@ function steadyStretch(signal: Float32Array, rate: number): Float32Array {
   return signal.subarray((best[0]! + 1) * block, (best[1]! - 1) * block);
 }
 
+interface Captured {
+  frames: Uint8Array[];
+  /** The context time each frame was stamped with. */
+  times: number[];
+  frameMs: number;
+}
+
 /** Capture until `ms` of audio has arrived (the fake device takes a moment to start). */
 async function captureFor(
   ms: number,
   options: { sampleRate: number; encoding: CaptureEncoding; frameMs?: number; context?: AudioContext },
-): Promise<Uint8Array[]> {
+): Promise<Captured> {
   const context = options.context ?? new AudioContext();
   if (!options.context) contexts.push(context);
+  const frameMs = options.frameMs ?? 20;
   const frames: Uint8Array[] = [];
-  const wanted = Math.max(2, Math.ceil(ms / (options.frameMs ?? 20)));
+  const times: number[] = [];
+  const wanted = Math.max(2, Math.ceil(ms / frameMs));
   let done: () => void = () => {};
   const enough = new Promise<void>((resolve) => {
     done = resolve;
@@ -66,14 +76,21 @@ async function captureFor(
     ...options,
     ...RAW_MIC,
     context,
-    onFrame: (frame) => {
+    onFrame: (frame, { captureTime }) => {
       frames.push(frame);
+      times.push(captureTime);
       if (frames.length === wanted) done();
     },
   });
   await Promise.race([enough, sleep(10_000)]);
   capture.stop();
-  return frames;
+  return { frames, times, frameMs };
+}
+
+/** Every frame there, none twice: frames × frameMs is the audio time they span. */
+function expectNoDroppedFrames(captured: Captured, what = ''): void {
+  expect(captured.frames.length, what).toBeGreaterThanOrEqual(2);
+  expect(frameContinuity(captured.times, captured.frameMs), what).toEqual({ missing: 0, extra: 0 });
 }
 
 describe('createCapture', () => {
@@ -85,7 +102,7 @@ describe('createCapture', () => {
       for (const encoding of ['linear16', 'mulaw'] as const)
         for (const frameMs of [10, 20, 100]) cases.push({ sampleRate, encoding, frameMs });
     // Three microphones at a time: Chromium's fake device refuses many concurrent openings.
-    const results: Uint8Array[][] = [];
+    const results: Captured[] = [];
     for (let i = 0; i < cases.length; i += 3) {
       results.push(
         ...(await Promise.all(
@@ -94,9 +111,9 @@ describe('createCapture', () => {
       );
     }
     cases.forEach((c, i) => {
-      const frames = results[i]!;
+      const { frames } = results[i]!;
       const expected = (c.sampleRate * c.frameMs) / 1000 / (c.encoding === 'linear16' ? 0.5 : 1);
-      expect(frames.length, JSON.stringify(c)).toBeGreaterThanOrEqual(2);
+      expectNoDroppedFrames(results[i]!, JSON.stringify(c));
       expect(new Set(frames.map((f) => f.byteLength)), JSON.stringify(c)).toEqual(new Set([expected]));
     });
     expect(cases).toHaveLength(18);
@@ -104,7 +121,9 @@ describe('createCapture', () => {
 
   for (const encoding of ['linear16', 'mulaw'] as const) {
     it(`${encoding}: a 1 kHz tone comes through at 1 kHz at its level`, async () => {
-      const signal = toFloat(await captureFor(1500, { sampleRate: 16_000, encoding }), encoding);
+      const captured = await captureFor(1500, { sampleRate: 16_000, encoding });
+      expectNoDroppedFrames(captured);
+      const signal = toFloat(captured.frames, encoding);
       const steady = steadyStretch(signal.subarray(3200), 16_000);
       expect(steady.length).toBeGreaterThan(3200);
       const level = toneAmplitude(steady, 1000, 16_000);
@@ -116,18 +135,12 @@ describe('createCapture', () => {
 
   it('a 12 kHz tone captured at 16 kHz is suppressed by at least 60 dB (no alias at 4 kHz)', async () => {
     // The fake microphone plays 1 kHz and 12 kHz at the same amplitude.
-    const wide = steadyStretch(
-      toFloat(await captureFor(1200, { sampleRate: 48_000, encoding: 'linear16' }), 'linear16').subarray(
-        9600,
-      ),
-      48_000,
-    );
-    const narrow = steadyStretch(
-      toFloat(await captureFor(1500, { sampleRate: 16_000, encoding: 'linear16' }), 'linear16').subarray(
-        3200,
-      ),
-      16_000,
-    );
+    const wideCapture = await captureFor(1200, { sampleRate: 48_000, encoding: 'linear16' });
+    const narrowCapture = await captureFor(1500, { sampleRate: 16_000, encoding: 'linear16' });
+    expectNoDroppedFrames(wideCapture, '48 kHz');
+    expectNoDroppedFrames(narrowCapture, '16 kHz');
+    const wide = steadyStretch(toFloat(wideCapture.frames, 'linear16').subarray(9600), 48_000);
+    const narrow = steadyStretch(toFloat(narrowCapture.frames, 'linear16').subarray(3200), 16_000);
     const probe = toneAmplitude(wide, 12_000, 48_000);
     // At 48 kHz the probe is there, at full level: the test would see an alias if there were one.
     expect(Math.abs(toDb(probe / FAKE_MIC_TONE_AMPLITUDE))).toBeLessThan(1);

@@ -1,8 +1,8 @@
 import { Buffer } from 'node:buffer';
 import type { OutputFormat } from '@voicewire/core';
+import { createOutputEncoder } from '@voicewire/server';
 import type { TestProject } from 'vitest/node';
 import { tone } from '../../../../testing/audio.ts';
-import { createOutputEncoder } from '../../../server/src/audio/createOutputEncoder.ts';
 import {
   PLAYER_TEST_AMPLITUDE,
   PLAYER_TEST_RATE,

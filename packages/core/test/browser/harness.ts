@@ -247,3 +247,22 @@ export function float32Bytes(samples: Float32Array): Uint8Array {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * How many frames are missing from, or extra in, a run of capture frames, from the context time
+ * each was stamped with (`captureTime`, the end of the render quantum that completed it). Frames
+ * are `frameMs` apart; a stamp can move by up to one render quantum (128 frames, 2.7 ms at
+ * 48 kHz), never by half a frame, so each interval rounds to the number of frames it spans: 1
+ * for back-to-back frames, 2 where one was dropped, 0 for a duplicate. Counting frames against
+ * elapsed audio this way catches a dropped frame that a periodic test tone would hide.
+ */
+export function frameContinuity(times: number[], frameMs: number): { missing: number; extra: number } {
+  let missing = 0;
+  let extra = 0;
+  for (let i = 1; i < times.length; i++) {
+    const spans = Math.round(((times[i]! - times[i - 1]!) * 1000) / frameMs);
+    if (spans > 1) missing += spans - 1;
+    if (spans < 1) extra += 1;
+  }
+  return { missing, extra };
+}

@@ -94,21 +94,53 @@ it('setVolume() scales the output without a click, and getLevel() reads the outp
 });
 
 it('loads the worklet from a data: URL when blob: URLs are refused, and from a self-hosted baseUrl', async () => {
-  const original = URL.createObjectURL;
-  // What a CSP without blob: does to the first attempt.
-  URL.createObjectURL = () => 'blob:refused';
-  try {
+  {
     const context = await newContext();
-    const recorder = await createRecorder(context).catch(() => undefined);
-    const player = await createPlayer({
-      format: 'mulaw',
-      sampleRate: 8000,
-      context,
-      ...(recorder ? { destination: recorder.input } : {}),
-    });
+    // The test's own recorder loads first, while blob: URLs still work.
+    const recorder = await createRecorder(context);
+    const worklet = context.audioWorklet;
+    const addModule = worklet.addModule.bind(worklet);
+    const loads: { scheme: string; ok: boolean }[] = [];
+    worklet.addModule = async (url, options) => {
+      const scheme = String(url).split(':')[0]!;
+      try {
+        await addModule(url, options);
+        loads.push({ scheme, ok: true });
+      } catch (error) {
+        loads.push({ scheme, ok: false });
+        throw error;
+      }
+    };
+    const original = URL.createObjectURL;
+    // What a CSP without blob: does to the first attempt: the URL is not loadable.
+    URL.createObjectURL = () => 'blob:refused';
+    let player: Awaited<ReturnType<typeof createPlayer>>;
+    try {
+      player = await createPlayer({
+        format: 'raw',
+        sampleRate: 24_000,
+        context,
+        destination: recorder.input,
+      });
+    } finally {
+      URL.createObjectURL = original;
+    }
+    expect(loads).toEqual([
+      { scheme: 'blob', ok: false },
+      { scheme: 'data', ok: true },
+    ]);
+    // The processor registered from the data: URL is the one that plays.
+    const drained = waitFor((resolve) => player.on('drained', resolve), 5000, 'drained');
+    player.enqueue(float32Bytes(tone(PLAYER_TEST_TONE_HZ, 0.3, 24_000, 0.5)));
+    player.endStream?.();
+    await drained;
+    const { samples } = await recorder.stop();
+    const first = firstAbove(samples, 0.01);
+    expect(first).toBeGreaterThanOrEqual(0);
+    const played = samples.subarray(first, lastAbove(samples, 0.01) + 1);
+    expect(played.length / CONTEXT_RATE).toBeGreaterThan(0.25);
+    expect(toneAmplitude(played, PLAYER_TEST_TONE_HZ, CONTEXT_RATE)).toBeGreaterThan(0.4);
     player.close();
-  } finally {
-    URL.createObjectURL = original;
   }
 
   const context = await newContext();

@@ -1,6 +1,7 @@
 import { type ConversationError, type ConversationMode, DRAIN_GRACE_MS } from '@voicewire/core';
 import { createTestConversation } from '@voicewire/core/testing';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { watchInternalErrors } from '../../../../testing/internalErrors.ts';
 
 async function connected(options: Parameters<typeof createTestConversation>[0] = {}) {
   const test = createTestConversation(options);
@@ -236,6 +237,8 @@ describe('server messages', () => {
   });
 
   it('malformed frames never throw: each is a non-fatal protocol error and the call goes on', async () => {
+    const watch = watchInternalErrors();
+    onTestFinished(() => watch.restore());
     const onError = vi.fn();
     const { conversation, server, player } = await connected({ onError });
     const socket = server.socket;
@@ -271,6 +274,8 @@ describe('server messages', () => {
     server.serverSend({ type: 'onUserTranscript', message: 'still here' });
     expect(conversation.store.getState().transcript).toHaveLength(1);
     await conversation.stop();
+    // Not one of them was an internal error the socket handler caught and logged.
+    watch.expectNone();
   });
 
   it('a callback that throws does not break the conversation', async () => {

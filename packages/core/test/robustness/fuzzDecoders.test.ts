@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type InternalErrorWatch, watchInternalErrors } from '../../../../testing/internalErrors.ts';
 import { createMulawDecoder } from '../../src/audio/decoders/createMulawDecoder.ts';
 import { createRawFloat32Decoder } from '../../src/audio/decoders/createRawFloat32Decoder.ts';
 import { createWasmDecoder } from '../../src/audio/decoders/createWasmDecoder.ts';
@@ -94,6 +95,17 @@ async function feed(decoder: StreamDecoder, seed: number, chunks: number) {
 }
 
 describe('decoders under garbage audio', () => {
+  // Garbage is answered with an Error or finite samples, never by a decoder logging a failure.
+  let watch: InternalErrorWatch | undefined;
+  beforeEach(() => {
+    // mpg123-decoder itself console.errors every stream error it also returns (MPEGDecoder.js,
+    // unconditionally); that line is the dependency's, for the garbage, not an internal error.
+    watch = watchInternalErrors({ allow: [/^console\.error: mpg123-decoder: -?\d+ MPG123_ERR\w*$/] });
+  });
+  afterEach(() => {
+    watch?.expectNone();
+  });
+
   it('mulaw: any bytes are samples; finite; a clean stream after reset decodes exactly', async () => {
     const decoder = createMulawDecoder(16000);
     const { samples } = await feed(decoder, 11, CHUNKS);

@@ -1,6 +1,7 @@
 import type { ConversationError, ConversationState } from '@voicewire/core';
 import { createTestConversation, type FakeWebSocket } from '@voicewire/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { watchInternalErrors } from '../../../../testing/internalErrors.ts';
 import { createRandom, type Frame, nextFrame } from './serverFrames.ts';
 
 /**
@@ -60,8 +61,33 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
 
+describe('the internal-error watch', () => {
+  it('sees an exception the socket handler caught (so the fuzz below can fail on one)', async () => {
+    const { conversation, server } = createTestConversation({
+      output: { format: 'mulaw', sampleRate: 16000 },
+    });
+    stops.push(() => conversation.stop());
+    await conversation.start();
+    const watch = watchInternalErrors();
+    const setState = conversation.store.setState;
+    try {
+      // A bug inside the library's handling of a valid frame: its state update throws.
+      conversation.store.setState = () => {
+        throw new Error('planted bug');
+      };
+      expect(() => server.agentSays('Hello.')).not.toThrow();
+      expect(watch.lines.join('\n')).toMatch(/planted bug/);
+    } finally {
+      conversation.store.setState = setState;
+      watch.restore();
+    }
+  });
+});
+
 describe('10,000 random and mutated server frames', () => {
   it(`leave the conversation consistent and working (seed ${SEED})`, async () => {
+    const watch = watchInternalErrors();
+    stops.push(async () => watch.restore());
     const errors: ConversationError[] = [];
     const { conversation, server, audio } = createTestConversation({
       output: { format: 'mulaw', sampleRate: 16000 },
@@ -94,6 +120,12 @@ describe('10,000 random and mutated server frames', () => {
       }
       const problem = stateProblem(conversation.store.getState());
       if (problem !== null) throw new Error(`frame ${i} (seed ${SEED}) left a bad state: ${problem}`);
+      if (watch.lines.length > 0) {
+        const shown = typeof frame === 'string' ? frame.slice(0, 200) : `<binary ${frame.byteLength} bytes>`;
+        throw new Error(
+          `frame ${i} (seed ${SEED}) made the library log an internal error: ${watch.lines[0]}\nframe: ${shown}`,
+        );
+      }
     }
 
     // Garbage never ended, paused or re-identified the conversation, and never reconnected it.
@@ -153,5 +185,6 @@ describe('10,000 random and mutated server frames', () => {
     expect(capture?.stopped).toBe(true);
     expect(player?.closed).toBe(true);
     expect(socket.readyState).toBe(3);
+    watch.expectNone();
   }, 120_000);
 });

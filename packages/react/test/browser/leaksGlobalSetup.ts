@@ -1,5 +1,5 @@
+import { startLocalAgent } from '@voicewire/server';
 import type { TestProject } from 'vitest/node';
-import { startLocalAgent } from '../../../server/src/agent/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,5 @@
 export type { ConversationRecord, ConversationTurn } from './conversationStore.ts';
-export { type Fault, parseFaults } from './faults.ts';
+export { type Fault, type ParseFaultsResult, parseFaults } from './faults.ts';
 export {
   type ApiKeyGrant,
   DEFAULT_GREETING,

@@ -7,10 +7,10 @@ import type { OutputFormat } from '@voicewire/core';
 import { encodeClip, synthesizeSpeech } from '../audio/index.ts';
 
 /** Audio per `audioStream` message: small enough to stop quickly, large enough to stay cheap. */
-export const CHUNK_MS = 60;
+const CHUNK_MS = 60;
 
 /** One `audioStream` message as the bytes of its JSON text, and the audio time it carries. */
-export interface AudioChunk {
+interface AudioChunk {
   /** `null` when the encoder had nothing to emit for this stretch of audio (it buffers). */
   frame: Buffer | null;
   ms: number;
@@ -121,7 +121,7 @@ export async function createEncodingSource(
  * The `audioStream` message for `bytes`, as UTF-8 bytes: built once, so a cached greeting is sent
  * to every session without re-encoding base64 or JSON. Node's base64 encoder is native and exact.
  */
-export function audioStreamFrame(bytes: Uint8Array): Buffer {
+function audioStreamFrame(bytes: Uint8Array): Buffer {
   const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   return Buffer.from(`{"type":"audioStream","data":"${base64}"}`, 'utf8');
 }

@@ -142,12 +142,13 @@ export function verifySessionToken(
   }
   const expected = sign(options.secret, body);
   const given = Buffer.from(signature, 'base64url');
-  // Strict: only the canonical encoding is accepted (base64url's trailing bits must be zero), so a
-  // token has exactly one spelling and a tampered last character never verifies.
+  // Strict: base64url decoding ignores the spare low bits of the last character, so several
+  // strings decode to the same bytes. Only the one canonical encoding is accepted, so a token
+  // has exactly one spelling and a changed character is always a changed signature.
   if (
     given.length !== expected.length ||
-    !timingSafeEqual(given, expected) ||
-    given.toString('base64url') !== signature
+    given.toString('base64url') !== signature ||
+    !timingSafeEqual(given, expected)
   ) {
     return { ok: false, reason: 'bad-signature', message: 'The session token signature is invalid' };
   }

@@ -1,5 +1,6 @@
 import { startLocalAgent } from '@voicewire/server';
-import { expect, test } from 'vitest';
+import { expect, onTestFinished, test } from 'vitest';
+import { watchInternalErrors } from '../../../../testing/internalErrors.ts';
 import { connect } from './client.ts';
 
 /** A small seeded generator, so a failure can be replayed. */
@@ -76,7 +77,10 @@ function random(seed: number) {
 test.each([1, 2, 3])(
   'seed %i: 400 random frames after setup leave the session and the agent working',
   async (seed) => {
-    const agent = await startLocalAgent({ port: 0, log: false, silenceMs: 300 });
+    // An exception the session catches is logged and answered with a 4500: neither may happen.
+    const watch = watchInternalErrors();
+    onTestFinished(() => watch.restore());
+    const agent = await startLocalAgent({ port: 0, log: (line) => watch.log(line), silenceMs: 300 });
     try {
       const client = await connect(`${agent.url}/fuzz`);
       client.send({
@@ -120,8 +124,10 @@ test.each([1, 2, 3])(
           await c.close();
         } else {
           expect(c.messages[0]?.type).toBe('error');
+          expect(c.messages[0]?.code).not.toBe(4500);
         }
       }
+      watch.expectNone();
     } finally {
       await agent.close();
     }

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { floatToPcm16, mulawEncode, pcm16ToBytes } from '@voicewire/core';
 import { canDecodeInput, createInputDecoder, InputDecodeError } from '@voicewire/server';
 import { describe, expect, test } from 'vitest';
 import { encodeWav16, toDb, tone, toneAmplitude } from '../../../../testing/audio.ts';
+import { requireTool } from '../../../../testing/tools.ts';
 import { writeOggPage } from '../../src/audio/ogg/oggPage.ts';
 import { concatFloat, fitTones, randomPieces } from './realDecoders.ts';
 
@@ -394,12 +395,11 @@ describe('media-container: Ogg Opus built from the Chromium recording', () => {
   });
 });
 
-const hasOpusenc = spawnSync('opusenc', ['--version']).status === 0;
-
 describe('media-container: Ogg Opus', () => {
-  // opusenc (opus-tools) makes the test file where it is installed; the decoder itself is our Ogg
-  // reader and the opus-decoder WASM package, and needs nothing else.
-  test.skipIf(!hasOpusenc)('an Ogg Opus stream in pieces decodes to the tone at 48 kHz', async () => {
+  // opusenc (opus-tools) makes the test file; the decoder itself is our Ogg reader and the
+  // opus-decoder WASM package, and needs nothing else.
+  test('an Ogg Opus stream in pieces decodes to the tone at 48 kHz', async () => {
+    requireTool('opusenc', ['--version'], 'opus-tools');
     const dir = mkdtempSync(join(tmpdir(), 'voicewire-opus-'));
     let file: Uint8Array;
     try {

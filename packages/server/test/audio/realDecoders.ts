@@ -3,7 +3,7 @@
  * and flac streams go through the same WASM decoder packages a browser player would use; sox
  * (when installed) is a second, independent reader of the whole file.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,16 +119,6 @@ export async function decodeStream(format: OutputFormat, pieces: readonly Uint8A
   } finally {
     decoder.free();
   }
-}
-
-let soxAvailable: boolean | undefined;
-/** Whether sox is installed (with mp3 support for mp3). */
-export function hasSox(format: 'mp3' | 'ogg' | 'flac' | 'wav'): boolean {
-  if (soxAvailable === undefined) soxAvailable = spawnSync('sox', ['--version']).status === 0;
-  if (!soxAvailable) return false;
-  if (format !== 'mp3') return true;
-  const help = spawnSync('sox', ['-h']).stdout?.toString() ?? '';
-  return / mp3 /.test(help);
 }
 
 /** Decode a whole file with sox: mono float32 at the rate sox reads from the file. */

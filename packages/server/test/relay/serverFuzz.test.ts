@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { type InternalErrorWatch, watchInternalErrors } from '../../../../testing/internalErrors.ts';
 import { type LocalAgent, startLocalAgent } from '../../src/agent/index.ts';
 import { createSessionToken } from '../../src/relay/index.ts';
 import { type ClientRecording, connectClient, startRelay } from './helpers.ts';
@@ -18,15 +19,25 @@ const agentId = 'fuzz-agent';
 
 let agent: LocalAgent;
 let relay: Awaited<ReturnType<typeof startRelay>>;
+/** The agent's log lines and the console: an exception either caught is a failure here. */
+let watch: InternalErrorWatch;
 
 beforeAll(async () => {
-  agent = await startLocalAgent({ port: 0, apiKeys: [apiKey], log: false });
+  watch = watchInternalErrors();
+  agent = await startLocalAgent({ port: 0, apiKeys: [apiKey], log: (line) => watch.log(line) });
   relay = await startRelay({ upstream: agent.url, apiKey, secret, maxMessageBytes: 256 * 1024 });
 });
 afterAll(async () => {
   await relay.close();
   await agent.close();
+  watch.restore();
 });
+
+/** Nothing internal went wrong: no caught exception logged, no relay entry at level `error`. */
+function expectNoInternalErrors(): void {
+  expect(watch.lines).toEqual([]);
+  expect(relay.logs.filter((entry) => entry.level === 'error')).toEqual([]);
+}
 
 function createRandom(seed: number) {
   let state = seed >>> 0;
@@ -253,6 +264,7 @@ describe('server-side fuzzing', { timeout: 90_000 }, () => {
     healthy.socket.close();
     fresh.socket.close();
     await Promise.all([healthy.closed, fresh.closed]);
+    expectNoInternalErrors();
   });
 
   it('the relay stays up too, with garbage sent through it', async () => {
@@ -274,5 +286,6 @@ describe('server-side fuzzing', { timeout: 90_000 }, () => {
     // Every fuzzing session was cleaned up.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(relay.relay.sessionCount).toBe(0);
+    expectNoInternalErrors();
   });
 });

@@ -71,17 +71,53 @@ describe('session tokens', () => {
     });
   });
 
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  /** The token with the signature character at `index` replaced by the one whose 6 bits differ by `mask`. */
+  function withSignatureChar(token: string, index: number, mask: number): string {
+    const dot = token.indexOf('.');
+    const at = dot + 1 + index;
+    const value = ALPHABET.indexOf(token[at]!);
+    return token.slice(0, at) + ALPHABET[value ^ mask] + token.slice(at + 1);
+  }
+
   it('refuses a flipped signature bit and a token signed with another secret', () => {
-    const token = createSessionToken({ secret, agentId: 'A', now });
-    const last = token.at(-1) === 'A' ? 'B' : 'A';
-    expect(verifySessionToken(token.slice(0, -1) + last, { secret, agentId: 'A', now })).toMatchObject({
-      ok: false,
-    });
+    for (let i = 0; i < 200; i++) {
+      const token = createSessionToken({ secret, agentId: 'A', now });
+      // A character in the middle of the 43-character signature: all six of its bits are data.
+      const flipped = withSignatureChar(token, 21, 0b000100);
+      expect(flipped).not.toBe(token);
+      expect(verifySessionToken(flipped, { secret, agentId: 'A', now })).toMatchObject({
+        ok: false,
+        reason: 'bad-signature',
+      });
+    }
     const other = createSessionToken({ secret: 'another-secret', agentId: 'A', now });
     expect(verifySessionToken(other, { secret, agentId: 'A', now })).toMatchObject({
       ok: false,
       reason: 'bad-signature',
     });
+  });
+
+  it('refuses a non-canonical encoding of the right signature', () => {
+    // 32 signature bytes are 256 bits in 43 characters (258 bits): the last character's two low
+    // bits are padding. Setting them spells the same bytes another way; only the canonical
+    // spelling is a valid token.
+    for (let i = 0; i < 200; i++) {
+      const token = createSessionToken({ secret, agentId: 'A', now });
+      const signature = token.slice(token.indexOf('.') + 1);
+      expect(signature).toHaveLength(43);
+      for (const mask of [0b01, 0b10, 0b11]) {
+        const respelt = withSignatureChar(token, 42, mask);
+        const sig = respelt.slice(respelt.indexOf('.') + 1);
+        // The same bytes, so only strictness can refuse it.
+        expect(Buffer.from(sig, 'base64url').equals(Buffer.from(signature, 'base64url'))).toBe(true);
+        expect(verifySessionToken(respelt, { secret, agentId: 'A', now })).toMatchObject({
+          ok: false,
+          reason: 'bad-signature',
+        });
+      }
+      expect(verifySessionToken(token, { secret, agentId: 'A', now }).ok).toBe(true);
+    }
   });
 
   it('refuses malformed tokens without throwing', () => {

@@ -87,8 +87,11 @@ async function loadDecoder(format: CompressedFormat, preferWorker: boolean): Pro
 
 function mixDown(decoded: WasmDecoded, fallbackRate: number): DecodedAudio {
   const { channelData, samplesDecoded } = decoded;
+  // With nothing decoded, the Vorbis decoder's other fields are not set (measured: a sample
+  // rate of 36032 and thousands of "channels" for a call that only took header pages).
+  if (samplesDecoded === 0 || channelData.length === 0)
+    return { samples: EMPTY_SAMPLES, sampleRate: fallbackRate };
   const sampleRate = decoded.sampleRate || fallbackRate;
-  if (samplesDecoded === 0 || channelData.length === 0) return { samples: EMPTY_SAMPLES, sampleRate };
   if (channelData.length === 1) {
     const only = channelData[0]!;
     return { samples: only.length === samplesDecoded ? only : only.slice(0, samplesDecoded), sampleRate };

@@ -76,7 +76,7 @@ export function createFlacEncoder(sampleRate: number): OutputEncoder {
 }
 
 /** "fLaC" and a STREAMINFO block flagged as the last metadata block. */
-export function flacStreamHeader(sampleRate: number, blockSize: number): Uint8Array {
+function flacStreamHeader(sampleRate: number, blockSize: number): Uint8Array {
   const w = new BitWriter(42);
   w.write(0x664c6143, 32); // "fLaC"
   w.write(1, 1); // last metadata block: no padding, no seek table follows
@@ -130,7 +130,7 @@ function sampleRateCode(rate: number): { code: number; value: number; bits: numb
 }
 
 /** One frame holding `samples` (16-bit mono), numbered for a fixed-block-size stream. */
-export function encodeFlacFrame(
+function encodeFlacFrame(
   samples: Int16Array,
   frameNumber: number,
   sampleRate: number,
@@ -344,7 +344,7 @@ const CRC8_TABLE = /* @__PURE__ */ (() => {
   return table;
 })();
 
-export function crc8(bytes: Uint8Array): number {
+function crc8(bytes: Uint8Array): number {
   let crc = 0;
   for (const byte of bytes) crc = CRC8_TABLE[crc ^ byte]!;
   return crc;
@@ -361,7 +361,7 @@ const CRC16_TABLE = /* @__PURE__ */ (() => {
   return table;
 })();
 
-export function crc16(bytes: Uint8Array): number {
+function crc16(bytes: Uint8Array): number {
   let crc = 0;
   for (const byte of bytes) crc = ((crc << 8) ^ CRC16_TABLE[(crc >> 8) ^ byte]!) & 0xffff;
   return crc;

@@ -5,10 +5,10 @@ import { sanitizeSamples } from './sanitize.ts';
 import { wasmEncoderModule } from './wasmModules.ts';
 
 /** The protocol's mp3 bit rate (docs/protocol.md, "setup": mp3 is 128 kbps), constant. */
-export const MP3_BITRATE_KBPS = 128;
+const MP3_BITRATE_KBPS = 128;
 
 /** The sample rates MPEG-1/2/2.5 Layer III frames can carry. */
-export const MP3_SAMPLE_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
+const MP3_SAMPLE_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
 type Mp3SampleRate = (typeof MP3_SAMPLE_RATES)[number];
 
 /**
@@ -18,7 +18,7 @@ type Mp3SampleRate = (typeof MP3_SAMPLE_RATES)[number];
  * valid setup would be worse than sending 48 kHz: every mp3 decoder takes the rate from the frame
  * headers and resamples to its output anyway. Nothing above 24 kHz of audio is lost either way.
  */
-export function mp3StreamRate(sampleRate: number): Mp3SampleRate {
+function mp3StreamRate(sampleRate: number): Mp3SampleRate {
   for (const rate of MP3_SAMPLE_RATES) if (rate >= sampleRate) return rate;
   return 48000;
 }

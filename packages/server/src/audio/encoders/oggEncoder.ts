@@ -19,14 +19,14 @@ import { sanitizeSamples } from './sanitize.ts';
 import { wasmEncoderModule } from './wasmModules.ts';
 
 /** Longest stretch of audio one output page may carry: a streaming decoder can start after one page. */
-export const OGG_MAX_PAGE_MS = 100;
+const OGG_MAX_PAGE_MS = 100;
 
 /**
  * libvorbis VBR quality. Measured on mespeak speech (mono): 77–79 kbps at 44.1/48 kHz (the
  * protocol's default rate), 61 kbps at 24 kHz, 44 at 16 kHz, 24 at 8 kHz: about the 80 kbps the
  * local agent aims for where the bandwidth is there, and less where there is less to code.
  */
-export const VORBIS_QUALITY = 5;
+const VORBIS_QUALITY = 5;
 
 type Vorbis = WasmMediaEncoder<'audio/ogg'>;
 const idleVorbis: Vorbis[] = [];
@@ -71,7 +71,7 @@ export async function createOggEncoder(sampleRate: number): Promise<OutputEncode
 }
 
 /** Takes an Ogg Vorbis stream apart into packets and writes it again with short pages. */
-export class OggRepaginator {
+class OggRepaginator {
   #pages = new OggPageReader();
   #packets = new OggPacketReader();
   #maxPageSamples: number;

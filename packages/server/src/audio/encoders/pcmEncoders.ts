@@ -10,10 +10,10 @@ export const WAV_HEADER_BYTES = 44;
  * the convention ffmpeg, sox and browsers' streaming decoders read as "until the end of the
  * stream"; writing 0 instead makes some decoders play nothing.
  */
-export const WAV_UNKNOWN_SIZE = 0xffff_ffff;
+const WAV_UNKNOWN_SIZE = 0xffff_ffff;
 
 /** A RIFF/WAVE header for mono 16-bit PCM with both sizes unknown (see `WAV_UNKNOWN_SIZE`). */
-export function wavStreamHeader(sampleRate: number): Uint8Array {
+function wavStreamHeader(sampleRate: number): Uint8Array {
   const header = new Uint8Array(WAV_HEADER_BYTES);
   const view = new DataView(header.buffer);
   const ascii = (offset: number, text: string) => {

@@ -5,8 +5,7 @@
 
 import { concatBytes } from '../concatBytes.ts';
 
-/** Header type flags of a page. */
-export const OGG_CONTINUED = 0x01;
+/** Header type flags of a page (0x01, "continued packet", is implied by the lacing values). */
 export const OGG_BOS = 0x02;
 export const OGG_EOS = 0x04;
 
@@ -15,7 +14,7 @@ const HEADER_BYTES = 27;
 /** A page holds at most 255 lacing values, each covering up to 255 bytes of packet data. */
 export const MAX_LACING_VALUES = 255;
 
-export interface OggPage {
+interface OggPage {
   flags: number;
   /** Sample position at the end of the last packet that completes on this page; -1 if none does. */
   granulePosition: bigint;
@@ -37,7 +36,7 @@ const CRC_TABLE = /* @__PURE__ */ (() => {
   return table;
 })();
 
-export function oggCrc32(bytes: Uint8Array): number {
+function oggCrc32(bytes: Uint8Array): number {
   let crc = 0;
   for (let i = 0; i < bytes.length; i++)
     crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ bytes[i]!) & 0xff]!) >>> 0;
@@ -119,7 +118,7 @@ export class OggPageReader {
 }
 
 /** A packet reassembled from pages, with what the page it ended on says about it. */
-export interface OggPacket {
+interface OggPacket {
   data: Uint8Array;
   /** Granule position of the page this packet ended on, when it is that page's last packet; else undefined. */
   pageGranule: bigint | undefined;

@@ -5,7 +5,7 @@
  * size comes from the packet's mode, whose block flag is listed at the end of the setup header.
  */
 
-export interface VorbisStreamInfo {
+interface VorbisStreamInfo {
   sampleRate: number;
   channels: number;
   /** Short and long block sizes. */

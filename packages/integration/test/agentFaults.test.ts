@@ -1,9 +1,9 @@
 import { type ConversationError, type ConversationStatus, createConversation } from '@voicewire/core';
 import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAgent, startLocalAgent } from '@voicewire/server';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
-// The server package is a sibling in this workspace; core must not depend on it, its tests may.
-import { type LocalAgent, startLocalAgent } from '../../../server/src/agent/index.ts';
+import { watchInternalErrors } from '../../../testing/internalErrors.ts';
 
 /**
  * The local agent's faults, over real sockets: the conversation must recover as docs/protocol.md
@@ -134,6 +134,8 @@ describe('recovery from the local agent’s faults', { timeout: 30_000 }, () => 
   });
 
   it('garbage frames: the call goes on, a full turn still works', async () => {
+    const watch = watchInternalErrors();
+    onTestFinished(() => watch.restore());
     const { conversation, audio, errors } = start('garbage');
     await conversation.start();
     expect(conversation.store.getState().status).toBe('connected');
@@ -164,5 +166,6 @@ describe('recovery from the local agent’s faults', { timeout: 30_000 }, () => 
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.every((e) => e.fatal === false && ['protocol', 'decode'].includes(e.kind))).toBe(true);
     expect(conversation.getStats().reconnects).toBe(0);
+    watch.expectNone();
   });
 });

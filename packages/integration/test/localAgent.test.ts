@@ -6,10 +6,10 @@
  */
 import { type Conversation, type ConversationOptions, createConversation } from '@voicewire/core';
 import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
+import { type LocalAgent, startLocalAgent } from '@voicewire/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { tone } from '../../../../testing/audio.ts';
-import { type LocalAgent, startLocalAgent } from '../../../server/src/index.ts';
+import { tone } from '../../../testing/audio.ts';
 
 let agent: LocalAgent;
 
