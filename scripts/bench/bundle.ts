@@ -56,6 +56,37 @@ export async function run(): Promise<BenchSection[]> {
       absWorkingDir: root,
     });
     const outputs = result.metafile.outputs;
+    // What the page loads at import, as Rollup (Vite), webpack (Next.js) and size-limit bundle it:
+    // the static graph alone, tree-shaken, every import() left out. esbuild's code splitting (the
+    // build above) instead loads at import every module of the static graph that a lazy chunk also
+    // needs, used or not (the resampler and codecs that core's index exports, say); that figure is
+    // printed beside it, but the budget is the bundlers' that tree-shake by use.
+    const staticOut = join(work, 'static.js');
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      minify: true,
+      outfile: staticOut,
+      external: ['react', 'react-dom'],
+      logLevel: 'silent',
+      absWorkingDir: root,
+      plugins: [
+        {
+          name: 'exclude-dynamic-imports',
+          setup(pluginBuild) {
+            pluginBuild.onResolve({ filter: /.*/ }, (args) =>
+              args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
+            );
+          },
+        },
+      ],
+    });
+    const staticBytes = readFileSync(staticOut);
+    const staticMin = staticBytes.length;
+    const staticGzip = gzipSync(staticBytes).length;
     const size = (path: string) => {
       const bytes = readFileSync(resolve(root, path));
       return { min: bytes.length, gzip: gzipSync(bytes).length };
@@ -102,16 +133,25 @@ export async function run(): Promise<BenchSection[]> {
 
     const sizeSection: BenchSection = {
       // DESIGN.md: ≤ 15 KB at import (the size budget's first check holds the same line).
-      checks: [{ name: 'gzip KB loaded at import', measured: kb(importGzip), atMost: BUDGET_BYTES / 1000 }],
+      checks: [{ name: 'gzip KB loaded at import', measured: kb(staticGzip), atMost: BUDGET_BYTES / 1000 }],
       title: 'Bundle: useAgentConversation + TalkButton + Transcript (React external, minified + gzip)',
       headers: ['library', 'gzip KB', 'notes'],
       rows: [
         [
-          'voicewire, total (the budget figure)',
+          'voicewire, total (import + engine, esbuild split)',
           kb(eagerGzip),
           `${kb(eagerMin)} KB minified; budget ${BUDGET_BYTES / 1000} KB`,
         ],
-        ['  of which: loaded at import', kb(importGzip), `${kb(importMin)} KB minified`],
+        [
+          '  of which: loaded at import',
+          kb(staticGzip),
+          `${kb(staticMin)} KB minified (the budget's figure)`,
+        ],
+        [
+          '  loaded at import with esbuild code splitting',
+          kb(importGzip),
+          `${kb(importMin)} KB minified: esbuild also loads shared modules a lazy chunk needs`,
+        ],
         [
           '  of which: audio engine, loaded at start()',
           kb(startGzip),

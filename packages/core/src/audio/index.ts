@@ -23,8 +23,7 @@ export {
   type AudioContextControllerOptions,
   createAudioContextController,
 } from './createAudioContextController.ts';
-export { createCapture } from './createCapture.ts';
-export { createPlayer } from './createPlayer.ts';
 export { createFrequencyTap, FREQUENCY_FFT_SIZE, type FrequencyTap } from './frequencyTap.ts';
+export { createCapture, createPlayer } from './lazyEngine.ts';
 export { setContextOutputDevice } from './outputDevice.ts';
 export * from './types.ts';

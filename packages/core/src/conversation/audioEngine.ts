@@ -8,19 +8,11 @@ import type { ResolvedOptions } from './options.ts';
 import { callAsync, guard, noop, safely } from './safely.ts';
 import type { ConversationError } from './types.ts';
 
-/*
- * The worklet engine (worklet sources, resampler, decoders) is loaded with a dynamic import when
- * a conversation starts, not when this module is imported: pages that only render a button pay
- * for it on the first click, and bundlers split it into its own chunk. It loads while the socket
- * opens, so it adds nothing to the time to connect.
- */
-export function defaultCreateCapture(options: CaptureOptions): Promise<Capture> {
-  return import('../audio/createCapture.ts').then((m) => m.createCapture(options));
-}
-
-export function defaultCreatePlayer(options: PlayerOptions): Promise<Player> {
-  return import('../audio/createPlayer.ts').then((m) => m.createPlayer(options));
-}
+/** The built-in worklet engine, loaded at the first `start()` (see audio/lazyEngine.ts). */
+export {
+  createCapture as defaultCreateCapture,
+  createPlayer as defaultCreatePlayer,
+} from '../audio/lazyEngine.ts';
 
 export type OpenedAudioContext =
   | { ok: true; controller: AudioContextController }

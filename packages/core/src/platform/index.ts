@@ -8,9 +8,6 @@ export {
   supportsOutputDeviceSelection,
   watchAudioDevices,
 } from './devices.ts';
-export {
-  createWakeLock,
-  type WakeLockEnvironment,
-  type WakeLockHandle,
-  type WakeLockState,
-} from './wakeLock.ts';
+// The wake lock itself loads with a dynamic import when a conversation starts (createConversation.ts);
+// only its types are public.
+export type { WakeLockEnvironment, WakeLockHandle, WakeLockState } from './wakeLock.ts';

@@ -1,5 +1,7 @@
-import { createWakeLock } from '@voicewire/core';
+// Internal (the conversation loads it at start()), so tested from its source.
+
 import { describe, expect, it } from 'vitest';
+import { createWakeLock } from '../../src/platform/wakeLock.ts';
 
 /**
  * The Screen Wake Lock API as browsers implement it: `request('screen')` resolves a sentinel
