@@ -49,7 +49,10 @@ export function engineTestOptions(name: string, engine: Engine, micSamples: Floa
   const provider =
     engine === 'chromium'
       ? playwright({
-          launchOptions: { executablePath: chromiumExecutable(), args: chromiumArgs({ fakeAudioFile: micFile }) },
+          launchOptions: {
+            executablePath: chromiumExecutable(),
+            args: chromiumArgs({ fakeAudioFile: micFile }),
+          },
         })
       : engine === 'firefox'
         ? playwright({ launchOptions: firefoxLaunchOptions(project) })

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { decodeWav16 } from './audio.ts';
-import { type Display, type SoundServer, startDisplay, startSoundServer, startWebKitDriver } from './engines.ts';
+import {
+  type Display,
+  type SoundServer,
+  startDisplay,
+  startSoundServer,
+  startWebKitDriver,
+} from './engines.ts';
 
 /**
  * Global set-up of the Firefox and WebKit browser projects (testing/browserProject.ts): a private
@@ -33,7 +39,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
         DISPLAY: display.display,
         PULSE_SERVER: sound.server,
       });
-      stops.push(() => driver.stop());
+      stops.push(async () => {
+        // vitest tears the set-up down before it closes the browser: end the WebDriver session
+        // (and MiniBrowser) first, while the driver is still there to do it.
+        const browser = (project as unknown as { browser?: { provider?: { close?(): Promise<void> } } })
+          .browser;
+        await browser?.provider?.close?.();
+        await driver.stop();
+      });
     }
   } catch (error) {
     await stopAll();

@@ -78,7 +78,10 @@ export function webkitCapabilities() {
 
 export function webkitRequestTransform(request: RequestInit): RequestInit {
   if (typeof request.body === 'string' && request.body.includes('"browserName":"safari"')) {
-    return { ...request, body: request.body.replaceAll('"browserName":"safari"', '"browserName":"MiniBrowser"') };
+    return {
+      ...request,
+      body: request.body.replaceAll('"browserName":"safari"', '"browserName":"MiniBrowser"'),
+    };
   }
   return request;
 }

@@ -30,10 +30,7 @@ export function coreBrowserConfig(engine: Engine) {
       ...options,
       // Encoded mp3/ogg/flac test streams, made in Node with the server's encoders; then the
       // engine's own services (PulseAudio, Xvfb, WebKitWebDriver) where it needs them.
-      globalSetup: [
-        'packages/core/test/browser/globalSetup.ts',
-        ...options.globalSetup,
-      ],
+      globalSetup: ['packages/core/test/browser/globalSetup.ts', ...options.globalSetup],
     },
   });
 }
