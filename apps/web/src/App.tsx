@@ -1,8 +1,11 @@
-import type { Conversation, ConversationError, ConversationState } from '@voicewire/core';
-import { DEFAULT_OUTPUT_FORMAT, DEFAULT_OUTPUT_SAMPLE_RATE_HZ } from '@voicewire/core';
 import {
   AgentConversationProvider,
   AudioLevel,
+  type Conversation,
+  type ConversationError,
+  type ConversationState,
+  DEFAULT_OUTPUT_FORMAT,
+  DEFAULT_OUTPUT_SAMPLE_RATE_HZ,
   TalkButton,
   Transcript,
   useAgentConversation,

@@ -1,4 +1,4 @@
-import { DEFAULT_OUTPUT_FORMAT, DEFAULT_OUTPUT_SAMPLE_RATE_HZ, OUTPUT_FORMATS } from '@voicewire/core';
+import { DEFAULT_OUTPUT_FORMAT, DEFAULT_OUTPUT_SAMPLE_RATE_HZ, OUTPUT_FORMATS } from '@voicewire/react';
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import {
   type DemoSettings,

@@ -1,4 +1,4 @@
-import type { Conversation, ConversationStats, ConversationStatus } from '@voicewire/core';
+import type { Conversation, ConversationStats, ConversationStatus } from '@voicewire/react';
 import { type ReactNode, useEffect, useRef } from 'react';
 
 const SAMPLE_MS = 250;

@@ -1,4 +1,4 @@
-import type { ConversationError, ConversationStatus } from '@voicewire/core';
+import type { ConversationError, ConversationStatus } from '@voicewire/react';
 
 export interface FriendlyMessage {
   /** One short line: what happened. */

@@ -1,5 +1,9 @@
-import type { CaptureEncoding, ConversationOptions, OutputFormat } from '@voicewire/core';
-import { OUTPUT_FORMATS } from '@voicewire/core';
+import {
+  type CaptureEncoding,
+  type ConversationOptions,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+} from '@voicewire/react';
 
 /**
  * Everything the settings panel edits. Each field is also a URL query parameter of the same

@@ -1,10 +1,13 @@
 'use client';
 import type { Conversation, ConversationOptions } from '@voicewire/core';
 import { createContext, type ReactNode, useContext } from 'react';
-import { useOwnedConversation } from './useAgentConversation.ts';
-import { type AgentConversation, useConversation } from './useConversation.ts';
+import {
+  type AgentConversation,
+  useConversationBinding,
+  useOwnedConversation,
+} from './useAgentConversation.ts';
 
-export const AgentConversationContext = createContext<Conversation | null>(null);
+const AgentConversationContext = createContext<Conversation | null>(null);
 AgentConversationContext.displayName = 'AgentConversationContext';
 
 export type AgentConversationProviderProps =
@@ -20,24 +23,61 @@ export type AgentConversationProviderProps =
 
 /**
  * Shares one conversation with every voicewire component and `useAgentConversationContext()`
- * below it. Give it the conversation options (it then owns the conversation and stops it when it
- * unmounts) or a `conversation` created elsewhere (whose owner stops it).
+ * below it. Give it the conversation options (it then owns the conversation, like
+ * `useAgentConversation`, and stops it when it unmounts) or a `conversation` created elsewhere
+ * (whose owner stops it).
  */
 export function AgentConversationProvider(props: AgentConversationProviderProps): ReactNode {
-  const { children, conversation: given, ...options } = props;
-  const owned = useOwnedConversation(given ? null : (options as ConversationOptions));
+  if (props.conversation) {
+    return (
+      <AgentConversationContext.Provider value={props.conversation}>
+        {props.children}
+      </AgentConversationContext.Provider>
+    );
+  }
+  return <OwningProvider {...props} />;
+}
+
+function OwningProvider({
+  children,
+  conversation: _,
+  ...options
+}: AgentConversationProviderProps): ReactNode {
+  const conversation = useOwnedConversation(options as ConversationOptions);
   return (
-    <AgentConversationContext.Provider value={given ?? owned}>{children}</AgentConversationContext.Provider>
+    <AgentConversationContext.Provider value={conversation}>{children}</AgentConversationContext.Provider>
   );
 }
 
-/** The conversation of the nearest `AgentConversationProvider`, or null outside one. */
-export function useOptionalConversationContext(): Conversation | null {
-  return useContext(AgentConversationContext);
+/** How a component finds its conversation; shared by `TalkButton`, `Transcript` and `AudioLevel`. */
+export interface ConversationBindingProps {
+  /**
+   * The conversation to show and control.
+   * @defaultValue the nearest `AgentConversationProvider`'s
+   */
+  conversation?: Conversation;
 }
 
 /**
- * The state and controls of the nearest `AgentConversationProvider`'s conversation, tracked like
+ * The conversation a component shows and controls: its `conversation` prop, else the nearest
+ * `AgentConversationProvider`'s. Throws, naming both, when there is neither.
+ */
+export function useBoundConversation(
+  conversation: Conversation | undefined,
+  component: string,
+): Conversation {
+  const provided = useContext(AgentConversationContext);
+  const bound = conversation ?? provided;
+  if (!bound) {
+    throw new Error(
+      `<${component}> has no conversation: render it inside <AgentConversationProvider>, or pass it a \`conversation\`.`,
+    );
+  }
+  return bound;
+}
+
+/**
+ * The state and controls of the nearest `AgentConversationProvider`'s conversation, like
  * `useAgentConversation`'s. Throws when there is no provider above.
  */
 export function useAgentConversationContext(): AgentConversation {
@@ -47,5 +87,5 @@ export function useAgentConversationContext(): AgentConversation {
       'useAgentConversationContext must be used inside <AgentConversationProvider>: wrap the component in one.',
     );
   }
-  return useConversation(conversation);
+  return useConversationBinding(conversation);
 }

@@ -1,8 +1,8 @@
 'use client';
+import type { ConversationStatus } from '@voicewire/core';
 import { type CSSProperties, forwardRef, type HTMLAttributes, useEffect, useRef } from 'react';
-import { composeRefs } from './composeEventHandlers.ts';
-import { isLiveStatus } from './createLazyConversation.ts';
-import { type ConversationBindingProps, useBoundConversation } from './useBoundConversation.ts';
+import { type ConversationBindingProps, useBoundConversation } from './AgentConversationProvider.tsx';
+import { composeRefs } from './compose.ts';
 
 export interface AudioLevelProps extends HTMLAttributes<HTMLDivElement>, ConversationBindingProps {
   /**
@@ -23,6 +23,8 @@ export interface AudioLevelProps extends HTMLAttributes<HTMLDivElement>, Convers
 }
 
 const LEVEL_PROPERTY = '--voicewire-level';
+/** A socket is open or being opened: there may be audio to show. */
+const LIVE_STATUSES: readonly ConversationStatus[] = ['connecting', 'connected', 'reconnecting'];
 /** Per-frame fall of the shown level (fast attack, slower release), so the meter does not flicker. */
 const RELEASE_PER_FRAME = 0.85;
 
@@ -42,18 +44,13 @@ export function levelToFraction(rms: number, minDb = -60): number {
 export const AudioLevel = forwardRef<HTMLDivElement, AudioLevelProps>(function AudioLevel(props, ref) {
   const {
     conversation: conversationProp,
-    agentId,
-    options,
     source = 'input',
     minDb = -60,
     reducedMotionFps = 4,
     style,
     ...divProps
   } = props;
-  const conversation = useBoundConversation(
-    { conversation: conversationProp, agentId, options },
-    'AudioLevel',
-  );
+  const conversation = useBoundConversation(conversationProp, 'AudioLevel');
   const element = useRef<HTMLDivElement | null>(null);
 
   useEffect(() => {
@@ -86,7 +83,7 @@ export const AudioLevel = forwardRef<HTMLDivElement, AudioLevelProps>(function A
       write(shown);
     };
     const sync = () => {
-      const live = isLiveStatus(conversation.store.getState().status);
+      const live = LIVE_STATUSES.includes(conversation.store.getState().status);
       node.dataset.state = live ? 'active' : 'inactive';
       if (live && frame === 0) {
         frame = requestAnimationFrame(tick);

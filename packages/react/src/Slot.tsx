@@ -8,7 +8,7 @@ import {
   type ReactNode,
   type Ref,
 } from 'react';
-import { composeRefs } from './composeEventHandlers.ts';
+import { composeRefs } from './compose.ts';
 
 type AnyProps = Record<string, unknown>;
 

@@ -8,7 +8,8 @@ import {
   type ReactNode,
   useId,
 } from 'react';
-import { composeEventHandlers } from './composeEventHandlers.ts';
+import { type ConversationBindingProps, useBoundConversation } from './AgentConversationProvider.tsx';
+import { composeEventHandlers } from './compose.ts';
 import { Slot } from './Slot.tsx';
 import {
   DEFAULT_TALK_BUTTON_LABELS,
@@ -18,7 +19,6 @@ import {
   type TalkButtonLabels,
   type TalkButtonState,
 } from './talkButtonState.ts';
-import { type ConversationBindingProps, useBoundConversation } from './useBoundConversation.ts';
 import { useConversationState } from './useConversationState.ts';
 
 export interface TalkButtonRenderState {
@@ -77,8 +77,6 @@ const VISUALLY_HIDDEN: CSSProperties = {
 export const TalkButton = forwardRef<HTMLButtonElement, TalkButtonProps>(function TalkButton(props, ref) {
   const {
     conversation: conversationProp,
-    agentId,
-    options,
     labels,
     children,
     asChild = false,
@@ -86,10 +84,7 @@ export const TalkButton = forwardRef<HTMLButtonElement, TalkButtonProps>(functio
     onClick,
     ...buttonProps
   } = props;
-  const conversation = useBoundConversation(
-    { conversation: conversationProp, agentId, options },
-    'TalkButton',
-  );
+  const conversation = useBoundConversation(conversationProp, 'TalkButton');
   const state = useConversationState(conversation, (s) => getTalkButtonState(s.status, s.mode));
   const error = useConversationState(conversation, (s) => s.error);
   const errorId = useId();

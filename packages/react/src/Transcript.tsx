@@ -9,8 +9,8 @@ import {
   useLayoutEffect,
   useRef,
 } from 'react';
-import { composeEventHandlers, composeRefs } from './composeEventHandlers.ts';
-import { type ConversationBindingProps, useBoundConversation } from './useBoundConversation.ts';
+import { type ConversationBindingProps, useBoundConversation } from './AgentConversationProvider.tsx';
+import { composeEventHandlers, composeRefs } from './compose.ts';
 import { useConversationState } from './useConversationState.ts';
 
 export interface TranscriptLabels {
@@ -66,8 +66,6 @@ const useIsomorphicLayoutEffect = typeof window === 'undefined' ? () => {} : use
 export const Transcript = forwardRef<HTMLDivElement, TranscriptProps>(function Transcript(props, ref) {
   const {
     conversation: conversationProp,
-    agentId,
-    options,
     renderTurn,
     emptyState = null,
     labels: labelOverrides,
@@ -75,10 +73,7 @@ export const Transcript = forwardRef<HTMLDivElement, TranscriptProps>(function T
     onScroll,
     ...divProps
   } = props;
-  const conversation = useBoundConversation(
-    { conversation: conversationProp, agentId, options },
-    'Transcript',
-  );
+  const conversation = useBoundConversation(conversationProp, 'Transcript');
   const turns = useConversationState(conversation, (s) => s.transcript);
   const labels = { ...DEFAULT_TRANSCRIPT_LABELS, ...labelOverrides };
   const element = useRef<HTMLDivElement | null>(null);

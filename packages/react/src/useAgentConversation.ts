@@ -1,57 +1,96 @@
 'use client';
-import type { Conversation, ConversationOptions } from '@voicewire/core';
+import type {
+  Conversation,
+  ConversationOptions,
+  ConversationState,
+  ConversationStats,
+} from '@voicewire/core';
 import { createConversation } from '@voicewire/core';
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { createLazyConversation } from './createLazyConversation.ts';
-import { type AgentConversation, useConversation } from './useConversation.ts';
+import { useEffect, useLayoutEffect, useMemo, useState, useSyncExternalStore } from 'react';
 
 /** Options of `useAgentConversation`: those of `createConversation`. */
 export type UseAgentConversationOptions = ConversationOptions;
 
-// useLayoutEffect keeps the options current before any event handler can run; on the server
-// neither runs, and React 18 warns about useLayoutEffect there.
+/** The controls: stable for the life of the component, safe to pass to memoised children. */
+export interface ConversationControls {
+  /** Starts the conversation; call it from a user gesture. A second call while live does nothing. */
+  start(): Promise<void>;
+  /** Ends it and releases the microphone, the audio context and the socket; idempotent. */
+  stop(): Promise<void>;
+  mute(): void;
+  unmute(): void;
+  /** Agent voice volume, 0..1. */
+  setVolume(volume: number): void;
+  /** Sends free-form text input to the agent (`customInput`). */
+  sendCustomInput(text: string): void;
+  /** Microphone RMS, 0..1, read on demand: poll it from requestAnimationFrame, never store it in state. */
+  getInputLevel(): number;
+  /** Agent voice RMS, 0..1, read on demand. */
+  getOutputLevel(): number;
+  getStats(): ConversationStats;
+}
+
+/** The conversation's state, its controls, and the conversation itself. */
+export interface AgentConversation extends Readonly<ConversationState>, ConversationControls {
+  /** The conversation itself: pass it to a component's `conversation` prop or to a provider. */
+  readonly conversation: Conversation;
+}
+
+// Options must be in place before any event handler can call start(); on the server neither
+// effect runs, and React 18 warns about useLayoutEffect there.
 const useIsomorphicLayoutEffect = typeof window === 'undefined' ? useEffect : useLayoutEffect;
 
 /**
- * Owns a conversation for the life of the component: created when `start()` is first called (so
- * rendering, including on the server, touches no browser API), stopped when the component
- * unmounts. Options are read at each `start()`; callbacks are read when they fire, so both may
- * change between renders without reconnecting.
+ * A conversation owned by the calling component: created once (creating one opens nothing:
+ * the socket, the AudioContext and the microphone wait for `start()`), given the newest options
+ * after each render (callbacks and `getToken` apply at once, the rest at the next `start()`),
+ * and stopped when the component unmounts. Stopping a conversation that is not live does
+ * nothing, so StrictMode's simulated unmount, which comes before any click, leaves it as it was.
  */
-export function useOwnedConversation(options: ConversationOptions | null): Conversation {
-  const optionsRef = useRef(options);
+export function useOwnedConversation(options: ConversationOptions): Conversation {
+  const [conversation] = useState(() => createConversation(options));
   useIsomorphicLayoutEffect(() => {
-    // Keep the last options a live conversation was given, should a component stop passing them
-    // (switching to a provider): its callbacks still fire until it ends.
-    if (options) optionsRef.current = options;
+    conversation.setOptions(options);
   });
-  const [conversation] = useState(() =>
-    createLazyConversation(() => {
-      const current = optionsRef.current;
-      if (!current) throw new Error('voicewire: this conversation has no options (no agentId was given).');
-      return current;
-    }, createConversation),
+  useEffect(
+    () => () => {
+      void conversation.stop('unmount');
+    },
+    [conversation],
   );
-
-  const mounts = useRef(0);
-  useEffect(() => {
-    mounts.current += 1;
-    return () => {
-      mounts.current -= 1;
-      // StrictMode unmounts and remounts every component once in development, keeping its state:
-      // stopping there would end a live call for nothing. A real unmount is not followed by a
-      // remount in the same commit, so a check a microtask later tells the two apart.
-      queueMicrotask(() => {
-        if (mounts.current === 0) void conversation.stop('unmount').catch(() => {});
-      });
-    };
-  }, [conversation]);
-
   return conversation;
 }
 
 /**
- * A live voice conversation with an agent, owned by this component.
+ * The state and stable controls of `conversation`. The component re-renders when the state
+ * changes (status, mode, a transcript turn, mute, error: a few times a turn, never for audio);
+ * to follow one field only, use `useConversationState(conversation, selector)`.
+ */
+export function useConversationBinding(conversation: Conversation): AgentConversation {
+  const { store } = conversation;
+  const state = useSyncExternalStore(store.subscribe, store.getState, store.getInitialState);
+  const controls = useMemo<ConversationControls & { conversation: Conversation }>(
+    () => ({
+      conversation,
+      start: () => conversation.start(),
+      stop: () => conversation.stop(),
+      mute: () => conversation.mute(),
+      unmute: () => conversation.unmute(),
+      setVolume: (volume) => conversation.setVolume(volume),
+      sendCustomInput: (text) => conversation.sendCustomInput(text),
+      getInputLevel: () => conversation.getInputLevel(),
+      getOutputLevel: () => conversation.getOutputLevel(),
+      getStats: () => conversation.getStats(),
+    }),
+    [conversation],
+  );
+  return { ...state, ...controls };
+}
+
+/**
+ * A live voice conversation with an agent, owned by this component (see `useOwnedConversation`
+ * above for its life). Share it with components through their `conversation` prop or an
+ * `<AgentConversationProvider conversation>`.
  *
  * @example
  * const { status, transcript, start, stop } = useAgentConversation({
@@ -60,5 +99,5 @@ export function useOwnedConversation(options: ConversationOptions | null): Conve
  * });
  */
 export function useAgentConversation(options: UseAgentConversationOptions): AgentConversation {
-  return useConversation(useOwnedConversation(options));
+  return useConversationBinding(useOwnedConversation(options));
 }

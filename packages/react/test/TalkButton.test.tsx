@@ -196,11 +196,6 @@ describe('<TalkButton>', () => {
     spy.mockRestore();
   });
 
-  it('SSR-safe: standalone with an agentId renders idle without starting anything', () => {
-    render(<TalkButton agentId="agent-1" options={{ url: 'ws://127.0.0.1:1/v1/talk' }} />);
-    expect(screen.getByRole('button', { name: 'Start conversation' })).toHaveAttribute('data-state', 'idle');
-  });
-
   it('StrictMode double mount keeps the bound conversation untouched', () => {
     const conversation = createFakeConversation();
     render(

@@ -2,6 +2,7 @@ import type {
   Conversation,
   ConversationCallbacks,
   ConversationEventMap,
+  ConversationOptions,
   ConversationState,
   ConversationStats,
 } from '@voicewire/core';
@@ -48,6 +49,7 @@ export interface FakeConversation extends Conversation {
   outputLevel: number;
   levelReads: number;
   callbacks: ConversationCallbacks;
+  options: ConversationOptions;
   /** Put the conversation into a state, as its controller would after server messages. */
   set(partial: Partial<ConversationState>): void;
 }
@@ -119,6 +121,10 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
       }
       set.add(listener as (...args: unknown[]) => void);
       return () => set.delete(listener as (...args: unknown[]) => void);
+    },
+    options: { agentId: 'fake-agent' },
+    setOptions(options) {
+      fake.options = options;
     },
     setCallbacks(callbacks) {
       fake.callbacks = callbacks;

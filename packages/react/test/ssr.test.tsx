@@ -21,20 +21,26 @@ function Widget() {
   );
 }
 
+/** Owns a conversation and binds every component to it through the `conversation` prop. */
+function Owned() {
+  const { conversation } = useAgentConversation({ agentId: 'agent-1', ...OPTIONS });
+  return (
+    <>
+      <TalkButton conversation={conversation} />
+      <Transcript conversation={conversation} emptyState="Nothing yet" />
+      <AudioLevel conversation={conversation} source="output" />
+    </>
+  );
+}
+
 describe('server-side rendering (Node, no browser globals)', () => {
   it('runs where there is no window, document or navigator', () => {
     expect(typeof window).toBe('undefined');
     expect(typeof document).toBe('undefined');
   });
 
-  it('renders every component standalone, in the idle state', () => {
-    const html = renderToString(
-      <>
-        <TalkButton agentId="agent-1" options={OPTIONS} />
-        <Transcript agentId="agent-1" options={OPTIONS} emptyState="Nothing yet" />
-        <AudioLevel agentId="agent-1" options={OPTIONS} source="output" />
-      </>,
-    );
+  it('renders every component given the conversation of useAgentConversation, in the idle state', () => {
+    const html = renderToString(<Owned />);
     expect(html).toMatch(
       /<button[^>]*aria-pressed="false"[^>]*data-state="idle"[^>]*>Start conversation<\/button>/,
     );

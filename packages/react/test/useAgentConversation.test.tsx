@@ -9,6 +9,7 @@ import {
   type UseAgentConversationOptions,
   useAgentConversation,
   useAgentConversationContext,
+  useConversationState,
 } from '@voicewire/react';
 import { Profiler, StrictMode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -91,12 +92,14 @@ describe('useAgentConversation', () => {
     expect(server.sockets).toHaveLength(1);
   });
 
-  it('a double click on a standalone TalkButton in StrictMode opens one socket', async () => {
+  it('a double click on a TalkButton in StrictMode opens one socket', async () => {
     const user = userEvent.setup();
     const { server, options } = setup();
     render(
       <StrictMode>
-        <TalkButton agentId="agent-1" options={options} />
+        <AgentConversationProvider {...options}>
+          <TalkButton />
+        </AgentConversationProvider>
       </StrictMode>,
     );
     await user.dblClick(screen.getByRole('button', { name: 'Start conversation' }));
@@ -204,33 +207,77 @@ describe('useAgentConversation', () => {
   });
 });
 
-describe('tracked state', () => {
-  it('a component that reads only status does not re-render when the transcript grows', async () => {
+describe('useConversationState', () => {
+  it('a component that selects only the status does not re-render when the transcript grows', async () => {
+    const { server, options } = setup();
+    let renders = 0;
+    const { result } = renderHook(() => {
+      const { conversation, start } = useAgentConversation(options);
+      return { conversation, start };
+    });
+    const { result: status } = renderHook(() => {
+      renders += 1;
+      return useConversationState(result.current.conversation, (state) => state.status);
+    });
+    await act(() => result.current.start());
+    await waitFor(() => expect(status.current).toBe('connected'));
+    const before = renders;
+    act(() => server.userSays('One'));
+    act(() => server.agentSays('Two'));
+    act(() => server.userSays('Three'));
+    expect(result.current.conversation.store.getState().transcript).toHaveLength(3);
+    expect(renders).toBe(before);
+    act(() => server.hangup());
+    expect(status.current).toBe('ended');
+    expect(renders).toBe(before + 1);
+  });
+
+  it('useAgentConversation shows every state change: one render each', async () => {
     const { server, options } = setup();
     let renders = 0;
     const { result } = renderHook(() => {
       renders += 1;
-      const conversation = useAgentConversation(options);
-      void conversation.status;
-      return conversation;
+      return useAgentConversation(options);
     });
     await act(() => result.current.start());
     await waitFor(() => expect(result.current.status).toBe('connected'));
     const before = renders;
     act(() => server.userSays('One'));
-    act(() => server.agentSays('Two'));
-    act(() => server.userSays('Three'));
-    expect(renders).toBe(before);
-    // Reading the transcript now subscribes to it: the next change re-renders.
-    let texts: string[] = [];
-    await act(async () => {
-      texts = result.current.transcript.map((turn) => turn.text);
+    expect(renders).toBe(before + 1);
+    expect(result.current.transcript.map((turn) => turn.text)).toEqual(['One']);
+  });
+});
+
+describe('options', () => {
+  it('options changed while live apply at the next start(), without a remount or a reconnect', async () => {
+    const { server, options } = setup();
+    const { result, rerender } = renderHook((props) => useAgentConversation(props), {
+      initialProps: options,
     });
-    expect(texts).toEqual(['One', 'Two', 'Three']);
-    const afterRead = renders;
-    act(() => server.agentSays('Four'));
-    expect(renders).toBe(afterRead + 1);
-    expect(result.current.transcript).toHaveLength(4);
+    await act(() => result.current.start());
+    await waitFor(() => expect(result.current.status).toBe('connected'));
+    const { conversation } = result.current;
+    rerender({ ...options, agentId: 'agent-2', customGreeting: 'Hello again' });
+    await flush();
+    expect(server.sockets).toHaveLength(1);
+    await act(() => result.current.stop());
+    await act(() => result.current.start());
+    await waitFor(() => expect(result.current.status).toBe('connected'));
+    expect(result.current.conversation).toBe(conversation);
+    expect(server.sockets.map((socket) => socket.url)).toEqual([
+      'ws://127.0.0.1:8787/v1/talk/agent-1',
+      'ws://127.0.0.1:8787/v1/talk/agent-2',
+    ]);
+    expect(server.received('setup').at(-1)).toMatchObject({ customGreeting: 'Hello again' });
+  });
+
+  it('invalid options reach the UI as an error when started, like any other', async () => {
+    const { server, options } = setup({ agentId: '' });
+    const { result } = renderHook(() => useAgentConversation(options));
+    await act(() => result.current.start());
+    expect(result.current.status).toBe('error');
+    expect(result.current.error).toMatchObject({ kind: 'invalid-options', fatal: true });
+    expect(server.sockets).toHaveLength(0);
   });
 });
 

@@ -1,4 +1,5 @@
 import { VoicewireError } from '../errors.ts';
+import { createAudioContext } from './createAudioContext.ts';
 
 export interface AudioContextControllerOptions {
   /** Injectable for tests; defaults to the global `AudioContext` (or `webkitAudioContext`). */
@@ -31,17 +32,7 @@ type ContextState = AudioContextState | 'interrupted';
 export function createAudioContextController(
   options: AudioContextControllerOptions = {},
 ): AudioContextController {
-  const Ctor =
-    options.AudioContext ??
-    (globalThis as { AudioContext?: typeof AudioContext }).AudioContext ??
-    (globalThis as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
-  if (!Ctor) throw new VoicewireError({ kind: 'unsupported', message: 'This browser has no Web Audio API.' });
-  let context: AudioContext;
-  try {
-    context = new Ctor({ latencyHint: options.latencyHint ?? 'interactive' });
-  } catch (cause) {
-    throw new VoicewireError({ kind: 'audio-context', message: 'Could not create an AudioContext.', cause });
-  }
+  const context = createAudioContext(options);
   let closed = false;
   const doc = typeof document === 'undefined' ? undefined : document;
 

@@ -1,5 +1,6 @@
 import { VoicewireError } from '../errors.ts';
-import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../protocol/messages.ts';
+import { resolveCaptureFormat } from './captureFormat.ts';
+import { createAudioContext } from './createAudioContext.ts';
 import { abortError, closedError, loadWorklet, sharedLevels, whileOpen } from './loadWorklet.ts';
 import type { AudioLevelReading, Capture, CaptureOptions } from './types.ts';
 import { PROCESSORS_SOURCE } from './worklets/generated/processors.generated.ts';
@@ -10,9 +11,6 @@ import {
   type CaptureProcessorOptions,
   LEVEL_SLOT,
 } from './worklets/messages.ts';
-
-const MIN_FRAME_MS = 10;
-const MAX_FRAME_MS = 100;
 
 /** Map a `getUserMedia` rejection to what the user can act on. */
 export function microphoneError(cause: unknown): VoicewireError {
@@ -52,34 +50,7 @@ export function microphoneError(cause: unknown): VoicewireError {
  *   is stopped. Nothing is left holding the device.
  */
 export async function createCapture(options: CaptureOptions): Promise<Capture> {
-  const sampleRate = options.sampleRate ?? 16_000;
-  const encoding = options.encoding ?? 'linear16';
-  const frameMs = options.frameMs ?? 20;
-  if (!(sampleRate >= MIN_SAMPLE_RATE_HZ && sampleRate <= MAX_SAMPLE_RATE_HZ)) {
-    throw new VoicewireError({
-      kind: 'invalid-options',
-      message: `Input sample rate ${sampleRate} Hz is out of range.`,
-    });
-  }
-  if (encoding !== 'linear16' && encoding !== 'mulaw') {
-    throw new VoicewireError({
-      kind: 'invalid-options',
-      message: `Unknown input encoding "${String(encoding)}".`,
-    });
-  }
-  if (!(frameMs >= MIN_FRAME_MS && frameMs <= MAX_FRAME_MS)) {
-    throw new VoicewireError({
-      kind: 'invalid-options',
-      message: `frameMs must be ${MIN_FRAME_MS}..${MAX_FRAME_MS}.`,
-    });
-  }
-  const frameSamples = Math.round((sampleRate * frameMs) / 1000);
-  if (frameSamples * 1000 !== sampleRate * frameMs) {
-    throw new VoicewireError({
-      kind: 'invalid-options',
-      message: `${frameMs} ms at ${sampleRate} Hz is not a whole number of samples.`,
-    });
-  }
+  const { sampleRate, encoding, frameMs, frameSamples } = resolveCaptureFormat(options);
 
   const mediaDevices = typeof navigator === 'undefined' ? undefined : navigator.mediaDevices;
   const getUserMedia =
@@ -96,23 +67,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   if (signal?.aborted) throw abortError(signal);
 
   const ownsContext = !options.context;
-  let context: AudioContext;
-  if (options.context) {
-    context = options.context;
-  } else {
-    const Ctor = (globalThis as { AudioContext?: typeof AudioContext }).AudioContext;
-    if (!Ctor)
-      throw new VoicewireError({ kind: 'unsupported', message: 'This browser has no Web Audio API.' });
-    try {
-      context = new Ctor({ latencyHint: 'interactive' });
-    } catch (cause) {
-      throw new VoicewireError({
-        kind: 'audio-context',
-        message: 'Could not create an AudioContext.',
-        cause,
-      });
-    }
-  }
+  const context = options.context ?? createAudioContext();
 
   const constraints = (deviceId: string | undefined): MediaStreamConstraints => ({
     audio: {

@@ -16,7 +16,7 @@ export type WorkletSource =
 
 export type CaptureEncoding = 'linear16' | 'mulaw';
 
-/** When a captured frame was taken. (Added by the audio engine.) */
+/** When a captured frame was taken. */
 export interface CaptureFrameInfo {
   /** AudioContext time (seconds) just after the frame's last sample was captured. */
   captureTime: number;
@@ -49,7 +49,7 @@ export interface CaptureOptions {
    * Cancels the start: the promise rejects at once with a VoicewireError (kind `audio-context`,
    * not fatal, the signal's reason as its `cause`) and whatever was already acquired (the
    * microphone, a context of its own) is released. No effect once the promise has resolved:
-   * stop what it returned instead. (Added by the audio engine.)
+   * stop what it returned instead.
    */
   signal?: AbortSignal;
 }
@@ -72,8 +72,6 @@ export interface Capture {
   stop(): void;
 }
 
-export type PlayerEvent = 'started' | 'drained' | 'underrun' | 'error';
-
 export interface PlayerOptions {
   /** Format of the incoming audio (the session's `outputFormat`). */
   format: OutputFormat;
@@ -88,9 +86,9 @@ export interface PlayerOptions {
   worklets?: WorkletSource;
   /**
    * Cancels the start: the promise rejects at once with a VoicewireError (kind `audio-context`,
-   * not fatal, the signal's reason as its `cause`) and whatever was already acquired (the
-   * microphone, a context of its own) is released. No effect once the promise has resolved:
-   * stop what it returned instead. (Added by the audio engine.)
+   * not fatal, the signal's reason as its `cause`) and whatever was already made (the worklet
+   * node, a decoder) is released. No effect once the promise has resolved: close what it
+   * returned instead.
    */
   signal?: AbortSignal;
 }
@@ -109,7 +107,8 @@ export interface PlayerStats {
   chunksDropped: number;
   /**
    * Audio time from the last `interrupt()` to the end of its fade (the output is silent from
-   * there), in milliseconds; null before the first interruption. (Added by the audio engine.)
+   * there), in milliseconds; null before the first interruption. Optional for custom players;
+   * without it the conversation's `interruptionMs` stays empty.
    */
   lastInterruptionMs?: number | null;
 }
@@ -127,7 +126,7 @@ export interface Player {
    * The current stream is complete (the server's `audioStreamEnd`): the decoder's tail is
    * played, and the buffer running empty is `drained` rather than a possible underrun.
    * Optional to call: without it, `drained` fires when the queue runs dry and audio of the same
-   * stream arriving later is counted as an `underrun`. (Added by the audio engine.)
+   * stream arriving later is counted as an `underrun`.
    */
   endStream?(): void;
   setVolume(volume: number): void;

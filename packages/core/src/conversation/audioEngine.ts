@@ -3,7 +3,9 @@ import {
   createAudioContextController,
 } from '../audio/createAudioContextController.ts';
 import type { Capture, CaptureOptions, Player, PlayerOptions } from '../audio/types.ts';
-import { isVoicewireError } from '../errors.ts';
+import { toConversationError } from './conversationError.ts';
+import type { ResolvedOptions } from './options.ts';
+import { callAsync, guard, noop, safely } from './safely.ts';
 import type { ConversationError } from './types.ts';
 
 /*
@@ -27,26 +29,94 @@ export type OpenedAudioContext =
 /**
  * Create the conversation's AudioContext and ask it to run, synchronously: called at the top of
  * `start()` so it happens inside the user's gesture (iOS Safari keeps a context created or resumed
- * outside one silent). The sample rate is never forced: the hardware rate avoids a resampling
- * stage in the browser; the engine's own resamplers convert to and from the wire rates.
+ * outside one silent).
  */
-export function openAudioContext(options: {
-  AudioContext?: typeof AudioContext | undefined;
-  sinkId?: string | undefined;
-}): OpenedAudioContext {
+export function openAudioContext(
+  options: Pick<ResolvedOptions, 'AudioContext' | 'output'>,
+): OpenedAudioContext {
   let controller: AudioContextController;
   try {
     const init: Parameters<typeof createAudioContextController>[0] = {};
     if (options.AudioContext !== undefined) init.AudioContext = options.AudioContext;
-    if (options.sinkId !== undefined && options.sinkId !== '') init.sinkId = options.sinkId;
+    if (options.output.deviceId !== undefined) init.sinkId = options.output.deviceId;
     controller = createAudioContextController(init);
   } catch (error) {
-    if (isVoicewireError(error)) return { ok: false, error: { ...error.toJSON(), fatal: true } };
-    const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, error: { kind: 'audio-context', message, fatal: true } };
+    return { ok: false, error: toConversationError(error, 'audio-context') };
   }
   // Not awaited: the call itself must happen now, inside the gesture. A refusal shows up as a
   // context that stays suspended; the controller retries on the next tap or key press.
-  controller.resume().catch(() => {});
+  controller.resume().catch(noop);
   return { ok: true, controller };
+}
+
+/** Where the parts go as they load; nothing is handed over once `ended()` says the run is over. */
+export interface AudioStartHandlers {
+  ended(): boolean;
+  frame(frame: Uint8Array): void;
+  /** The capture failed after it started (the device was lost and no other could be opened). */
+  captureFailed(error: ConversationError): void;
+  capture(capture: Capture): void;
+  player(player: Player): void;
+}
+
+/**
+ * Load the microphone capture and the player at the same time, on the conversation's context.
+ * Resolves with null once both are live, with the error that stops the start, or with null if
+ * the run ended first (`signal` then aborts whatever is still loading).
+ *
+ * A part that loads after the end is released the moment it resolves, whether or not the other
+ * ever settles: a worklet load on a closed context may hang, and the microphone must not. The
+ * player goes live as soon as it is ready, without waiting for the microphone: the greeting
+ * must not wait for the user to answer the permission prompt.
+ */
+export async function startAudio(
+  options: ResolvedOptions,
+  context: AudioContext,
+  volume: number,
+  signal: AbortSignal | undefined,
+  handlers: AudioStartHandlers,
+): Promise<ConversationError | null> {
+  const { input, output } = options;
+  const captureOptions: CaptureOptions = {
+    sampleRate: input.sampleRate,
+    encoding: input.encoding,
+    frameMs: input.frameMs,
+    context,
+    signal,
+    onFrame: (frame) => handlers.frame(frame),
+    onError: (error) => handlers.captureFailed(toConversationError(error, 'microphone-lost')),
+  };
+  // Only what the integrator set: the engine's defaults apply to the rest.
+  for (const key of ['deviceId', 'echoCancellation', 'noiseSuppression', 'autoGainControl'] as const) {
+    if (input[key] !== undefined) (captureOptions as unknown as Record<string, unknown>)[key] = input[key];
+  }
+  if (options.getUserMedia !== undefined) captureOptions.getUserMedia = options.getUserMedia;
+  if (options.worklets !== undefined) captureOptions.worklets = options.worklets;
+  const playerOptions: PlayerOptions = {
+    format: output.format,
+    sampleRate: output.sampleRate,
+    context,
+    volume,
+    signal,
+  };
+  if (options.worklets !== undefined) playerOptions.worklets = options.worklets;
+
+  const capturePromise = callAsync(() => options.createCapture(captureOptions));
+  const playerPromise = callAsync(() => options.createPlayer(playerOptions));
+  capturePromise.then((capture) => {
+    if (handlers.ended()) safely(() => capture.stop());
+    else handlers.capture(capture);
+  }, noop);
+  playerPromise.then((player) => {
+    if (handlers.ended()) safely(() => player.close());
+    else guard(() => handlers.player(player));
+  }, noop);
+  const [captureResult, playerResult] = await Promise.allSettled([capturePromise, playerPromise]);
+  // An end path got here first: it released whatever had loaded.
+  if (handlers.ended()) return null;
+  if (captureResult.status === 'rejected') {
+    return toConversationError(captureResult.reason, 'microphone-unavailable');
+  }
+  if (playerResult.status === 'rejected') return toConversationError(playerResult.reason, 'audio-context');
+  return null;
 }

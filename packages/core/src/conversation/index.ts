@@ -1,16 +1,16 @@
+export { createConversation } from './createConversation.ts';
 export {
-  createConversation,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_FRAME_MS,
   DEFAULT_INPUT_ENCODING,
   DEFAULT_INPUT_SAMPLE_RATE_HZ,
   DEFAULT_OUTPUT_FORMAT,
   DEFAULT_OUTPUT_SAMPLE_RATE_HZ,
-  DRAIN_GRACE_MS,
   MAX_SEND_BACKLOG_MS,
   PENDING_AUDIO_MS,
-} from './createConversation.ts';
+} from './options.ts';
 export { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnectPolicy.ts';
 export { buildSocketUrl, DEFAULT_TALK_URL } from './socketUrl.ts';
 export { interruptAgentTurn, mergeTranscript } from './transcript.ts';
+export { DRAIN_GRACE_MS, nextMode, nextTurn, type TurnEvent, type TurnState } from './turnTaking.ts';
 export type * from './types.ts';

@@ -10,6 +10,7 @@ import type {
 } from '../audio/types.ts';
 import type { VoicewireErrorKind } from '../errors.ts';
 import type { OutputFormat } from '../protocol/messages.ts';
+import type { EventCallbacks } from './emitter.ts';
 
 export type ConversationStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'ended' | 'error';
 export type ConversationMode = 'listening' | 'userSpeaking' | 'thinking' | 'agentSpeaking';
@@ -111,17 +112,12 @@ export interface DisconnectReason {
   error?: ConversationError;
 }
 
-export interface ConversationCallbacks {
-  onConnect?: (conversationId: string) => void;
-  onDisconnect?: (reason: DisconnectReason) => void;
-  onError?: (error: ConversationError) => void;
-  onMessage?: (raw: string) => void;
-  onModeChange?: (mode: ConversationMode) => void;
-  onStatusChange?: (status: ConversationStatus) => void;
-  onUserTranscript?: (text: string) => void;
-  onAgentTranscript?: (text: string) => void;
-  onCustomEvent?: (event: { name: string; data: unknown }) => void;
-}
+/**
+ * One optional callback per event of {@link ConversationEventMap}: `connect` → `onConnect`, with
+ * the listener's signature. Callbacks are read when the event fires, so they can be replaced
+ * (`setOptions`, `setCallbacks`) without reconnecting.
+ */
+export type ConversationCallbacks = EventCallbacks<ConversationEventMap>;
 
 export interface ConversationOptions extends ConversationCallbacks {
   agentId: string;
@@ -144,7 +140,11 @@ export interface ConversationOptions extends ConversationCallbacks {
   continueConversation?: string;
   /** @defaultValue the default policy; `false` never reconnects. */
   reconnect?: ReconnectPolicy | false;
-  /** Milliseconds to wait for `init` after `setup`. @defaultValue 15000 */
+  /**
+   * Milliseconds one connection attempt may take: from asking `getToken` for a token, through the
+   * socket opening, to the agent's `init`. Past it, a first connection fails (`timeout`) and a
+   * reconnect tries again. @defaultValue 15000
+   */
   connectTimeoutMs?: number;
   /**
    * Where the capture and player worklets load from: `'inline'` (a Blob URL, the default) or
@@ -187,6 +187,14 @@ export interface Conversation {
   getOutputLevel(): number;
   getStats(): ConversationStats;
   on<E extends keyof ConversationEventMap>(event: E, listener: ConversationEventMap[E]): () => void;
-  /** Replace callbacks without reconnecting (the React hook calls this on every render). */
+  /** The options in force: those given to `createConversation` or the last `setOptions`. */
+  readonly options: ConversationOptions;
+  /**
+   * Replace the options. Callbacks and `getToken` take effect at once (they are read when used);
+   * everything else at the next `start()`: a conversation in progress keeps the agent, URL and
+   * formats it started with.
+   */
+  setOptions(options: ConversationOptions): void;
+  /** Replace the callbacks (every `on<Event>` option) without reconnecting. */
   setCallbacks(callbacks: ConversationCallbacks): void;
 }

@@ -1,7 +1,7 @@
+import { resolveCaptureFormat } from '../audio/captureFormat.ts';
 import type {
   AudioLevelReading,
   Capture,
-  CaptureEncoding,
   CaptureOptions,
   Player,
   PlayerOptions,
@@ -77,7 +77,12 @@ export function createFakeAudio(): FakeAudio {
       captureFailure = null;
       return Promise.reject(error);
     }
-    const capture = createFakeCapture(options);
+    let capture: FakeCapture;
+    try {
+      capture = createFakeCapture(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     captures.push(capture);
     return Promise.resolve(capture);
   };
@@ -114,10 +119,9 @@ export function createFakeAudio(): FakeAudio {
 }
 
 export function createFakeCapture(options: CaptureOptions): FakeCapture {
-  const sampleRate = options.sampleRate ?? 16_000;
-  const encoding: CaptureEncoding = options.encoding ?? 'linear16';
-  const frameMs = options.frameMs ?? 20;
-  const frameBytes = Math.round((sampleRate * frameMs) / 1000) * (encoding === 'linear16' ? 2 : 1);
+  // Checked like the real capture's: a format it would refuse fails here too.
+  const { sampleRate, encoding, frameMs, frameSamples } = resolveCaptureFormat(options);
+  const frameBytes = frameSamples * (encoding === 'linear16' ? 2 : 1);
   let muted = false;
   let stopped = false;
   let framesCaptured = 0;

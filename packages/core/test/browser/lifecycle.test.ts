@@ -88,6 +88,35 @@ describe('capture lifecycle', () => {
     await shared.close();
   });
 
+  it('makes its own context from webkitAudioContext where there is no AudioContext (older Safari)', async () => {
+    const scope = globalThis as {
+      AudioContext?: typeof AudioContext;
+      webkitAudioContext?: typeof AudioContext;
+    };
+    const OriginalAudioContext = globalThis.AudioContext;
+    const made: AudioContext[] = [];
+    scope.webkitAudioContext = class extends OriginalAudioContext {
+      constructor(options?: AudioContextOptions) {
+        super(options);
+        made.push(this);
+      }
+    };
+    scope.AudioContext = undefined;
+    let frames = 0;
+    let capture: Capture;
+    try {
+      capture = await createCapture({ ...RAW_MIC, onFrame: () => frames++ });
+    } finally {
+      scope.AudioContext = OriginalAudioContext;
+      delete scope.webkitAudioContext;
+    }
+    await untilFrames(() => frames, 3);
+    expect(made).toHaveLength(1);
+    capture.stop();
+    await sleep(100);
+    expect(made[0]!.state).toBe('closed');
+  });
+
   it('muted: frames keep coming at the same size, all digital silence; the level reads 0; unmute brings the tone back', async () => {
     const frames: Uint8Array[] = [];
     const media = recordingGetUserMedia();

@@ -231,6 +231,9 @@ describe('start', () => {
       [{ input: { frameMs: 5 } }, 'input.frameMs'],
       [{ output: { format: 'aac' as never } }, 'output.format'],
       [{ url: 'ftp://nope' }, 'url'],
+      [{ url: 'https://api.example.com/v1/talk' }, 'url'],
+      [{ connectTimeoutMs: 0 }, 'connectTimeoutMs'],
+      [{ input: { sampleRate: 16_000, frameMs: 10.01 } }, 'input.frameMs'],
     ] as const) {
       const { conversation, server } = createTestConversation(options);
       await conversation.start();
@@ -239,6 +242,19 @@ describe('start', () => {
       expect(state.error?.kind).toBe('invalid-options');
       expect(state.error?.message).toContain(field);
       expect(server.sockets).toHaveLength(0);
+    }
+  });
+
+  it('says which URL schemes it takes, and takes them', async () => {
+    const { conversation } = createTestConversation({ url: 'http://example.com/v1/talk' });
+    await conversation.start();
+    expect(conversation.store.getState().error?.message).toMatch(/must start with wss:\/\/ or ws:\/\//);
+    for (const url of ['ws://127.0.0.1:9/v1/talk', 'WSS://api.example.com/v1/talk']) {
+      const { conversation: ok, server } = createTestConversation({ url });
+      void ok.start();
+      expect(server.sockets).toHaveLength(1);
+      expect(server.socket?.url).toBe(`${url}/test-agent`);
+      await ok.stop();
     }
   });
 

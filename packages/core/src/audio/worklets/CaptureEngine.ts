@@ -1,7 +1,7 @@
 import { mulawEncodeSample } from '../../codec/mulaw.ts';
 import { floatToPcm16 } from '../../codec/pcm16.ts';
 import { createResampler } from '../../dsp/createResampler.ts';
-import type { CaptureOutMessage } from './messages.ts';
+import { type CaptureOutMessage, LEVEL_SLOT, RENDER_QUANTUM_FRAMES } from './messages.ts';
 
 export interface CaptureEngineOptions {
   /** The AudioContext's rate (what the microphone arrives at). */
@@ -19,7 +19,7 @@ export interface CaptureEngineOptions {
   post: (message: CaptureOutMessage, transfer?: Transferable[]) => void;
   /** Shared level slots, written instead of posting `level` when present. */
   levels?: Float32Array;
-  /** The largest input block `process` will see. @defaultValue 128 */
+  /** The largest input block `process` will see. @defaultValue RENDER_QUANTUM_FRAMES (128) */
   maxBlockFrames?: number;
 }
 
@@ -60,7 +60,7 @@ export class CaptureEngine {
   #lastReportSilent = false;
 
   constructor(options: CaptureEngineOptions) {
-    const maxBlock = options.maxBlockFrames ?? 128;
+    const maxBlock = options.maxBlockFrames ?? RENDER_QUANTUM_FRAMES;
     this.#resampler = createResampler(options.contextRate, options.wireRate);
     this.#encoding = options.encoding;
     this.#frameSamples = options.frameSamples;
@@ -157,8 +157,8 @@ export class CaptureEngine {
     this.#levelSumSquares = 0;
     this.#levelPeak = 0;
     if (this.#levels) {
-      this.#levels[0] = rms;
-      this.#levels[1] = peak;
+      this.#levels[LEVEL_SLOT.rms] = rms;
+      this.#levels[LEVEL_SLOT.peak] = peak;
       return;
     }
     const silent = peak === 0;

@@ -1,4 +1,4 @@
-import type { PlayerOutMessage } from './messages.ts';
+import { LEVEL_SLOT, type PlayerOutMessage } from './messages.ts';
 
 export interface PlayerEngineOptions {
   /** Ring size in frames at the context rate; overflow waits in a list until there is room. */
@@ -285,11 +285,11 @@ export class PlayerEngine {
     this.#levelPeak = 0;
     const buffered = this.bufferedFrames;
     if (this.#levels) {
-      this.#levels[0] = rms;
-      this.#levels[1] = peak;
-      this.#levels[2] = buffered;
-      this.#levels[3] = this.#jitterTarget;
-      this.#levels[4] = this.underruns;
+      this.#levels[LEVEL_SLOT.rms] = rms;
+      this.#levels[LEVEL_SLOT.peak] = peak;
+      this.#levels[LEVEL_SLOT.bufferedFrames] = buffered;
+      this.#levels[LEVEL_SLOT.jitterTargetFrames] = this.#jitterTarget;
+      this.#levels[LEVEL_SLOT.underruns] = this.underruns;
       return;
     }
     // Without shared memory, report only while something changes: a silent idle player posts nothing.

@@ -16,7 +16,8 @@ export const LEVEL_REPORT_MS = 50;
 
 /**
  * Slots of the shared level buffer (a `Float32Array` over a `SharedArrayBuffer`, used when the
- * page is cross-origin isolated): the audio thread writes, the main thread reads on demand.
+ * page is cross-origin isolated): the audio thread writes, the main thread reads on demand. The
+ * capture uses the first two; the player all five.
  */
 export const LEVEL_SLOT = {
   rms: 0,
@@ -25,7 +26,8 @@ export const LEVEL_SLOT = {
   jitterTargetFrames: 3,
   underruns: 4,
 } as const;
-export const LEVEL_SLOTS = 5;
+/** Length of the shared level buffer. */
+export const LEVEL_SLOTS = Object.keys(LEVEL_SLOT).length;
 
 // ---------------------------------------------------------------------------------------------
 // Capture
