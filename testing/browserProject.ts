@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { playwright } from '@vitest/browser-playwright';
 import { webdriverio } from '@vitest/browser-webdriverio';
 import { encodeWav16 } from './audio.ts';
+import './engineContext.ts';
 import { chromiumArgs, chromiumExecutable } from './chromium.ts';
 import {
   type Engine,
@@ -13,19 +14,6 @@ import {
   webkitCapabilities,
   webkitRequestTransform,
 } from './engines.ts';
-
-declare module 'vitest' {
-  interface ProvidedContext {
-    /** The engine this project runs in (engine differences are expected values per engine). */
-    engine: Engine;
-    /** Firefox and WebKit: the WAV the project's global set-up plays, looped, into the microphone. */
-    engineMicFile: string;
-    /** WebKit: the port of the project's WebKitWebDriver. */
-    engineDriverPort: number;
-    /** The project's name without vitest's instance suffix (names its sound server). */
-    engineProject: string;
-  }
-}
 
 export const ENGINES: readonly Engine[] = ['chromium', 'firefox', 'webkit'];
 

@@ -1,5 +1,6 @@
 import { createPlayer } from '@voicewire/core';
 import { expect, inject, it } from 'vitest';
+import '../../../../testing/engineContext.ts';
 import { tone } from '../../../../testing/audio.ts';
 import { float32Bytes, sleep } from './harness.ts';
 
