@@ -86,7 +86,8 @@ function installed(name) {
 }
 
 if (wantBrowsers) {
-  const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && existsSync('/usr/bin/dpkg-query');
+  const canApt =
+    process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && existsSync('/usr/bin/dpkg-query');
   if (canApt) {
     const missing = SYSTEM_PACKAGES.filter((name) => !installed(name));
     if (missing.length > 0) {
