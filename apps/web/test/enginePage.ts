@@ -28,7 +28,7 @@ export interface EnginePage {
   evaluate<T>(expression: string): Promise<T>;
   /** Click the element matching `selector`, as a visitor would (a real input event). */
   click(selector: string): Promise<void>;
-  /** Start playing the journey's microphone WAV (a no-op in Chromium, which plays it from capture). */
+  /** Start playing the journey's microphone WAV, looped (a no-op in Chromium, which loops it from capture). */
   startMicrophone(): void;
   close(): Promise<void>;
 }
@@ -135,5 +135,6 @@ export async function openEnginePage(
 }
 
 function playWav(sound: SoundServer, path: string): { stop(): void } {
-  return sound.play(decodeWav16(readFileSync(path)).samples);
+  // Looped, as Chromium loops its fake capture file: every engine hears the same signal.
+  return sound.play(decodeWav16(readFileSync(path)).samples, { loop: true });
 }
