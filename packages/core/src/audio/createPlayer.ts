@@ -2,7 +2,14 @@ import { createResampler } from '../dsp/createResampler.ts';
 import { VoicewireError } from '../errors.ts';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, OUTPUT_FORMATS } from '../protocol/messages.ts';
 import type { DecodedAudio, StreamDecoder } from './decoders/types.ts';
-import { abortError, closedError, loadWorklet, sharedLevels } from './loadWorklet.ts';
+import {
+  abortError,
+  closedError,
+  loadWorklet,
+  renderedOnce,
+  sharedLevels,
+  whileOpen,
+} from './loadWorklet.ts';
 import { createOutputGate, GATE_FADE_MS, type OutputGate } from './outputGate.ts';
 import { clampVolume, createStreamDecoder, joinBytes } from './playerParts.ts';
 import type { AudioLevelReading, Player, PlayerOptions, PlayerStats } from './types.ts';
@@ -80,6 +87,14 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
     const gate = createOutputGate(context);
     node.connect(gate.node);
     gate.node.connect(options.destination ?? context.destination);
+    try {
+      // A context whose close() began while the worklet loaded renders no more: reject, not resolve.
+      await whileOpen(renderedOnce(context), context, options.signal);
+    } catch (cause) {
+      node.disconnect();
+      gate.disconnect();
+      throw cause;
+    }
     return makePlayer(options, node, gate, decoder, isAsync, shared);
   } catch (cause) {
     decoder.close();
