@@ -7,13 +7,17 @@
  * 10–13 ms in WebKit). An AudioParam automation is timestamped on the context clock instead, so
  * the ramp below starts with the next rendered block whichever thread delivers what when: the
  * agent's voice is below −60 dBFS at most {@link GATE_FADE_MS} ms (plus the block in flight)
- * after the call, in every engine. The worklet's flush then makes the silence lasting, and the
- * gate opens again only once the worklet has confirmed it (its `silenced` report), so no
- * leftover of the old stream can slip through when a new one starts at once.
+ * after the call, in every engine. The worklet's flush then makes the silence lasting. A new
+ * stream opens the gate again as soon as the worklet has confirmed the flush (its `silenced`
+ * report), or {@link GATE_REOPEN_MS} after the interrupt on the audio clock, whichever comes
+ * first: the report can take hundreds of milliseconds to reach the main thread in WebKit, while
+ * the flush itself is done by then, and a new stream waits for its jitter buffer before it plays.
  */
 
 /** Linear ramp to zero: −60 dBFS within 10 ms of the call even with a block already in flight, and long enough not to click. */
 export const GATE_FADE_MS = 4;
+/** Longer than the port's delay to the worklet (≤ 13 ms measured in WebKit) plus the worklet's own fade. */
+export const GATE_REOPEN_MS = 40;
 
 export interface OutputGate {
   /** Connect this to the destination. */
@@ -34,11 +38,13 @@ export function createOutputGate(context: BaseAudioContext): OutputGate {
   let flushConfirmed = true;
   let wantOpen = true;
 
+  const openAt = (at: number) => {
+    gain.cancelScheduledValues(at);
+    gain.setValueAtTime(at > context.currentTime ? 0 : gain.value, at);
+    gain.linearRampToValueAtTime(1, at + GATE_FADE_MS / 1000);
+  };
   const openNow = () => {
-    const now = context.currentTime;
-    gain.cancelScheduledValues(now);
-    gain.setValueAtTime(gain.value, now);
-    gain.linearRampToValueAtTime(1, now + GATE_FADE_MS / 1000);
+    openAt(context.currentTime);
     closedAt = null;
   };
 
@@ -64,7 +70,11 @@ export function createOutputGate(context: BaseAudioContext): OutputGate {
     },
     open() {
       wantOpen = true;
-      if (closedAt !== null && flushConfirmed) openNow();
+      if (closedAt === null) return;
+      if (flushConfirmed) openNow();
+      // Not confirmed yet: open on the audio clock once the flush has surely happened (the
+      // confirmation, if it comes first, opens it sooner).
+      else openAt(Math.max(context.currentTime, closedAt + GATE_REOPEN_MS / 1000));
     },
     disconnect() {
       try {
