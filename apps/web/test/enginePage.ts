@@ -120,7 +120,7 @@ export async function openEnginePage(
   return {
     engine,
     // biome-ignore lint/security/noGlobalEval: the journeys' own expressions, evaluated in the test page.
-    evaluate: (expression) => browser.execute((source: string) => (0, eval)(source), expression),
+    evaluate: (expression) => browser.execute((source: string) => globalThis.eval(source), expression),
     async click(selector) {
       await browser.$(selector).click();
     },
