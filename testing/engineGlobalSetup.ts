@@ -25,6 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
   };
+  requireEngine((provided.engine ?? 'chromium') as Engine);
   try {
     const sound: SoundServer = await startSoundServer(provided.engineProject ?? project.name);
     stops.push(() => sound.stop());

@@ -311,6 +311,33 @@ export async function startWebKitDriver(port: number, env: Record<string, string
   return { port, stop: () => stopProcess(driver) };
 }
 
+/**
+ * Throws a message that says what to install when something `engine` needs is missing (the
+ * set-up script installs all of it as root: `npm test`).
+ */
+export function requireEngine(engine: Engine): void {
+  const needs: [string, string][] =
+    engine === 'chromium'
+      ? []
+      : [
+          ['/usr/bin/pulseaudio', 'pulseaudio'],
+          ['/usr/bin/pactl', 'pulseaudio-utils'],
+          ...(engine === 'firefox'
+            ? ([[FIREFOX_EXECUTABLE, 'firefox-esr']] as [string, string][])
+            : ([
+                [WEBKIT_DRIVER, 'webkit2gtk-driver'],
+                [MINIBROWSER, 'libwebkit2gtk-4.1-0'],
+                ['/usr/bin/Xvfb', 'xvfb'],
+              ] as [string, string][])),
+        ];
+  const missing = needs.filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg);
+  if (missing.length > 0) {
+    throw new Error(
+      `The ${engine} tests need the Debian packages ${missing.join(', ')}: run \`npm test\` as root (scripts/setup.mjs installs them) or apt-get install them.`,
+    );
+  }
+}
+
 /** The executable each engine runs, for messages and the README's table. */
 export function engineExecutable(engine: Engine): string | undefined {
   if (engine === 'chromium') return chromiumExecutable();

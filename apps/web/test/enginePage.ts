@@ -8,6 +8,7 @@ import {
   type Engine,
   firefoxLaunchOptions,
   freePortSync,
+  requireEngine,
   type SoundServer,
   startDisplay,
   startSoundServer,
@@ -54,6 +55,7 @@ export async function startEngineServices(engine: Engine, name: string): Promise
     },
   };
   try {
+    requireEngine(engine);
     if (engine === 'chromium') return services;
     services.sound = await startSoundServer(`${name}-${engine}`);
     if (engine === 'firefox') {
