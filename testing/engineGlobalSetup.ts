@@ -3,6 +3,8 @@ import type { TestProject } from 'vitest/node';
 import { decodeWav16 } from './audio.ts';
 import {
   type Display,
+  type Engine,
+  requireEngine,
   type SoundServer,
   startDisplay,
   startSoundServer,
