@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumExecutable } from './chromium.ts';
@@ -143,6 +143,13 @@ export async function startSoundServer(name: string): Promise<SoundServer> {
   const dir = pulseDir(name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'runtime'), { recursive: true });
+  // Everything at 48 kHz, as the tests' WAVs: no resampling between the WAV and the browser's
+  // input stream, so every engine hears the same samples (PulseAudio's default is 44.1 kHz).
+  mkdirSync(join(dir, '.config', 'pulse'), { recursive: true });
+  writeFileSync(
+    join(dir, '.config', 'pulse', 'daemon.conf'),
+    `default-sample-rate = ${PULSE_RATE}\nalternate-sample-rate = ${PULSE_RATE}\navoid-resampling = yes\nresample-method = soxr-vhq\n`,
+  );
   const socket = join(dir, 'native');
   const server = `unix:${socket}`;
   const env = { ...process.env, HOME: dir, XDG_RUNTIME_DIR: join(dir, 'runtime'), PULSE_SERVER: server };

@@ -39,6 +39,9 @@ it('real time: interrupt() is below -60 dBFS within 10 ms on the output, through
     if (offset < second * 1.5) await sleep(20);
   }
   await sleep(400);
+  // The player's own figure arrives by a worklet message (late in WebKit under load); the
+  // measurement that counts is the tap's, below.
+  await expect.poll(() => player.getStats().lastInterruptionMs, { timeout: 5000 }).not.toBeNull();
   const late = player.getStats();
 
   // A new stream plays again.
@@ -53,7 +56,6 @@ it('real time: interrupt() is below -60 dBFS within 10 ms on the output, through
   expect(restarted).toBe(1);
   expect(late.chunksDropped).toBeGreaterThanOrEqual(30);
   const interruptedLevel = late.lastInterruptionMs;
-  expect(interruptedLevel).not.toBeNull();
 
   // Rendered frames only (the host may skip quanta under load; nothing plays in a skipped one).
   const afterCall = frames.findIndex((frame) => frame >= callFrame);
