@@ -148,7 +148,7 @@ export async function startSoundServer(name: string): Promise<SoundServer> {
   mkdirSync(join(dir, '.config', 'pulse'), { recursive: true });
   writeFileSync(
     join(dir, '.config', 'pulse', 'daemon.conf'),
-    `default-sample-rate = ${PULSE_RATE}\nalternate-sample-rate = ${PULSE_RATE}\navoid-resampling = yes\nresample-method = soxr-vhq\n`,
+    `default-sample-rate = ${PULSE_RATE}\nalternate-sample-rate = ${PULSE_RATE}\n`,
   );
   const socket = join(dir, 'native');
   const server = `unix:${socket}`;
