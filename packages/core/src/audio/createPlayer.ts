@@ -1,6 +1,5 @@
 import { createResampler } from '../dsp/createResampler.ts';
 import { VoicewireError } from '../errors.ts';
-import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, OUTPUT_FORMATS } from '../protocol/messages.ts';
 import type { DecodedAudio, StreamDecoder } from './decoders/types.ts';
 import {
   abortError,
@@ -11,7 +10,7 @@ import {
   whileOpen,
 } from './loadWorklet.ts';
 import { createOutputGate, GATE_FADE_MS, type OutputGate } from './outputGate.ts';
-import { clampVolume, createStreamDecoder, joinBytes } from './playerParts.ts';
+import { clampVolume, createStreamDecoder, joinBytes, validatePlayerOptions } from './playerParts.ts';
 import type { AudioLevelReading, Player, PlayerOptions, PlayerStats } from './types.ts';
 import { PROCESSORS_SOURCE } from './worklets/generated/processors.generated.ts';
 import {
@@ -45,18 +44,7 @@ type Listener = (value: never) => void;
  */
 export async function createPlayer(options: PlayerOptions): Promise<Player> {
   const { format, sampleRate, context } = options;
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-    throw new VoicewireError({
-      kind: 'invalid-options',
-      message: `Unknown output format "${String(format)}".`,
-    });
-  }
-  if (!(sampleRate >= MIN_SAMPLE_RATE_HZ && sampleRate <= MAX_SAMPLE_RATE_HZ)) {
-    throw new VoicewireError({
-      kind: 'invalid-options',
-      message: `Output sample rate ${sampleRate} Hz is outside ${MIN_SAMPLE_RATE_HZ}..${MAX_SAMPLE_RATE_HZ}.`,
-    });
-  }
+  validatePlayerOptions(format, sampleRate);
   if (options.signal?.aborted) throw abortError(options.signal);
   // Start the WASM decoder now, in parallel with the worklet and with the wait for the first chunk.
   const decoder: StreamDecoder = createStreamDecoder(format, sampleRate);

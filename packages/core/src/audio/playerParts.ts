@@ -1,4 +1,10 @@
-import type { OutputFormat } from '../protocol/messages.ts';
+import { VoicewireError } from '../errors.ts';
+import {
+  MAX_SAMPLE_RATE_HZ,
+  MIN_SAMPLE_RATE_HZ,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+} from '../protocol/messages.ts';
 import { createMulawDecoder } from './decoders/createMulawDecoder.ts';
 import { createRawFloat32Decoder } from './decoders/createRawFloat32Decoder.ts';
 import { createWasmDecoder } from './decoders/createWasmDecoder.ts';
@@ -25,4 +31,20 @@ export function joinBytes(parts: Uint8Array[], length: number): Uint8Array {
     offset += part.length;
   }
   return out;
+}
+
+/** Throws an `invalid-options` error for an unknown format or a rate outside the protocol's range. */
+export function validatePlayerOptions(format: OutputFormat, sampleRate: number): void {
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `Unknown output format "${String(format)}".`,
+    });
+  }
+  if (!(sampleRate >= MIN_SAMPLE_RATE_HZ && sampleRate <= MAX_SAMPLE_RATE_HZ)) {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `Output sample rate ${sampleRate} Hz is outside ${MIN_SAMPLE_RATE_HZ}..${MAX_SAMPLE_RATE_HZ}.`,
+    });
+  }
 }
