@@ -117,3 +117,13 @@ export function fft(re: Float64Array, im: Float64Array): void {
     }
   }
 }
+
+/** Read a mono 16-bit PCM WAV written by {@link encodeWav16} (or any canonical 44-byte-header one). */
+export function decodeWav16(bytes: Uint8Array): { samples: Float32Array; sampleRate: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sampleRate = view.getUint32(24, true);
+  const count = Math.floor((bytes.length - 44) / 2);
+  const samples = new Float32Array(count);
+  for (let i = 0; i < count; i++) samples[i] = view.getInt16(44 + i * 2, true) / 0x8000;
+  return { samples, sampleRate };
+}

@@ -1,7 +1,7 @@
 /**
- * The page side of scripts/bench/audio-engine.ts, bundled by esbuild for headless Chromium.
- * Every figure is taken in the page: audio time from the rendered signal (a recording tap on
- * the player's destination) and wall time from performance.now().
+ * The page side of scripts/bench/audio-engine.ts, bundled by esbuild for Chromium, Firefox and
+ * WebKit. Every figure is taken in the page: audio time from the rendered signal (a tap on what
+ * the player sends to the destination, on the context clock) and wall time from performance.now().
  */
 import {
   createCapture,
@@ -24,6 +24,19 @@ class Tap extends AudioWorkletProcessor {
   }
 }
 registerProcessor('bench-tap', Tap);
+class LastLoud extends AudioWorkletProcessor {
+  constructor() {
+    super(); this.last = -1; this.done = false;
+    this.port.onmessage = () => { this.port.postMessage({ last: this.last }); this.done = true; };
+  }
+  process(inputs) {
+    if (this.done) return false;
+    const channel = inputs[0] && inputs[0][0];
+    if (channel) for (let i = 0; i < channel.length; i++) if (Math.abs(channel[i]) > 0.001) this.last = currentFrame + i;
+    return true;
+  }
+}
+registerProcessor('bench-last-loud', LastLoud);
 `;
 
 async function tap(
@@ -95,17 +108,29 @@ async function firstAudio(
   };
 }
 
-/** interrupt() → silence: audio time (the worklet's fade end against the context clock at the call) and wall time until the main thread hears it is done. */
+/**
+ * interrupt() → silence, on the output signal: a tap after the player keeps the context frame of
+ * the last sample above −60 dBFS; the figure is that frame minus the context frame when
+ * interrupt() was called. It includes the wait for the next rendered block (what a listener
+ * hears), and no player counter. Also the wall time until the player's stats confirm it.
+ */
 async function interruption(): Promise<{ audioMs: number; confirmedWallMs: number }> {
   const context = new AudioContext({ latencyHint: 'interactive' });
   await context.resume();
-  const player = await createPlayer({ format: 'raw', sampleRate: 24_000, context });
+  const url = URL.createObjectURL(new Blob([RECORDER], { type: 'text/javascript' }));
+  await context.audioWorklet.addModule(url);
+  const input = context.createGain();
+  const lastLoud = new AudioWorkletNode(context, 'bench-last-loud');
+  input.connect(lastLoud);
+  lastLoud.connect(context.destination);
+  const player = await createPlayer({ format: 'raw', sampleRate: 24_000, context, destination: input });
   const samples = new Float32Array(24_000 * 2);
   for (let i = 0; i < samples.length; i++) samples[i] = 0.5 * Math.sin((2 * Math.PI * 440 * i) / 24_000);
   player.enqueue(new Uint8Array(samples.buffer));
   await new Promise<void>((resolve) => player.on('started', () => resolve()));
   await sleep(300);
   const t0 = performance.now();
+  const callFrame = Math.round(context.currentTime * context.sampleRate);
   player.interrupt();
   let confirmedWallMs = Number.NaN;
   for (let i = 0; i < 500; i++) {
@@ -115,10 +140,16 @@ async function interruption(): Promise<{ audioMs: number; confirmedWallMs: numbe
     }
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  const audioMs = player.getStats().lastInterruptionMs ?? Number.NaN;
+  // Long enough for anything still queued to have played, had it not been dropped.
+  await sleep(300);
+  const last = await new Promise<number>((resolve) => {
+    lastLoud.port.onmessage = (event) => resolve(event.data.last as number);
+    lastLoud.port.postMessage('stop');
+  });
   player.close();
+  lastLoud.disconnect();
   await context.close();
-  return { audioMs, confirmedWallMs };
+  return { audioMs: (Math.max(0, last + 1 - callFrame) / context.sampleRate) * 1000, confirmedWallMs };
 }
 
 /**

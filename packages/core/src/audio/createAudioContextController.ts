@@ -14,7 +14,13 @@ export interface AudioContextController {
   readonly context: AudioContext;
   /** Resume the context. Call it inside the user's gesture (iOS Safari only unlocks audio there). */
   resume(): Promise<void>;
-  /** Route the output to another device; false where the browser cannot (no `setSinkId`). */
+  /**
+   * Whether this browser can route the output to a chosen device (`AudioContext.setSinkId`:
+   * Chrome and Edge 110+; not Firefox, not Safari). Where it is false, offer no output picker:
+   * the system's default output plays.
+   */
+  readonly canSelectOutputDevice: boolean;
+  /** Route the output to another device; false where the browser cannot (see `canSelectOutputDevice`) or the device refused. */
   setSinkId(sinkId: string): Promise<boolean>;
   /** Close the context and detach every listener; idempotent. */
   close(): Promise<void>;
@@ -53,8 +59,9 @@ export function createAudioContextController(
   doc?.addEventListener('pointerdown', tryResume, true);
   doc?.addEventListener('keydown', tryResume, true);
 
+  const withSink = context as AudioContext & { setSinkId?: (id: string) => Promise<void> };
+  const canSelectOutputDevice = typeof withSink.setSinkId === 'function';
   const setSinkId = async (sinkId: string): Promise<boolean> => {
-    const withSink = context as AudioContext & { setSinkId?: (id: string) => Promise<void> };
     if (typeof withSink.setSinkId !== 'function') return false;
     try {
       await withSink.setSinkId(sinkId);
@@ -67,6 +74,7 @@ export function createAudioContextController(
 
   return {
     context,
+    canSelectOutputDevice,
     async resume() {
       if (closed || state() === 'running') return;
       try {

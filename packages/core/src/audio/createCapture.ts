@@ -131,6 +131,11 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
 
   let muted = false;
   let stopped = false;
+  /** Settles the start: the first frame, or the start timeout's error. */
+  let flowing: { resolve(): void; reject(error: VoicewireError): void } | undefined;
+  const firstFrame = new Promise<void>((resolve, reject) => {
+    flowing = { resolve, reject };
+  });
   let framesCaptured = 0;
   let level: AudioLevelReading = { rms: 0, peak: 0 };
   let switching: Promise<void> | undefined;
@@ -146,6 +151,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
     }
     if (stopped) return;
     framesCaptured++;
+    flowing?.resolve();
     // The callback gets its own copy (it may keep it); the buffer goes back to the worklet's pool.
     const frame = new Uint8Array(message.buffer).slice();
     post({ type: 'recycle', buffer: message.buffer }, [message.buffer]);
@@ -206,6 +212,29 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   watch(stream);
   const onDeviceChange = () => recover();
   mediaDevices?.addEventListener?.('devicechange', onDeviceChange);
+
+  // Resolve only once audio really flows: a context that never runs (Firefox without an audio
+  // device, Safari before a gesture) would otherwise give a capture that silently sends nothing.
+  const startTimeoutMs = options.startTimeoutMs ?? 5000;
+  const timer = setTimeout(() => flowing?.reject(notFlowingError(context)), startTimeoutMs);
+  try {
+    await whileOpen(firstFrame, context, signal);
+  } catch (cause) {
+    stopped = true;
+    mediaDevices?.removeEventListener?.('devicechange', onDeviceChange);
+    for (const track of stream.getAudioTracks()) track.removeEventListener('ended', onTrackEnded);
+    node.port.onmessage = null;
+    source.disconnect();
+    node.disconnect();
+    stopTracks(stream);
+    if (ownsContext) context.close().catch(() => {});
+    throw cause instanceof VoicewireError
+      ? cause
+      : new VoicewireError({ kind: 'audio-context', message: 'Could not start audio capture.', cause });
+  } finally {
+    clearTimeout(timer);
+    flowing = undefined;
+  }
 
   const capture: Capture = {
     sampleRate,
@@ -272,6 +301,24 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
     },
   };
   return capture;
+}
+
+/** Why no frame came: the context is not running (what to do about it), or the device is silent. */
+function notFlowingError(context: AudioContext): VoicewireError {
+  const state = context.state as AudioContextState | 'interrupted';
+  if (state === 'running') {
+    return new VoicewireError({
+      kind: 'microphone-unavailable',
+      message: 'The microphone opened but sends no audio (is it muted or in use by another program?).',
+    });
+  }
+  return new VoicewireError({
+    kind: 'audio-context',
+    message:
+      state === 'interrupted'
+        ? 'Audio is interrupted by the system (a call, another app or the lock screen); try again when it ends.'
+        : `Audio did not start (the AudioContext stayed "${state}"): start the conversation from a click or key press, and check that the device has a working sound output.`,
+  });
 }
 
 function stopTracks(stream: MediaStream): void {

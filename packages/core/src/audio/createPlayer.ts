@@ -1,13 +1,17 @@
 import { createResampler } from '../dsp/createResampler.ts';
 import { VoicewireError } from '../errors.ts';
-import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, OUTPUT_FORMATS } from '../protocol/messages.ts';
-import { createMulawDecoder } from './decoders/createMulawDecoder.ts';
-import { createRawFloat32Decoder } from './decoders/createRawFloat32Decoder.ts';
-import { createWasmDecoder } from './decoders/createWasmDecoder.ts';
-import { createWavDecoder } from './decoders/createWavDecoder.ts';
 import type { DecodedAudio, StreamDecoder } from './decoders/types.ts';
-import { abortError, closedError, loadWorklet, sharedLevels } from './loadWorklet.ts';
+import {
+  abortError,
+  closedError,
+  loadWorklet,
+  renderedOnce,
+  sharedLevels,
+  whileOpen,
+} from './loadWorklet.ts';
+import { createOutputGate, GATE_FADE_MS, type OutputGate } from './outputGate.ts';
 import { withOutputTaps } from './playerOutputTaps.ts';
+import { clampVolume, createStreamDecoder, joinBytes, validatePlayerOptions } from './playerParts.ts';
 import type { AudioLevelReading, Player, PlayerOptions, PlayerStats } from './types.ts';
 import { PROCESSORS_SOURCE } from './worklets/generated/processors.generated.ts';
 import {
@@ -23,8 +27,9 @@ const RING_SECONDS = 8;
 /** First audio after the first chunk (target ≤ 60 ms for PCM, the README's "Measured" table); also the jitter step after an underrun. */
 const INITIAL_JITTER_MS = 30;
 const MAX_JITTER_MS = 300;
-/** Interrupt fade: short enough to be silent within 10 ms, long enough not to click. */
-const FADE_MS = 4;
+/** The worklet's interrupt fade (the output gate ramps over the same length). */
+const FADE_MS = GATE_FADE_MS;
+
 type Listener = (value: never) => void;
 
 /**
@@ -33,34 +38,17 @@ type Listener = (value: never) => void;
  * WASM decoder of mp3/ogg/flac keeps loading in the background and is awaited by the first
  * chunk). Never throws from `enqueue`: errors go to the `error` event.
  *
- * Streams and interruptions: `interrupt()` fades the output out within {@link FADE_MS} ms and
- * drops every later chunk until `newStream()`; each stream has a generation number, so chunks
+ * Streams and interruptions: `interrupt()` ramps the output gate (outputGate.ts) to silence in
+ * {@link FADE_MS} ms on the audio clock, tells the worklet to drop its queue, and drops every later
+ * chunk until `newStream()`; each stream has a generation number, so chunks
  * (and decodes still in flight) of an interrupted stream can never play.
  */
 export async function createPlayer(options: PlayerOptions): Promise<Player> {
   const { format, sampleRate, context } = options;
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-    throw new VoicewireError({
-      kind: 'invalid-options',
-      message: `Unknown output format "${String(format)}".`,
-    });
-  }
-  if (!(sampleRate >= MIN_SAMPLE_RATE_HZ && sampleRate <= MAX_SAMPLE_RATE_HZ)) {
-    throw new VoicewireError({
-      kind: 'invalid-options',
-      message: `Output sample rate ${sampleRate} Hz is outside ${MIN_SAMPLE_RATE_HZ}..${MAX_SAMPLE_RATE_HZ}.`,
-    });
-  }
+  validatePlayerOptions(format, sampleRate);
   if (options.signal?.aborted) throw abortError(options.signal);
   // Start the WASM decoder now, in parallel with the worklet and with the wait for the first chunk.
-  const decoder: StreamDecoder =
-    format === 'raw'
-      ? createRawFloat32Decoder(sampleRate)
-      : format === 'wav'
-        ? createWavDecoder(sampleRate)
-        : format === 'mulaw'
-          ? createMulawDecoder(sampleRate)
-          : createWasmDecoder(format, sampleRate);
+  const decoder: StreamDecoder = createStreamDecoder(format, sampleRate);
   const isAsync = format === 'mp3' || format === 'ogg' || format === 'flac';
 
   let node: AudioWorkletNode;
@@ -85,17 +73,24 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
       outputChannelCount: [1],
       processorOptions,
     });
-    node.connect(options.destination ?? context.destination);
-    return withOutputTaps(makePlayer(options, node, decoder, isAsync, shared), context, node);
+    const gate = createOutputGate(context);
+    node.connect(gate.node);
+    gate.node.connect(options.destination ?? context.destination);
+    try {
+      // A context whose close() began while the worklet loaded renders no more: reject, not resolve.
+      await whileOpen(renderedOnce(context), context, options.signal);
+    } catch (cause) {
+      node.disconnect();
+      gate.disconnect();
+      throw cause;
+    }
+    // The spectrum is read after the gate: what the listener hears, silent from an interrupt on.
+    return withOutputTaps(makePlayer(options, node, gate, decoder, isAsync, shared), context, gate.node);
   } catch (cause) {
     decoder.close();
     if (cause instanceof VoicewireError) throw cause;
     throw new VoicewireError({ kind: 'audio-context', message: 'Could not start the audio player.', cause });
   }
-}
-
-function clampVolume(volume: number): number {
-  return Number.isFinite(volume) ? Math.min(Math.max(volume, 0), 4) : 1;
 }
 
 type QueueEntry =
@@ -106,6 +101,7 @@ type QueueEntry =
 function makePlayer(
   options: PlayerOptions,
   node: AudioWorkletNode,
+  gate: OutputGate,
   decoder: StreamDecoder,
   isAsync: boolean,
   shared: Float32Array | undefined,
@@ -180,8 +176,11 @@ function makePlayer(
         gapReportedAsUnderrun = false;
         break;
       case 'silenced':
+        gate.flushed(message.frame / contextRate);
         if (interruptAt !== null) {
-          lastInterruptionMs = Math.max(0, (message.frame / contextRate - interruptAt) * 1000);
+          // What is heard: the gate's ramp, or the worklet's own fade if that came first.
+          const flushedMs = (message.frame / contextRate - interruptAt) * 1000;
+          lastInterruptionMs = Math.max(0, Math.min(flushedMs, GATE_FADE_MS));
           interruptAt = null;
         }
         break;
@@ -347,7 +346,9 @@ function makePlayer(
     },
     interrupt() {
       if (closed) return;
-      if (!interrupted) interruptAt = context.currentTime;
+      // The gate first: it silences the output on the audio clock, before the port message lands.
+      const at = gate.close();
+      if (!interrupted) interruptAt = at;
       interrupted = true;
       batch = [];
       // Chunks still waiting for the decoder are dropped now; one in the decoder is dropped when it comes out.
@@ -371,6 +372,7 @@ function makePlayer(
         void decoder.reset();
       }
       post({ type: 'newStream', generation });
+      gate.open();
     },
     endStream() {
       if (closed || interrupted) return;
@@ -431,19 +433,10 @@ function makePlayer(
       } catch {
         // Already disconnected.
       }
+      gate.disconnect();
       decoder.close();
       listeners.clear();
     },
   };
   return player;
-}
-
-function joinBytes(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -175,3 +175,24 @@ export function sharedLevels(): Float32Array | undefined {
   }
   return new Float32Array(new SharedArrayBuffer(LEVEL_SLOTS * Float32Array.BYTES_PER_ELEMENT));
 }
+
+/**
+ * Resolves once a real-time `context` has rendered past this moment, or after `limitMs` (a
+ * context still waiting to start, or for a gesture); at once for an offline one. With
+ * {@link whileOpen} around it, a start cannot resolve on a context whose `close()` was already
+ * called: Firefox and Chromium report the old state until the close completes, but render
+ * nothing more once it began.
+ */
+export function renderedOnce(context: BaseAudioContext, limitMs = 250): Promise<void> {
+  const isRealtime = typeof AudioContext === 'function' && context instanceof AudioContext;
+  if (!isRealtime || context.state === 'closed') return Promise.resolve();
+  const start = context.currentTime;
+  const deadline = Date.now() + limitMs;
+  return new Promise((resolve) => {
+    const check = () => {
+      if (context.currentTime > start || context.state === 'closed' || Date.now() > deadline) resolve();
+      else setTimeout(check, 5);
+    };
+    setTimeout(check, 5);
+  });
+}

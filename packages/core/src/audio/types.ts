@@ -52,6 +52,14 @@ export interface CaptureOptions {
    * stop what it returned instead.
    */
   signal?: AbortSignal;
+  /**
+   * How long audio may take to flow once the microphone is open. The promise resolves with the
+   * first captured frame; if none arrives in time it rejects with kind `audio-context` (the
+   * AudioContext is not running: no audio device, or audio blocked until a click) or
+   * `microphone-unavailable` (the context runs but the microphone sends nothing).
+   * @defaultValue 5000
+   */
+  startTimeoutMs?: number;
 }
 
 export interface Capture {

@@ -50,6 +50,19 @@ function steadyStretch(signal: Float32Array, rate: number): Float32Array {
   return signal.subarray((best[0]! + 1) * block, (best[1]! - 1) * block);
 }
 
+/**
+ * The amplitude of `frequencyHz`, median over 40 ms blocks: a block that holds a dropout (a fake
+ * device's gap, an input underrun of a loaded machine) reads low, and does not decide the result.
+ */
+function blockAmplitude(signal: Float32Array, frequencyHz: number, rate: number): number {
+  const block = Math.round(rate * 0.04);
+  const values: number[] = [];
+  for (let i = 0; i + block <= signal.length; i += block) {
+    values.push(toneAmplitude(signal.subarray(i, i + block), frequencyHz, rate));
+  }
+  return median(values);
+}
+
 interface Captured {
   frames: Uint8Array[];
   /** The context time each frame was stamped with. */
@@ -126,7 +139,7 @@ describe('createCapture', () => {
       const signal = toFloat(captured.frames, encoding);
       const steady = steadyStretch(signal.subarray(3200), 16_000);
       expect(steady.length).toBeGreaterThan(3200);
-      const level = toneAmplitude(steady, 1000, 16_000);
+      const level = blockAmplitude(steady, 1000, 16_000);
       expect(Math.abs(toDb(level / FAKE_MIC_TONE_AMPLITUDE))).toBeLessThan(0.5);
       // 1 kHz dominates its neighbours: it is the tone, not noise.
       expect(toDb(toneAmplitude(steady, 1300, 16_000) / level)).toBeLessThan(-40);
@@ -141,7 +154,7 @@ describe('createCapture', () => {
     expectNoDroppedFrames(narrowCapture, '16 kHz');
     const wide = steadyStretch(toFloat(wideCapture.frames, 'linear16').subarray(9600), 48_000);
     const narrow = steadyStretch(toFloat(narrowCapture.frames, 'linear16').subarray(3200), 16_000);
-    const probe = toneAmplitude(wide, 12_000, 48_000);
+    const probe = blockAmplitude(wide, 12_000, 48_000);
     // At 48 kHz the probe is there, at full level: the test would see an alias if there were one.
     expect(Math.abs(toDb(probe / FAKE_MIC_TONE_AMPLITUDE))).toBeLessThan(1);
     const reference = toneAmplitude(narrow, 1000, 16_000);

@@ -9,11 +9,13 @@ const STREAM_RATE = 24_000;
 const SILENCE = 0.001;
 
 /**
- * Real time, real AudioContext: the fade and the silence are checked exactly; the delay from the
- * call to the fade's start depends on thread scheduling and is measured by `pnpm bench` (the
- * deterministic ≤ 10 ms check is interrupt-offline.test.ts).
+ * Real time, real AudioContext, measured on a tap of what reaches the destination: from the
+ * context frame at the call to the last sample above −60 dBFS. The player's output gate ramps on
+ * the audio clock (not through the worklet's port), so the bound holds in every engine whatever
+ * the thread scheduling: the ramp's end is fixed at the call's context time + 4 ms, and a block
+ * already in flight can only be cut short, never lengthened.
  */
-it('real time: interrupt() fades out in at most 5 ms, late chunks of the old stream stay silent, newStream() plays again', async () => {
+it('real time: interrupt() is below -60 dBFS within 10 ms on the output, through a fade of at most 5 ms; late chunks stay silent; newStream() plays again', async () => {
   const context = new AudioContext({ sampleRate: CONTEXT_RATE });
   await context.resume();
   const recorder = await createRecorder(context);
@@ -37,6 +39,9 @@ it('real time: interrupt() fades out in at most 5 ms, late chunks of the old str
     if (offset < second * 1.5) await sleep(20);
   }
   await sleep(400);
+  // The player's own figure arrives by a worklet message (late in WebKit under load); the
+  // measurement that counts is the tap's, below.
+  await expect.poll(() => player.getStats().lastInterruptionMs, { timeout: 5000 }).not.toBeNull();
   const late = player.getStats();
 
   // A new stream plays again.
@@ -51,7 +56,6 @@ it('real time: interrupt() fades out in at most 5 ms, late chunks of the old str
   expect(restarted).toBe(1);
   expect(late.chunksDropped).toBeGreaterThanOrEqual(30);
   const interruptedLevel = late.lastInterruptionMs;
-  expect(interruptedLevel).not.toBeNull();
 
   // Rendered frames only (the host may skip quanta under load; nothing plays in a skipped one).
   const afterCall = frames.findIndex((frame) => frame >= callFrame);
@@ -69,10 +73,7 @@ it('real time: interrupt() fades out in at most 5 ms, late chunks of the old str
   console.log(
     `interrupt → below -60 dBFS: ${toSilenceMs.toFixed(2)} ms of audio; fade ${fadeMs.toFixed(2)} ms; stat ${interruptedLevel}`,
   );
-  // The 10 ms target is asserted by the deterministic interrupt-offline.test.ts and measured by
-  // `pnpm bench`; in real time the call reaches the audio thread through a port message whose
-  // delay is the scheduler's (a loaded CI machine renders in bursts), so only bound it loosely here.
-  expect(toSilenceMs).toBeLessThanOrEqual(60);
+  expect(toSilenceMs).toBeLessThanOrEqual(10);
   // A fade, not a cut (a cut clicks), and a short one.
   expect(fadeMs).toBeGreaterThan(1);
   expect(fadeMs).toBeLessThanOrEqual(5);

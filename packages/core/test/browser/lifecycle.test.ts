@@ -5,7 +5,8 @@ import {
   createPlayer,
   type VoicewireError,
 } from '@voicewire/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import '../../../../testing/engineContext.ts';
 import { frameContinuity, median, sleep } from './harness.ts';
 
 /**
@@ -51,6 +52,19 @@ function untilFrames(count: () => number, wanted: number): Promise<void> {
     };
     check();
   });
+}
+
+/**
+ * Unplug the microphone of `stream`, as the page sees it: the track ends, and the browser says so.
+ * Chromium and WebKit fire `ended` on the track. Firefox fires `devicechange` (a synthetic `ended`
+ * reaches only an `onended` handler there, and PulseAudio moves a stream whose source goes away,
+ * so its track stays live): the capture checks its tracks on either event.
+ */
+function unplug(stream: MediaStream): void {
+  const track = stream.getAudioTracks()[0]!;
+  track.stop();
+  if (inject('engine') === 'firefox') navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+  else track.dispatchEvent(new Event('ended'));
 }
 
 function rejectWith(name: string) {
@@ -246,20 +260,15 @@ describe('capture lifecycle', () => {
       onError: (error) => errors.push(error),
     });
     await untilFrames(() => frames, 3);
-    // What unplugging looks like to the page: the track ends and 'ended' fires.
-    const first = media.streams[0]!.getAudioTracks()[0]!;
-    first.stop();
-    first.dispatchEvent(new Event('ended'));
+    unplug(media.streams[0]!);
     await untilFrames(() => media.streams.length, 2);
     const mark = frames;
     await untilFrames(() => frames, mark + 5);
     expect(errors).toEqual([]);
 
     failNext = true;
-    const second = media.streams[1]!.getAudioTracks()[0]!;
-    second.stop();
-    second.dispatchEvent(new Event('ended'));
-    await sleep(200);
+    unplug(media.streams[1]!);
+    await untilFrames(() => errors.length, 1);
     expect(errors.map((e) => e.kind)).toEqual(['microphone-lost']);
     capture.stop();
   });
@@ -379,6 +388,37 @@ describe('ending while starting', () => {
     await untilAllEnded(media.streams, END_POINTS.length);
   });
 
+  it('a context that never runs (no audio device, audio blocked): it rejects with what to do, and no track stays live', async () => {
+    const media = recordingGetUserMedia();
+    const context = new AudioContext();
+    await context.suspend();
+    // What Firefox does without an audio device, or Safari before a gesture: resume() never settles.
+    context.resume = () => new Promise<void>(() => {});
+    const error = await rejection(
+      createCapture({
+        ...RAW_MIC,
+        context,
+        getUserMedia: media.getUserMedia,
+        startTimeoutMs: 500,
+        onFrame: () => {},
+      }),
+    );
+    expect(error.kind).toBe('audio-context');
+    expect(error.message).toMatch(/click or key press/);
+    await untilAllEnded(media.streams, 1);
+    await context.close();
+  });
+
+  it('createCapture() resolves only once audio flows: the context runs and a frame has arrived', async () => {
+    let frames = 0;
+    const context = new AudioContext();
+    const capture = await createCapture({ ...RAW_MIC, context, onFrame: () => frames++ });
+    expect(context.state).toBe('running');
+    expect(frames).toBeGreaterThanOrEqual(1);
+    capture.stop();
+    await context.close();
+  });
+
   it('a signal aborted at each point of createCapture(): it rejects as aborted and no track stays live', async () => {
     const media = recordingGetUserMedia();
     let opened = 0;
@@ -463,9 +503,13 @@ describe('createAudioContextController', () => {
     await controller.context.suspend();
     expect(controller.context.state).toBe('suspended');
     document.body.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
-    await sleep(100);
-    expect(controller.context.state).toBe('running');
-    expect(await controller.setSinkId('')).toBe(true);
+    // Firefox reopens its audio stream on resume, which takes longer than a render quantum.
+    await expect.poll(() => controller.context.state, { timeout: 5000, interval: 20 }).toBe('running');
+    // Output device selection: Chromium has AudioContext.setSinkId; Firefox and WebKit do not, and
+    // say so rather than pretending ('' is the default device, which always exists).
+    const selectable = inject('engine') === 'chromium';
+    expect(controller.canSelectOutputDevice).toBe(selectable);
+    expect(await controller.setSinkId('')).toBe(selectable);
     await controller.close();
     await controller.close();
     expect(controller.context.state).toBe('closed');

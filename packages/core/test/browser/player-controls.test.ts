@@ -74,10 +74,14 @@ it('setVolume() scales the output without a click, and getLevel() reads the outp
   expect(player.getLevel()).toEqual({ rms: 0, peak: 0 });
   player.enqueue(float32Bytes(tone(440, 1.5, 24_000, 0.5)));
   await waitFor((resolve) => player.on('started', resolve), 5000, 'started');
-  await sleep(300);
+  // Without cross-origin isolation the level comes in the worklet's reports, which WebKit delivers
+  // late under load: wait for the reading to reflect the sound (and then the volume change).
+  await expect.poll(() => player.getLevel().rms, { timeout: 3000, interval: 20 }).toBeGreaterThan(0.3);
+  await sleep(100);
   const full = player.getLevel();
   player.setVolume(0.5);
-  await sleep(300);
+  await expect.poll(() => player.getLevel().rms, { timeout: 3000, interval: 20 }).toBeLessThan(0.25);
+  await sleep(100);
   const half = player.getLevel();
   const { samples } = await recorder.stop();
   player.close();

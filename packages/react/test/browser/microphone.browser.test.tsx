@@ -117,6 +117,42 @@ describe('microphone failures', () => {
     await expectCleanErrorState(run, 'microphone-unavailable');
   });
 
+  it('audio that never starts (no output device, autoplay blocked) → audio-context error with what to do, clean state', async () => {
+    // What Firefox does without an audio device, or Safari before a gesture: the context stays
+    // suspended and resume() never settles. Without the check the call would be connected and mute.
+    const Patched = window.AudioContext;
+    class NeverRunning extends Patched {
+      constructor(options?: AudioContextOptions) {
+        super(options);
+        void super.suspend();
+      }
+      override resume(): Promise<void> {
+        return new Promise<void>(() => {});
+      }
+    }
+    const errors: ConversationError[] = [];
+    const contextsBefore = contexts.length;
+    const socketsBefore = sockets.length;
+    conversation = createConversation({
+      agentId: 'mic-agent',
+      url: agentUrl,
+      apiKey: 'any-key',
+      output: { format: 'mulaw', sampleRate: 16000 },
+      reconnect: false,
+      AudioContext: NeverRunning,
+      onError: (error) => errors.push(error),
+    });
+    await conversation.start().catch(() => {});
+    const run = {
+      conversation,
+      errors,
+      ownSockets: () => sockets.slice(socketsBefore),
+      ownContexts: () => contexts.slice(contextsBefore),
+    };
+    await expectCleanErrorState(run, 'audio-context');
+    expect(conversation.store.getState().error?.message).toMatch(/click or key press/);
+  });
+
   it('device lost mid-call with no other device → microphone-lost, clean state', async () => {
     const tracks: MediaStreamTrack[] = [];
     let calls = 0;

@@ -18,6 +18,9 @@ const scope = workletScope();
 export class CaptureProcessor extends scope.AudioWorkletProcessor implements WorkletProcessor {
   readonly #engine: CaptureEngine;
   #stopped = false;
+  #muted = false;
+  /** Fed while muted when the browser gives no input at all (Firefox for a disabled track). */
+  readonly #silence = new Float32Array(RENDER_QUANTUM_FRAMES);
 
   constructor(options: AudioWorkletNodeOptions) {
     super(options);
@@ -36,8 +39,10 @@ export class CaptureProcessor extends scope.AudioWorkletProcessor implements Wor
     this.port.onmessage = (event: MessageEvent<CaptureInMessage>) => {
       const message = event.data;
       if (message.type === 'recycle') this.#engine.recycle(message.buffer);
-      else if (message.type === 'mute') this.#engine.setMuted(message.muted);
-      else if (message.type === 'stop') {
+      else if (message.type === 'mute') {
+        this.#muted = message.muted;
+        this.#engine.setMuted(message.muted);
+      } else if (message.type === 'stop') {
         this.#stopped = true;
         this.port.onmessage = null;
       }
@@ -46,8 +51,10 @@ export class CaptureProcessor extends scope.AudioWorkletProcessor implements Wor
 
   process(inputs: Float32Array[][]): boolean {
     if (this.#stopped) return false;
-    // No channels: nothing is connected (between two devices); keep the node alive and wait.
-    const channel = inputs[0]?.[0];
+    // No channels: nothing is connected (between two devices); keep the node alive and wait. But
+    // muted, the wire's frames of silence must keep their cadence: Firefox gives a disabled
+    // track no channels at all.
+    const channel = inputs[0]?.[0] ?? (this.#muted ? this.#silence : undefined);
     if (channel) this.#engine.process(channel, scope.currentTime + channel.length / scope.sampleRate);
     return true;
   }

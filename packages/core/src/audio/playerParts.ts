@@ -1,0 +1,50 @@
+import { VoicewireError } from '../errors.ts';
+import {
+  MAX_SAMPLE_RATE_HZ,
+  MIN_SAMPLE_RATE_HZ,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+} from '../protocol/messages.ts';
+import { createMulawDecoder } from './decoders/createMulawDecoder.ts';
+import { createRawFloat32Decoder } from './decoders/createRawFloat32Decoder.ts';
+import { createWasmDecoder } from './decoders/createWasmDecoder.ts';
+import { createWavDecoder } from './decoders/createWavDecoder.ts';
+import type { StreamDecoder } from './decoders/types.ts';
+
+/** The streaming decoder of an output format (mp3/ogg/flac load their WASM in the background). */
+export function createStreamDecoder(format: OutputFormat, sampleRate: number): StreamDecoder {
+  if (format === 'raw') return createRawFloat32Decoder(sampleRate);
+  if (format === 'wav') return createWavDecoder(sampleRate);
+  if (format === 'mulaw') return createMulawDecoder(sampleRate);
+  return createWasmDecoder(format, sampleRate);
+}
+
+export function clampVolume(volume: number): number {
+  return Number.isFinite(volume) ? Math.min(Math.max(volume, 0), 4) : 1;
+}
+
+export function joinBytes(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Throws an `invalid-options` error for an unknown format or a rate outside the protocol's range. */
+export function validatePlayerOptions(format: OutputFormat, sampleRate: number): void {
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `Unknown output format "${String(format)}".`,
+    });
+  }
+  if (!(sampleRate >= MIN_SAMPLE_RATE_HZ && sampleRate <= MAX_SAMPLE_RATE_HZ)) {
+    throw new VoicewireError({
+      kind: 'invalid-options',
+      message: `Output sample rate ${sampleRate} Hz is outside ${MIN_SAMPLE_RATE_HZ}..${MAX_SAMPLE_RATE_HZ}.`,
+    });
+  }
+}

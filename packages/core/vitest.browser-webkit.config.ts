@@ -1,0 +1,3 @@
+import { coreBrowserConfig } from './vitest.browser.config.ts';
+
+export default coreBrowserConfig('webkit');
