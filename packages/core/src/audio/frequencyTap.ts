@@ -24,6 +24,12 @@ export function createFrequencyTap(context: BaseAudioContext): FrequencyTap {
   analyser.smoothingTimeConstant = 0.6;
   analyser.minDecibels = -90;
   analyser.maxDecibels = -20;
+  // WebKit renders only nodes that reach the destination: an analyser hanging off the graph reads
+  // nothing there. A silent sink (gain 0) pulls it in every engine without making it audible.
+  const sink = context.createGain();
+  sink.gain.value = 0;
+  analyser.connect(sink);
+  sink.connect(context.destination);
   const sources = new Set<AudioNode>();
   let closed = false;
   return {
@@ -53,6 +59,8 @@ export function createFrequencyTap(context: BaseAudioContext): FrequencyTap {
         }
       }
       sources.clear();
+      analyser.disconnect();
+      sink.disconnect();
     },
   };
 }
