@@ -8,12 +8,6 @@ import type { ResolvedOptions } from './options.ts';
 import { callAsync, guard, noop, safely } from './safely.ts';
 import type { ConversationError } from './types.ts';
 
-/** The built-in worklet engine, loaded at the first `start()` (see audio/lazyEngine.ts). */
-export {
-  createCapture as defaultCreateCapture,
-  createPlayer as defaultCreatePlayer,
-} from '../audio/lazyEngine.ts';
-
 export type OpenedAudioContext =
   | { ok: true; controller: AudioContextController }
   | { ok: false; error: ConversationError };

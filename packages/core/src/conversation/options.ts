@@ -6,6 +6,11 @@ import {
   DEFAULT_INPUT_SAMPLE_RATE_HZ,
   withCaptureDefaults,
 } from '../audio/captureFormat.ts';
+// The built-in worklet engine, loaded at the first start() (see audio/lazyEngine.ts).
+import {
+  createCapture as defaultCreateCapture,
+  createPlayer as defaultCreatePlayer,
+} from '../audio/lazyEngine.ts';
 import type { Capture, CaptureOptions, Player, PlayerOptions, WorkletSource } from '../audio/types.ts';
 import {
   MAX_SAMPLE_RATE_HZ,
@@ -13,7 +18,6 @@ import {
   OUTPUT_FORMATS,
   type OutputFormat,
 } from '../protocol/messages.ts';
-import { defaultCreateCapture, defaultCreatePlayer } from './audioEngine.ts';
 import { type ResolvedReconnectPolicy, resolveReconnectPolicy } from './reconnectPolicy.ts';
 import { DEFAULT_TALK_URL } from './socketUrl.ts';
 import type { ConversationInputOptions, ConversationOptions } from './types.ts';
