@@ -1,9 +1,8 @@
 import { type ConversationError, createConversation, type DisconnectReason } from '@voicewire/core';
 import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
+import { type LocalAgent, startLocalAgent } from '@voicewire/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-// The server package is a sibling in this workspace; core must not depend on it, its tests may.
-import { type LocalAgent, startLocalAgent } from '../../../server/src/agent/index.ts';
 
 /**
  * The client against the local agent over real sockets, on the deployed SDK's path
