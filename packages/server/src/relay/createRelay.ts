@@ -76,6 +76,9 @@ export function createRelay(options: RelayOptions): Relay {
     noServer: true,
     maxPayload: maxMessageBytes * 2 + 1024,
     perMessageDeflate: false,
+    // Frames are passed on, not read as text (only non-audio ones are parsed): the agent service
+    // checks UTF-8 on its side (1007), so checking here would only double the cost per message.
+    skipUTF8Validation: true,
   });
   /** Sessions holding a lease (relaying). */
   const sessions = new Set<Session>();

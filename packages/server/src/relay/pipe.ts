@@ -231,6 +231,8 @@ export function openUpstream(ctx: PipeContext, session: Session): void {
   const upstream = new WebSocket(`${ctx.upstreamBase}/${encodeURIComponent(session.agentId)}`, {
     perMessageDeflate: false,
     handshakeTimeout: ctx.upstreamTimeoutMs,
+    // Passed on to the browser, which checks UTF-8 itself (see the relay's own server socket).
+    skipUTF8Validation: true,
   });
   session.upstream = upstream;
   let opened = false;
