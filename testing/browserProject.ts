@@ -10,6 +10,7 @@ import {
   type Engine,
   firefoxLaunchOptions,
   freePortSync,
+  microphoneCommands,
   PULSE_RATE,
   webkitCapabilities,
   webkitRequestTransform,
@@ -65,6 +66,9 @@ export function engineTestOptions(name: string, engine: Engine, micSamples: Floa
       screenshotFailures: false,
       provider,
       instances: [{ browser: engine === 'webkit' ? ('safari' as const) : engine }],
+      // Unplug and plug back the headset microphone of the project's private PulseAudio (Firefox
+      // and WebKit): a real device removal, as the browser sees one.
+      commands: engine === 'chromium' ? {} : microphoneCommands(project),
     },
   };
 }

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
-import { decodeWav16 } from './audio.ts';
+import { decodeWav16, tone } from './audio.ts';
 import {
   type Display,
   type Engine,
+  HEADSET_TONE_AMPLITUDE,
+  HEADSET_TONE_HZ,
+  PULSE_RATE,
   requireEngine,
   type SoundServer,
   startDisplay,
@@ -34,6 +37,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (provided.engineMicFile) {
       const mic = sound.play(decodeWav16(readFileSync(provided.engineMicFile)).samples, { loop: true });
       stops.push(async () => mic.stop());
+      // The second microphone: a quieter 600 Hz tone, so a test can tell which one it hears.
+      const headset = sound.play(tone(HEADSET_TONE_HZ, 1, PULSE_RATE, HEADSET_TONE_AMPLITUDE), {
+        loop: true,
+        microphone: 'headset',
+      });
+      stops.push(async () => headset.stop());
     }
     if (provided.engine === 'webkit') {
       const display: Display = await startDisplay();

@@ -26,6 +26,14 @@ export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser
 /** The rate of the private sound server's devices (and of the WAVs played into its microphone). */
 export const PULSE_RATE = 48_000;
 
+/** What the second microphone (`headset_microphone`) of the private sound server hears. */
+export const HEADSET_TONE_HZ = 600;
+export const HEADSET_TONE_AMPLITUDE = 0.1;
+
+const HEADSET_SOURCE = 'module-remap-source';
+const HEADSET_ARGS =
+  'master=headset_feed.monitor source_name=headset_microphone channels=1 source_properties=device.description=Headset_microphone';
+
 /** Where a project's private sound server keeps its socket (one per vitest project and run). */
 export function pulseDir(name: string): string {
   return join(tmpdir(), `voicewire-pulse-${process.pid}-${name}`);
@@ -130,14 +138,17 @@ export interface SoundServer {
    * Play mono float samples at {@link PULSE_RATE} into the microphone, in real time; `loop`
    * repeats them until `stop`. The returned promise settles when a non-looping play ends.
    */
-  play(samples: Float32Array, options?: { loop?: boolean }): { done: Promise<void>; stop(): void };
+  play(
+    samples: Float32Array,
+    options?: { loop?: boolean; microphone?: 'built-in' | 'headset' },
+  ): { done: Promise<void>; stop(): void };
   stop(): Promise<void>;
 }
 
 /**
- * A private PulseAudio for one test project: `speakers` (a null sink, the default output), and
+ * A private PulseAudio for one test project: `speakers` (a null sink, the default output),
  * `microphone` (the default input, the monitor of the null sink `mic_feed`, which the tests play
- * into). It lives in its own directory with its own socket, so parallel runs never meet.
+ * into) and a second input, `headset_microphone` (fed through `headset_feed`). It lives in its own directory with its own socket, so parallel runs never meet.
  */
 export async function startSoundServer(name: string): Promise<SoundServer> {
   const dir = pulseDir(name);
@@ -166,11 +177,17 @@ export async function startSoundServer(name: string): Promise<SoundServer> {
       '-L',
       `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
       '-L',
-      `module-null-sink sink_name=speakers rate=${PULSE_RATE} channels=2`,
+      `module-null-sink sink_name=speakers rate=${PULSE_RATE} channels=2 sink_properties=device.description=Speakers`,
+      // Two microphones, as on a laptop with a headset plugged in, so that switching the input
+      // mid-call switches between two real capture devices (not to a monitor of the speakers).
       '-L',
-      `module-null-sink sink_name=mic_feed rate=${PULSE_RATE} channels=1`,
+      `module-null-sink sink_name=mic_feed rate=${PULSE_RATE} channels=1 sink_properties=device.description=Microphone_feed`,
       '-L',
-      'module-remap-source master=mic_feed.monitor source_name=microphone channels=1',
+      'module-remap-source master=mic_feed.monitor source_name=microphone channels=1 source_properties=device.description=Built-in_microphone',
+      '-L',
+      `module-null-sink sink_name=headset_feed rate=${PULSE_RATE} channels=1 sink_properties=device.description=Headset_feed`,
+      '-L',
+      `${HEADSET_SOURCE} ${HEADSET_ARGS}`,
       '-L',
       'module-default-device-restore',
     ],
@@ -217,7 +234,7 @@ export async function startSoundServer(name: string): Promise<SoundServer> {
         'pacat',
         [
           '--playback',
-          '--device=mic_feed',
+          `--device=${options.microphone === 'headset' ? 'headset_feed' : 'mic_feed'}`,
           '--format=s16le',
           `--rate=${PULSE_RATE}`,
           '--channels=1',
@@ -350,4 +367,28 @@ export function engineExecutable(engine: Engine): string | undefined {
   if (engine === 'chromium') return chromiumExecutable();
   if (engine === 'firefox') return FIREFOX_EXECUTABLE;
   return MINIBROWSER;
+}
+
+/**
+ * Browser commands (vitest `commands.unplugHeadset()` / `commands.plugHeadset()`) that remove
+ * the headset microphone from a project's private PulseAudio and bring it back.
+ */
+export function microphoneCommands(project: string) {
+  const pactl = (...args: string[]) =>
+    execFileSync('pactl', args, {
+      env: { ...process.env, PULSE_SERVER: pulseServer(project) },
+      encoding: 'utf8',
+    });
+  return {
+    unplugHeadset() {
+      const line = pactl('list', 'short', 'modules')
+        .split('\n')
+        .find((row) => row.includes(HEADSET_SOURCE) && row.includes('source_name=headset_microphone'));
+      if (!line) throw new Error('the headset microphone is not plugged in');
+      pactl('unload-module', line.split('\t')[0]!);
+    },
+    plugHeadset() {
+      pactl('load-module', HEADSET_SOURCE, ...HEADSET_ARGS.split(' '));
+    },
+  };
 }

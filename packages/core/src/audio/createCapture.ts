@@ -50,6 +50,15 @@ export function microphoneError(cause: unknown): VoicewireError {
  *   capture is running, the promise rejects and the microphone stream (even one granted later)
  *   is stopped. Nothing is left holding the device.
  */
+/** After an input change, frames must come within this long (or the graph is restarted)… */
+const FLOW_CHECK_MS = 600;
+/** …and within this long after the restart, or the switch failed. */
+const FLOW_RESTARTED_MS = 2000;
+/** Frames that show the input flows again. */
+const FLOWING_FRAMES = 3;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export async function createCapture(options: CaptureOptions): Promise<Capture> {
   const { sampleRate, encoding, frameMs, frameSamples } = resolveCaptureFormat(options);
 
@@ -93,6 +102,13 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   let stream: MediaStream;
   let node: AudioWorkletNode;
   let source: MediaStreamAudioSourceNode;
+  /**
+   * Between the microphone and the worklet: what the spectrum tap reads, and what a new device
+   * connects to. WebKit renders nothing to a second consumer of a MediaStreamAudioSourceNode that
+   * already feeds a worklet (an analyser on it reads zeros); a node in between fans out in every
+   * engine.
+   */
+  let input: GainNode;
   const shared = sharedLevels();
   try {
     await loadWorklet(context, 'capture-processor', options.worklets, () => PROCESSORS_SOURCE, signal);
@@ -117,8 +133,10 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
       channelInterpretation: 'speakers',
       processorOptions,
     });
+    input = context.createGain();
+    input.connect(node);
     source = context.createMediaStreamSource(stream);
-    source.connect(node);
+    source.connect(input);
     // The worklet writes nothing to its output; connecting it keeps the graph pulling it in every browser.
     node.connect(context.destination);
     if (context.state !== 'running') context.resume().catch(() => {});
@@ -167,13 +185,37 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
     else console.error(error);
   };
 
+  /**
+   * After the input changed: resolves once frames flow again. Firefox (on PulseAudio, at least)
+   * stops rendering the whole graph when a page opens another input device, until the context
+   * is suspended and resumed: if no frames come, the graph gets that restart once. Rejects with
+   * `microphone-unavailable` if frames still do not come, so a switch never leaves a silent call.
+   */
+  const flowAgain = async (): Promise<void> => {
+    const flowed = (since: number) => framesCaptured - since >= FLOWING_FRAMES;
+    const waitForFrames = async (since: number, waitMs: number) => {
+      const deadline = Date.now() + waitMs;
+      while (!stopped && !flowed(since) && Date.now() < deadline) await sleep(frameMs);
+      return stopped || flowed(since);
+    };
+    if (await waitForFrames(framesCaptured, FLOW_CHECK_MS)) return;
+    if (context.state === 'running') {
+      await context.suspend().catch(() => {});
+      if (!stopped) await context.resume().catch(() => {});
+    }
+    if (await waitForFrames(framesCaptured, FLOW_RESTARTED_MS)) return;
+    throw new VoicewireError({
+      kind: 'microphone-unavailable',
+      message: 'The microphone opened but sends no audio (is it muted or in use by another program?).',
+    });
+  };
+
   const attach = (next: MediaStream) => {
     const previousStream = stream;
     const previousSource = source;
     source = context.createMediaStreamSource(next);
     // Connect the new device before dropping the old one, so the worklet never sees a gap.
-    source.connect(node);
-    tap?.connect(source);
+    source.connect(input);
     previousSource.disconnect();
     stream = next;
     watch(next);
@@ -187,8 +229,14 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
     // The device went away (unplugged, revoked): fall back to the default microphone.
     switching = openMicrophone(undefined)
       .then((next) => {
-        if (stopped) stopTracks(next);
-        else attach(next);
+        if (stopped) {
+          stopTracks(next);
+          return;
+        }
+        attach(next);
+        return flowAgain().catch((error: VoicewireError) => {
+          if (!stopped) fail(error);
+        });
       })
       .catch((cause: unknown) => {
         if (stopped) return;
@@ -225,6 +273,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
     for (const track of stream.getAudioTracks()) track.removeEventListener('ended', onTrackEnded);
     node.port.onmessage = null;
     source.disconnect();
+    input.disconnect();
     node.disconnect();
     stopTracks(stream);
     if (ownsContext) context.close().catch(() => {});
@@ -271,19 +320,23 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
       if (stopped) return emptyFrequencyData(out);
       if (tap === undefined) {
         tap = createFrequencyTap(context);
-        tap.connect(source);
+        tap.connect(input);
       }
       return tap.read(out);
     },
     async setDevice(deviceId) {
       if (stopped) return;
-      await switching;
+      await switching?.catch(() => {});
       const next = await openMicrophone(deviceId);
       if (stopped) {
         stopTracks(next);
         return;
       }
       attach(next);
+      switching = flowAgain().finally(() => {
+        switching = undefined;
+      });
+      await switching;
     },
     stop() {
       if (stopped) return;
@@ -294,6 +347,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
       node.port.onmessage = null;
       tap?.close();
       source.disconnect();
+      input.disconnect();
       node.disconnect();
       stopTracks(stream);
       level = { rms: 0, peak: 0 };

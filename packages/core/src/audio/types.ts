@@ -77,6 +77,8 @@ export interface Capture {
   /**
    * Switch the input device mid-call: the new stream feeds the same worklet (connected before the
    * old one is dropped), so frames keep their cadence and none is lost. `undefined`: the default.
+   * Resolves once the new device's frames flow; rejects with `microphone-unavailable` when they do
+   * not (after restarting a graph that stopped rendering, which Firefox does on an input change).
    */
   setDevice(deviceId: string | undefined): Promise<void>;
   /**

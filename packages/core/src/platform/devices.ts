@@ -51,7 +51,16 @@ export async function listAudioDevices(
     });
   }
   const all = await mediaDevices.enumerateDevices();
-  const ofKind = all.filter((device) => device.kind === kind);
+  // One entry per device: Firefox lists two PulseAudio devices with the same description (and
+  // so the same id) twice.
+  const seen = new Set<string>();
+  const ofKind = all.filter((device) => {
+    if (device.kind !== kind) return false;
+    if (device.deviceId === '') return true;
+    if (seen.has(device.deviceId)) return false;
+    seen.add(device.deviceId);
+    return true;
+  });
   const noun = kind === 'audioinput' ? 'Microphone' : 'Speaker';
   const hasDefault = ofKind.some((device) => device.deviceId === 'default');
   return ofKind.map((device, index) => ({

@@ -6,6 +6,7 @@ import {
   supportsOutputDeviceSelection,
 } from '@voicewire/core';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { commands } from 'vitest/browser';
 import { tone } from '../../../../testing/audio.ts';
 import '../../../../testing/engineContext.ts';
 import { float32Bytes, sleep } from './harness.ts';
@@ -52,114 +53,206 @@ async function strongestBin(read: (out: Uint8Array) => Uint8Array, reads = 10): 
   return [best, sum[best]! / reads];
 }
 
-// WebKitGTK's AnalyserNode (MiniBrowser, headless under Xvfb) reads near-silence or nothing from
-// one run to the next, for the microphone and the player alike, while the same signal measures
-// right through a recorder: its spectrum is verified in Chromium and Firefox only (root README,
-// browser table).
-const SPECTRUM_READS_RELIABLY = inject('engine') !== 'webkit';
+/**
+ * Reads until the tap shows a signal (at most 3 s). A tap is created on the first read; WebKit
+ * starts feeding a newly connected AnalyserNode only after about half a second (measured: zeros
+ * for the first 0.4–0.5 s, Chromium and Firefox at once), which a visualiser shows as a short
+ * fade-in.
+ */
+async function untilSignal(read: (out: Uint8Array) => Uint8Array): Promise<void> {
+  const out = new Uint8Array(128);
+  for (let waited = 0; waited < 3000; waited += 20) {
+    if (read(out).some((v) => v > 0)) return;
+    await sleep(20);
+  }
+  throw new Error('the spectrum tap read nothing for 3 s');
+}
 
 describe('capture.getFrequencyData', () => {
-  it.runIf(SPECTRUM_READS_RELIABLY)(
-    'shows the fake microphone 1 kHz and 12 kHz tones in their bins, and zeros once stopped',
-    async () => {
-      const context = await newContext();
-      const capture = await createCapture({ context, onFrame: () => {}, sampleRate: 16_000, ...RAW_MIC });
-      await sleep(200);
-      const spectrum = await meanSpectrum((out) => capture.getFrequencyData!(out));
-      const at = (hz: number) => spectrum[Math.round(hz / BIN_HZ)]!;
-      expect(at(1000)).toBeGreaterThan(150);
-      expect(at(12_000)).toBeGreaterThan(150);
-      // Between the tones: the analyser's floor (a Blackman window's leakage is far below).
-      for (const hz of [4000, 6000, 8000, 18_000]) expect(at(hz)).toBeLessThan(at(1000) - 100);
-      capture.stop();
-      expect(capture.getFrequencyData!(new Uint8Array(128)).every((v) => v === 0)).toBe(true);
-    },
-  );
+  it('shows the fake microphone 1 kHz and 12 kHz tones in their bins, and zeros once stopped', async () => {
+    const context = await newContext();
+    const capture = await createCapture({ context, onFrame: () => {}, sampleRate: 16_000, ...RAW_MIC });
+    await untilSignal((out) => capture.getFrequencyData!(out));
+    const spectrum = await meanSpectrum((out) => capture.getFrequencyData!(out));
+    const at = (hz: number) => spectrum[Math.round(hz / BIN_HZ)]!;
+    expect(at(1000)).toBeGreaterThan(150);
+    expect(at(12_000)).toBeGreaterThan(150);
+    // Between the tones: the analyser's floor (a Blackman window's leakage is far below).
+    for (const hz of [4000, 6000, 8000, 18_000]) expect(at(hz)).toBeLessThan(at(1000) - 100);
+    capture.stop();
+    expect(capture.getFrequencyData!(new Uint8Array(128)).every((v) => v === 0)).toBe(true);
+  });
 
-  // Chromium only, written down rather than passed: its fake devices are two real inputs. WebKit
-  // (MiniBrowser on PulseAudio) lists one input, so there is nothing to switch to; Firefox ESR on
-  // PulseAudio stops delivering input after the switch (a known gap of setDevice there, see the
-  // root README's browser table).
-  it.runIf(inject('engine') === 'chromium')(
-    'switches the input device mid-call without a gap in the frames or a rebuilt worklet',
-    async () => {
-      const context = await newContext();
-      const stamps: number[] = [];
-      const capture = await createCapture({
-        context,
-        sampleRate: 16_000,
-        onFrame: (_frame, info) => stamps.push(info.captureTime),
-        ...RAW_MIC,
-      });
-      const inputs = await listAudioDevices('audioinput');
-      // Chromium's fake devices (and their real labels, the permission being granted by the flag).
-      expect(inputs.length).toBeGreaterThanOrEqual(2);
-      expect(inputs.every((device) => !device.labelHidden)).toBe(true);
-      const other = inputs.find((device) => !device.isDefault)!;
-      await sleep(300);
-      const before = stamps.length;
-      await capture.setDevice(other.deviceId);
-      await sleep(400);
-      await capture.setDevice(undefined);
-      await sleep(300);
-      capture.stop();
-      expect(stamps.length).toBeGreaterThan(before + 10);
-      // One worklet, one clock: each frame is stamped one frame after the one before (to the
-      // render quantum, 2.7 ms), and the whole run spans exactly its frame count: none was lost.
-      const steps = stamps.slice(1).map((t, i) => (t - stamps[i]!) * 1000);
+  // Every engine has two microphones: Chromium's fake devices (both play the test's WAV), and in
+  // Firefox and WebKit the private PulseAudio's built-in microphone (the WAV) and a headset (a
+  // quieter 600 Hz tone, testing/engines.ts), so there the level also tells which one is heard.
+  it('switches the input device mid-call: frames keep coming from the new device, none lost', async () => {
+    const engine = inject('engine');
+    const context = await newContext();
+    const stamps: number[] = [];
+    const capture = await createCapture({
+      context,
+      sampleRate: 16_000,
+      onFrame: (_frame, info) => stamps.push(info.captureTime),
+      ...RAW_MIC,
+    });
+    const inputs = await listAudioDevices('audioinput');
+    expect(inputs.length).toBeGreaterThanOrEqual(2);
+    // Real labels: the permission is granted (a flag in Chromium, a preference in Firefox).
+    expect(inputs.every((device) => !device.labelHidden)).toBe(true);
+    const other =
+      engine === 'chromium'
+        ? inputs.find((device) => !device.isDefault)
+        : inputs.find((device) => device.label === 'Headset_microphone');
+    expect(other).toBeDefined();
+    const framesSoon = async (count: number) => {
+      const target = stamps.length + count;
+      for (let waited = 0; stamps.length < target && waited < 5000; waited += 20) await sleep(20);
+      return stamps.length >= target;
+    };
+    // Which microphone is heard (not in Chromium, whose devices play the same WAV): the level
+    // reaches the device's own within 3 s (WebKit starts a new device with ~0.5 s of silence).
+    const hears = async (device: 'built-in' | 'headset') => {
+      if (engine === 'chromium') return true;
+      const heard = (rms: number) => (device === 'headset' ? rms > 0.05 && rms < 0.09 : rms > 0.15);
+      for (let waited = 0; waited < 3000; waited += 20) {
+        if (heard(capture.getLevel().rms)) return true;
+        await sleep(20);
+      }
+      return false;
+    };
+    await sleep(300);
+    // The headset's tone: 0.1 peak, 0.071 RMS; the built-in microphone's WAV is far louder.
+    expect(await hears('built-in')).toBe(true);
+    await capture.setDevice(other!.deviceId);
+    // setDevice resolves once the new device's frames flow.
+    expect(await framesSoon(10)).toBe(true);
+    expect(await hears('headset')).toBe(true);
+    await capture.setDevice(undefined);
+    expect(await framesSoon(10)).toBe(true);
+    expect(await hears('built-in')).toBe(true);
+    capture.stop();
+    // One worklet, one clock: each frame is stamped one frame after the one before (to the
+    // render quantum, 2.7 ms), and the whole run spans exactly its frame count: none was lost.
+    // Firefox stops rendering at an input change until the capture restarts the graph
+    // (setDevice's contract): its clock moves on by a few frames' worth around the restart with
+    // no input to frame (40–60 ms measured per switch), so there the bound is on that loss.
+    const steps = stamps.slice(1).map((t, i) => (t - stamps[i]!) * 1000);
+    const span = (stamps.at(-1)! - stamps[0]!) * 1000;
+    const lostMs = span - (stamps.length - 1) * 20;
+    console.log(`${engine} setDevice ×2: ${lostMs.toFixed(1)} ms of the clock without frames`);
+    expect(Math.min(...steps)).toBeGreaterThan(20 - 3);
+    if (engine === 'firefox') {
+      expect(Math.max(...steps)).toBeLessThan(150);
+      expect(lostMs).toBeLessThan(300);
+    } else {
       expect(Math.max(...steps)).toBeLessThan(20 + 3);
-      expect(Math.min(...steps)).toBeGreaterThan(20 - 3);
-      const span = (stamps.at(-1)! - stamps[0]!) * 1000;
-      expect(Math.abs(span - (stamps.length - 1) * 20)).toBeLessThan(3);
-    },
-  );
+      expect(Math.abs(lostMs)).toBeLessThan(3);
+    }
+  });
+});
+
+describe('a microphone unplugged mid-call', () => {
+  // Firefox and WebKit: the headset's source is removed from the private PulseAudio (a real
+  // removal: the browser sees its device go). Chromium's fake devices cannot be removed: its track
+  // ends the way Chromium ends one whose device is unplugged (stopped, then `ended`).
+  it('falls back to the default microphone: frames keep coming and the built-in one is heard', async () => {
+    const engine = inject('engine');
+    const context = await newContext();
+    const streams: MediaStream[] = [];
+    const errors: string[] = [];
+    let frames = 0;
+    const capture = await createCapture({
+      context,
+      sampleRate: 16_000,
+      onFrame: () => frames++,
+      onError: (error) => errors.push(error.kind),
+      getUserMedia: async (constraints) => {
+        const stream = await navigator.mediaDevices.getUserMedia(constraints);
+        streams.push(stream);
+        return stream;
+      },
+      ...RAW_MIC,
+    });
+    const inputs = await listAudioDevices('audioinput');
+    const headset =
+      engine === 'chromium'
+        ? inputs.find((device) => !device.isDefault)
+        : inputs.find((device) => device.label === 'Headset_microphone');
+    await capture.setDevice(headset!.deviceId);
+    const headsetTrack = streams.at(-1)!.getAudioTracks()[0]!;
+    const browserCommands = commands as unknown as {
+      unplugHeadset(): Promise<void>;
+      plugHeadset(): Promise<void>;
+    };
+    try {
+      if (engine === 'chromium') {
+        headsetTrack.stop();
+        headsetTrack.dispatchEvent(new Event('ended'));
+      } else await browserCommands.unplugHeadset();
+      // Firefox and Chromium end the track: the capture opens the default device. WebKit keeps
+      // the track live and moves it to the default device itself (measured: no `ended`).
+      const reopens = engine !== 'webkit';
+      if (reopens) {
+        for (let waited = 0; streams.length < 3 && waited < 5000; waited += 20) await sleep(20);
+        expect(streams.length).toBe(3);
+        expect(streams[2]!.getAudioTracks()[0]!.readyState).toBe('live');
+      }
+      const mark = frames;
+      for (let waited = 0; frames < mark + 10 && waited < 5000; waited += 20) await sleep(20);
+      expect(frames).toBeGreaterThanOrEqual(mark + 10);
+      if (engine !== 'chromium') {
+        // The built-in microphone's WAV, not the headset's quiet tone (testing/engines.ts).
+        let level = 0;
+        for (let waited = 0; level <= 0.15 && waited < 3000; waited += 20) {
+          level = capture.getLevel().rms;
+          await sleep(20);
+        }
+        expect(level).toBeGreaterThan(0.15);
+      }
+      expect(headsetTrack.readyState).toBe(reopens ? 'ended' : 'live');
+      expect(streams.length).toBe(reopens ? 3 : 2);
+      expect(errors).toEqual([]);
+    } finally {
+      capture.stop();
+      if (engine !== 'chromium') await browserCommands.plugHeadset();
+    }
+  });
 });
 
 describe('player.getFrequencyData and setOutputDevice', () => {
-  it.runIf(SPECTRUM_READS_RELIABLY)('shows a 3 kHz tone played by the agent in its bin', async () => {
+  it('shows a 3 kHz tone played by the agent in its bin', async () => {
     const context = await newContext();
     const player = await createPlayer({ format: 'raw', sampleRate: 24_000, context });
     player.newStream();
     player.enqueue(float32Bytes(tone(3000, 2, 24_000, 0.5)));
-    await sleep(150);
+    await untilSignal((out) => player.getFrequencyData!(out));
     const [bin] = await strongestBin((out) => player.getFrequencyData!(out));
     expect(Math.abs(bin * BIN_HZ - 3000)).toBeLessThan(BIN_HZ);
     player.close();
     expect(player.getFrequencyData!().every((v) => v === 0)).toBe(true);
   });
 
-  it('where setSinkId is absent (Firefox, WebKit), says so: a structured "unsupported" error', async () => {
+  it('setOutputDevice: with setSinkId (Chromium) routes to the default output and refuses an unknown device; without it (Firefox, WebKit) says "unsupported"', async () => {
     const context = await newContext();
     const player = await createPlayer({ format: 'raw', sampleRate: 24_000, context });
+    const refusal = (deviceId: string) =>
+      player.setOutputDevice!(deviceId).then(
+        () => null,
+        (e: unknown) => e as { kind: string; fatal: boolean },
+      );
     const selectable = inject('engine') === 'chromium';
     expect(supportsOutputDeviceSelection()).toBe(selectable);
-    if (!selectable) {
-      const error = await player.setOutputDevice!('default').then(
-        () => null,
-        (e: unknown) => e,
-      );
+    if (selectable) {
+      await player.setOutputDevice!('default');
+      const error = await refusal('no-such-device');
       expect(isVoicewireError(error)).toBe(true);
-      expect((error as { kind: string }).kind).toBe('unsupported');
-      expect((error as { fatal: boolean }).fatal).toBe(false);
+      expect(error).toMatchObject({ kind: 'invalid-options', fatal: false });
+    } else {
+      const error = await refusal('default');
+      expect(isVoicewireError(error)).toBe(true);
+      expect(error).toMatchObject({ kind: 'unsupported', fatal: false });
     }
     player.close();
   });
-
-  it.runIf(inject('engine') === 'chromium')(
-    'routes to the default output, and refuses an unknown device with a structured error',
-    async () => {
-      const context = await newContext();
-      const player = await createPlayer({ format: 'raw', sampleRate: 24_000, context });
-      expect(supportsOutputDeviceSelection()).toBe(true);
-      await player.setOutputDevice!('default');
-      const error = await player.setOutputDevice!('no-such-device').then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(isVoicewireError(error)).toBe(true);
-      expect((error as { kind: string; fatal: boolean }).kind).toBe('invalid-options');
-      expect((error as { fatal: boolean }).fatal).toBe(false);
-      player.close();
-    },
-  );
 });

@@ -34,6 +34,16 @@ describe('audio devices', () => {
     expect((await listAudioDevices('audiooutput', media)).map((d) => d.label)).toEqual(['Speaker 1']);
   });
 
+  it('lists a device the browser reports twice once (Firefox: two devices with one description)', async () => {
+    const media = fakeMediaDevices([
+      device('audioinput', 'mic', 'Built-in'),
+      device('audioinput', 'monitor', 'Monitor of Null Output'),
+      device('audioinput', 'monitor', 'Monitor of Null Output'),
+    ]);
+    const inputs = await listAudioDevices('audioinput', media);
+    expect(inputs.map((d) => d.deviceId)).toEqual(['mic', 'monitor']);
+  });
+
   it('follows hot-plug and falls back to the default when the chosen device goes away', async () => {
     const media = fakeMediaDevices([
       device('audioinput', 'default', 'Default - Built-in'),
