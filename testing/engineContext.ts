@@ -16,3 +16,13 @@ declare module 'vitest' {
 
 /** The engine of the running browser test (import for its type augmentation too). */
 export type { Engine };
+
+/**
+ * The browser commands of the Firefox and WebKit projects (`commands` from `vitest/browser`):
+ * a real removal of one of the private PulseAudio's microphones, and its return
+ * (testing/engines.ts, `microphoneCommands`).
+ */
+export interface MicrophoneCommands {
+  unplugMicrophone(microphone: 'built-in' | 'headset'): Promise<void>;
+  plugMicrophone(microphone: 'built-in' | 'headset'): Promise<void>;
+}

@@ -30,9 +30,14 @@ export const PULSE_RATE = 48_000;
 export const HEADSET_TONE_HZ = 600;
 export const HEADSET_TONE_AMPLITUDE = 0.1;
 
-const HEADSET_SOURCE = 'module-remap-source';
-const HEADSET_ARGS =
-  'master=headset_feed.monitor source_name=headset_microphone channels=1 source_properties=device.description=Headset_microphone';
+/** The two microphones of the private PulseAudio: each a remapped monitor of the sink fed to it. */
+const MICROPHONE_SOURCES = {
+  'built-in':
+    'master=mic_feed.monitor source_name=microphone channels=1 source_properties=device.description=Built-in_microphone',
+  headset:
+    'master=headset_feed.monitor source_name=headset_microphone channels=1 source_properties=device.description=Headset_microphone',
+} as const;
+export type Microphone = keyof typeof MICROPHONE_SOURCES;
 
 /** Where a project's private sound server keeps its socket (one per vitest project and run). */
 export function pulseDir(name: string): string {
@@ -183,11 +188,11 @@ export async function startSoundServer(name: string): Promise<SoundServer> {
       '-L',
       `module-null-sink sink_name=mic_feed rate=${PULSE_RATE} channels=1 sink_properties=device.description=Microphone_feed`,
       '-L',
-      'module-remap-source master=mic_feed.monitor source_name=microphone channels=1 source_properties=device.description=Built-in_microphone',
+      `module-remap-source ${MICROPHONE_SOURCES['built-in']}`,
       '-L',
       `module-null-sink sink_name=headset_feed rate=${PULSE_RATE} channels=1 sink_properties=device.description=Headset_feed`,
       '-L',
-      `${HEADSET_SOURCE} ${HEADSET_ARGS}`,
+      `module-remap-source ${MICROPHONE_SOURCES.headset}`,
       '-L',
       'module-default-device-restore',
     ],
@@ -370,8 +375,9 @@ export function engineExecutable(engine: Engine): string | undefined {
 }
 
 /**
- * Browser commands (vitest `commands.unplugHeadset()` / `commands.plugHeadset()`) that remove
- * the headset microphone from a project's private PulseAudio and bring it back.
+ * Browser commands (vitest `commands.unplugMicrophone('headset')`, `commands.plugMicrophone(…)`)
+ * that remove a microphone from a project's private PulseAudio and bring it back: a real device
+ * removal, as the browser sees one.
  */
 export function microphoneCommands(project: string) {
   const pactl = (...args: string[]) =>
@@ -379,16 +385,18 @@ export function microphoneCommands(project: string) {
       env: { ...process.env, PULSE_SERVER: pulseServer(project) },
       encoding: 'utf8',
     });
+  const sourceName = (microphone: Microphone) => MICROPHONE_SOURCES[microphone].split(' ')[1]!;
   return {
-    unplugHeadset() {
+    unplugMicrophone(_context: unknown, microphone: Microphone) {
       const line = pactl('list', 'short', 'modules')
         .split('\n')
-        .find((row) => row.includes(HEADSET_SOURCE) && row.includes('source_name=headset_microphone'));
-      if (!line) throw new Error('the headset microphone is not plugged in');
+        .find((row) => row.includes('module-remap-source') && row.includes(sourceName(microphone)));
+      if (!line) throw new Error(`the ${microphone} microphone is not plugged in`);
       pactl('unload-module', line.split('\t')[0]!);
     },
-    plugHeadset() {
-      pactl('load-module', HEADSET_SOURCE, ...HEADSET_ARGS.split(' '));
+    plugMicrophone(_context: unknown, microphone: Microphone) {
+      pactl('load-module', 'module-remap-source', ...MICROPHONE_SOURCES[microphone].split(' '));
+      if (microphone === 'built-in') pactl('set-default-source', 'microphone');
     },
   };
 }

@@ -1,42 +1,31 @@
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import react from '@vitejs/plugin-react';
-import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-import { encodeWav16, tone } from '../../testing/audio.ts';
-import { chromiumArgs, chromiumExecutable } from '../../testing/chromium.ts';
+import { tone } from '../../testing/audio.ts';
+import { engineTestOptions } from '../../testing/browserProject.ts';
+import type { Engine } from '../../testing/engines.ts';
 import { workspaceSources } from '../../testing/workspaceSources.ts';
 
 /**
- * Robustness in real Chromium (H6): mount/unmount leaks and microphone failures, against a real
- * local agent started by the global setup. The fake microphone plays a 440 Hz tone; it has to
- * exist before the browser starts, hence here.
+ * Robustness in a real browser (H6): mount/unmount leaks and microphone failures, against a real
+ * local agent started by the global setup, in one engine: "leaks" (Chromium), "leaks-firefox",
+ * "leaks-webkit". The microphone plays a 440 Hz tone (Chromium's fake capture file; a private
+ * PulseAudio in Firefox and WebKit, see testing/browserProject.ts).
  */
-const fakeAudioFile = join(tmpdir(), `voicewire-leaks-mic-${process.pid}.wav`);
-writeFileSync(fakeAudioFile, encodeWav16(tone(440, 2, 48_000, 0.2), 48_000));
-
-export default defineConfig({
-  plugins: [workspaceSources(), react()],
-  test: {
-    name: 'leaks',
-    root: new URL('../..', import.meta.url).pathname,
-    include: [
-      'packages/react/test/browser/leaks.browser.test.tsx',
-      'packages/react/test/browser/microphone.browser.test.tsx',
-    ],
-    globalSetup: ['packages/react/test/browser/leaksGlobalSetup.ts'],
-    testTimeout: 120_000,
-    browser: {
-      enabled: true,
-      headless: true,
-      provider: playwright({
-        launchOptions: {
-          executablePath: chromiumExecutable(),
-          args: chromiumArgs({ fakeAudioFile }),
-        },
-      }),
-      instances: [{ browser: 'chromium' }],
+export function leaksConfig(engine: Engine) {
+  const options = engineTestOptions('leaks', engine, tone(440, 2, 48_000, 0.2));
+  return defineConfig({
+    plugins: [workspaceSources(), react()],
+    test: {
+      root: new URL('../..', import.meta.url).pathname,
+      include: [
+        'packages/react/test/browser/leaks.browser.test.tsx',
+        'packages/react/test/browser/microphone.browser.test.tsx',
+      ],
+      testTimeout: 120_000,
+      ...options,
+      globalSetup: ['packages/react/test/browser/leaksGlobalSetup.ts', ...options.globalSetup],
     },
-  },
-});
+  });
+}
+
+export default leaksConfig('chromium');

@@ -8,6 +8,7 @@ import {
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { tone } from '../../../../testing/audio.ts';
+import type { MicrophoneCommands } from '../../../../testing/engineContext.ts';
 import '../../../../testing/engineContext.ts';
 import { float32Bytes, sleep } from './harness.ts';
 
@@ -181,15 +182,12 @@ describe('a microphone unplugged mid-call', () => {
         : inputs.find((device) => device.label === 'Headset_microphone');
     await capture.setDevice(headset!.deviceId);
     const headsetTrack = streams.at(-1)!.getAudioTracks()[0]!;
-    const browserCommands = commands as unknown as {
-      unplugHeadset(): Promise<void>;
-      plugHeadset(): Promise<void>;
-    };
+    const browserCommands = commands as unknown as MicrophoneCommands;
     try {
       if (engine === 'chromium') {
         headsetTrack.stop();
         headsetTrack.dispatchEvent(new Event('ended'));
-      } else await browserCommands.unplugHeadset();
+      } else await browserCommands.unplugMicrophone('headset');
       // Firefox and Chromium end the track: the capture opens the default device. WebKit keeps
       // the track live and moves it to the default device itself (measured: no `ended`).
       const reopens = engine !== 'webkit';
@@ -215,7 +213,7 @@ describe('a microphone unplugged mid-call', () => {
       expect(errors).toEqual([]);
     } finally {
       capture.stop();
-      if (engine !== 'chromium') await browserCommands.plugHeadset();
+      if (engine !== 'chromium') await browserCommands.plugMicrophone('headset');
     }
   });
 });

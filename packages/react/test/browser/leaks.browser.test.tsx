@@ -4,9 +4,9 @@ import { createRoot } from 'react-dom/client';
 import { describe, expect, inject, it } from 'vitest';
 
 /**
- * 100 mount/unmount cycles of a component that holds a conversation, in real Chromium, with the
- * real audio engine (AudioContext, worklets, fake microphone) and real sockets to the local
- * agent. The page's AudioContext, getUserMedia and WebSocket are wrapped to count what the
+ * 100 mount/unmount cycles of a component that holds a conversation, in Chromium, Firefox and
+ * WebKit, with the real audio engine (AudioContext, worklets, a real or fake microphone) and real
+ * sockets to the local agent. The page's AudioContext, getUserMedia and WebSocket are wrapped to count what the
  * library opens; after the cycles nothing may be left open.
  */
 

@@ -1,8 +1,10 @@
 import { type Conversation, type ConversationError, createConversation } from '@voicewire/core';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { commands } from 'vitest/browser';
+import type { MicrophoneCommands } from '../../../../testing/engineContext.ts';
 
 /**
- * Microphone failures in real Chromium, with the real audio engine and a real socket to the local
+ * Microphone failures in Chromium, Firefox and WebKit, with the real audio engine and a real socket to the local
  * agent: permission denied, no device, and the device lost mid-call. Each must give a structured
  * error and a clean state: status 'error', the socket closed, the AudioContext closed, no live
  * track.
@@ -39,6 +41,24 @@ function until(check: () => boolean, timeoutMs: number, what: string): Promise<v
     };
     tick();
   });
+}
+
+/**
+ * The microphone in use goes away, as when it is unplugged. Firefox: the built-in microphone of
+ * the project's PulseAudio is really removed (Firefox delivers no synthetic `ended` to the
+ * listeners of a stopped track, only to `onended`). Chromium and WebKit: the track is stopped and
+ * fires `ended`, as Chromium does on a real unplug (WebKit moves a track to the default device
+ * itself on a real one, covered in packages/core/test/browser/devicesAndSpectrum.test.ts).
+ */
+async function unplug(track: MediaStreamTrack): Promise<() => Promise<void>> {
+  if (inject('engine') === 'firefox') {
+    const microphones = commands as unknown as MicrophoneCommands;
+    await microphones.unplugMicrophone('built-in');
+    return () => microphones.plugMicrophone('built-in');
+  }
+  track.stop();
+  track.dispatchEvent(new Event('ended'));
+  return async () => {};
 }
 
 let conversation: Conversation | null = null;
@@ -169,11 +189,13 @@ describe('microphone failures', () => {
     await until(() => run.conversation.getStats().framesSent > 5, 5000, 'mic frames on the wire');
     const [track] = tracks;
     if (!track) throw new Error('no track');
-    // What an unplugged device looks like: the track ends and fires 'ended' (stop() alone does not fire it).
-    track.stop();
-    track.dispatchEvent(new Event('ended'));
-    await expectCleanErrorState(run, 'microphone-lost', tracks);
-    expect(calls).toBe(2);
+    const plugBack = await unplug(track);
+    try {
+      await expectCleanErrorState(run, 'microphone-lost', tracks);
+      expect(calls).toBe(2);
+    } finally {
+      await plugBack();
+    }
   });
 
   it('device lost mid-call with another available → the call goes on with the new device', async () => {
@@ -187,16 +209,19 @@ describe('microphone failures', () => {
     await until(() => run.conversation.store.getState().status === 'connected', 10_000, 'connected');
     const [first] = tracks;
     if (!first) throw new Error('no track');
-    first.stop();
-    first.dispatchEvent(new Event('ended'));
-    await until(() => tracks.length === 2, 5000, 'a second microphone');
-    const framesBefore = run.conversation.getStats().framesSent;
-    await until(
-      () => run.conversation.getStats().framesSent > framesBefore + 10,
-      5000,
-      'frames from the new device',
-    );
-    expect(run.conversation.store.getState()).toMatchObject({ status: 'connected', error: null });
+    const plugBack = await unplug(first);
+    try {
+      await until(() => tracks.length === 2, 5000, 'a second microphone');
+      const framesBefore = run.conversation.getStats().framesSent;
+      await until(
+        () => run.conversation.getStats().framesSent > framesBefore + 10,
+        5000,
+        'frames from the new device',
+      );
+      expect(run.conversation.store.getState()).toMatchObject({ status: 'connected', error: null });
+    } finally {
+      await plugBack();
+    }
     await run.conversation.stop();
     expect(tracks.map((t) => t.readyState)).toEqual(['ended', 'ended']);
     await until(() => run.ownContexts().every((c) => c.state === 'closed'), 5000, 'context closed');

@@ -1,0 +1,3 @@
+import { leaksConfig } from './vitest.leaks.config.ts';
+
+export default leaksConfig('firefox');
