@@ -2,7 +2,8 @@ import type { Conversation } from '@voicewire/core';
 import { AudioVisualizer, ConversationStatus, DeviceSelect } from '@voicewire/react';
 import { Profiler, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import '../../../../testing/engineContext.ts';
 import { animationFrames, liveTracks, localConversation, openedTracks, sleep, until } from './harness.ts';
 
 let root: Root | null = null;
@@ -161,12 +162,23 @@ describe('<DeviceSelect>', () => {
     const tracksBefore = openedTracks.length;
     const sentBefore = conversation.getStats().framesSent;
     const startedAt = performance.now();
-    const other = [...select.options].find((option) => option.value !== select.value)!;
+    // Chromium: its other fake device. Firefox and WebKit: the private PulseAudio's second
+    // microphone (Firefox also lists the monitors of its sinks as inputs).
+    const engine = inject('engine');
+    const other = [...select.options].find((option) =>
+      engine === 'chromium' ? option.value !== select.value : option.textContent === 'Headset_microphone',
+    )!;
     // A user's pick: the change event React listens to.
     select.value = other.value;
     select.dispatchEvent(new Event('change', { bubbles: true }));
     await until(() => openedTracks.length > tracksBefore, 5000, 'the new device to open');
-    await sleep(1000);
+    // Firefox stops rendering at an input change until the capture restarts the graph, about 2 s
+    // (root README, browser support): there the frames come back rather than keep flowing.
+    if (engine === 'firefox') {
+      const call = conversation;
+      const resumedFrom = call.getStats().framesSent;
+      await until(() => call.getStats().framesSent >= resumedFrom + 25, 6000, 'frames again');
+    } else await sleep(1000);
     const elapsed = performance.now() - startedAt;
     const sent = conversation.getStats().framesSent - sentBefore;
     // Same call (no reconnect), one live track (the old one released), frames kept flowing at
@@ -175,6 +187,7 @@ describe('<DeviceSelect>', () => {
     expect(conversation.getStats().reconnects).toBe(0);
     expect(liveTracks()).toHaveLength(1);
     expect(openedTracks.at(-1)!.getSettings().deviceId).toBe(other.value);
-    expect(sent).toBeGreaterThanOrEqual(Math.floor(elapsed / 20) - 10);
+    console.log(`${engine}: ${sent} frames sent in ${elapsed.toFixed(0)} ms across the switch`);
+    if (engine !== 'firefox') expect(sent).toBeGreaterThanOrEqual(Math.floor(elapsed / 20) - 10);
   });
 });

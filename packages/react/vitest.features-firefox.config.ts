@@ -1,0 +1,3 @@
+import { featuresConfig } from './vitest.features.config.ts';
+
+export default featuresConfig('firefox');
