@@ -76,12 +76,14 @@ it('setVolume() scales the output without a click, and getLevel() reads the outp
   await waitFor((resolve) => player.on('started', resolve), 5000, 'started');
   // Without cross-origin isolation the level comes in the worklet's reports, which WebKit delivers
   // late under load: wait for the reading to reflect the sound (and then the volume change).
-  await expect.poll(() => player.getLevel().rms, { timeout: 3000, interval: 20 }).toBeGreaterThan(0.3);
-  await sleep(100);
+  // Under load a report may also cover an underrun of the engine's own output (measured once in
+  // WebKit: 0.31): the reading must reach the tone's level, 0.5/√2, and hold it.
+  await expect.poll(() => player.getLevel().rms, { timeout: 3000, interval: 20 }).toBeGreaterThan(0.33);
   const full = player.getLevel();
   player.setVolume(0.5);
-  await expect.poll(() => player.getLevel().rms, { timeout: 3000, interval: 20 }).toBeLessThan(0.25);
-  await sleep(100);
+  await expect
+    .poll(() => player.getLevel().rms / full.rms, { timeout: 3000, interval: 20 })
+    .toBeLessThan(0.52);
   const half = player.getLevel();
   const { samples } = await recorder.stop();
   player.close();
