@@ -62,12 +62,13 @@ async function tappedConversation(turnTaking: 'vad' | 'pushToTalk') {
     },
   });
   await conversation.start();
-  const audible = { ms: 0 };
+  const audible = { ms: 0, lastAt: -1 };
   const watch = () => {
     if (tapNode)
       tapNode.port.onmessage = (event) => {
         const { first, last, rate } = event.data as { first: number; last: number; rate: number };
         audible.ms = first < 0 ? 0 : ((last - first) / rate) * 1000;
+        audible.lastAt = first < 0 ? -1 : last / rate;
       };
   };
   watch();
@@ -75,10 +76,10 @@ async function tappedConversation(turnTaking: 'vad' | 'pushToTalk') {
 }
 
 export interface DrainResult {
-  /** Audio of the goodbye still to play when `hangup` arrived, ms (its length minus what played). */
+  /** Audio of the goodbye still to play when `hangup` arrived, ms (negative: it ran out that long before). */
   remainingMs: number;
-  /** `hangup` to everything released (status `ended`), ms wall. */
-  releaseMs: number;
+  /** The goodbye's last audible sample (on the output tap) to everything released (status `ended`), ms of the audio clock. */
+  releaseAfterLastSampleMs: number;
   /** How much of the goodbye was heard on the tap, ms of audio. */
   heardMs: number;
 }
@@ -91,31 +92,40 @@ export interface PressResult {
 }
 
 const steps = {
-  /** The agent says a goodbye of `seconds`, all sent at once, then hangs up. */
-  async drain(seconds: number): Promise<DrainResult> {
-    const { conversation, server, audible } = await tappedConversation('vad');
-    server.agentSays('Goodbye!', toneChunks(seconds));
-    // Wait until it is audible: the agent hangs up while the goodbye plays.
-    await new Promise<void>((resolve) => {
-      const off = conversation.on('modeChange', (mode) => {
-        if (mode === 'agentSpeaking') {
-          off();
-          resolve();
-        }
+  /**
+   * The agent says a goodbye of `seconds`, all sent at once, and hangs up either while it plays
+   * (`queued`) or once it has played out, 25 ms after its last sample (`playedOut`: the local
+   * agent paces its audio in real time and hangs up when it has had time to play).
+   */
+  async drain(seconds: number, when: 'queued' | 'playedOut'): Promise<DrainResult> {
+    const { conversation, server, audible, context } = await tappedConversation('vad');
+    const ctx = context();
+    server.serverSend({ type: 'newAudioStream' });
+    server.serverSend({ type: 'onAgentTranscript', message: 'Goodbye!' });
+    for (const chunk of toneChunks(seconds)) server.audio(chunk);
+    const until = (check: () => boolean) =>
+      new Promise<void>((resolve) => {
+        const tick = () => (check() ? resolve() : setTimeout(tick, 2));
+        tick();
       });
-    });
-    const startedAt = performance.now();
+    if (when === 'queued') await until(() => audible.ms > 100);
+    else await until(() => audible.ms > seconds * 1000 - 15 && ctx.currentTime > audible.lastAt + 0.025);
     const ended = new Promise<number>((resolve) => {
       conversation.on('statusChange', (status) => {
-        if (status === 'ended') resolve(performance.now());
+        if (status === 'ended') resolve(ctx.currentTime);
       });
     });
-    const hangupAt = performance.now();
+    const hangupAt = ctx.currentTime;
+    const startedAt = audible.lastAt - audible.ms / 1000;
+    server.serverSend({ type: 'audioStreamEnd', message: 'Goodbye!', jobId: 1 });
     server.hangup();
     const releasedAt = await ended;
+    // The tap's last report may still be on its way from the audio thread.
+    await until(() => audible.ms > seconds * 1000 - 15 || ctx.state === 'closed');
+    await new Promise((resolve) => setTimeout(resolve, 50));
     return {
-      remainingMs: seconds * 1000 - (hangupAt - startedAt),
-      releaseMs: releasedAt - hangupAt,
+      remainingMs: (startedAt + seconds - hangupAt) * 1000,
+      releaseAfterLastSampleMs: (releasedAt - audible.lastAt) * 1000,
       heardMs: audible.ms,
     };
   },

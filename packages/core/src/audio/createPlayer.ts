@@ -12,7 +12,7 @@ import {
 import { createOutputGate, GATE_FADE_MS, type OutputGate } from './outputGate.ts';
 import { withOutputTaps } from './playerOutputTaps.ts';
 import { clampVolume, createStreamDecoder, joinBytes, validatePlayerOptions } from './playerParts.ts';
-import type { AudioLevelReading, Player, PlayerOptions, PlayerStats } from './types.ts';
+import type { AudioLevelReading, PlaybackPosition, Player, PlayerOptions, PlayerStats } from './types.ts';
 import { PROCESSORS_SOURCE } from './worklets/generated/processors.generated.ts';
 import {
   LEVEL_SLOT,
@@ -114,7 +114,22 @@ function makePlayer(
   let interrupted = false;
   let closed = false;
   let resampler: { rate: number; resampler: ReturnType<typeof createResampler> } | undefined;
-  const status = { rms: 0, peak: 0, bufferedFrames: 0, jitterTargetFrames: 0, underruns: 0 };
+  const status = {
+    rms: 0,
+    peak: 0,
+    bufferedFrames: 0,
+    jitterTargetFrames: 0,
+    underruns: 0,
+    playedFrames: 0,
+    /** Context frame of the report; -1 before the current stream's first. */
+    frame: -1,
+  };
+  /**
+   * Everything enqueued in the current stream has been heard (or dropped by an interrupt): the
+   * worklet ran dry with every push received, and nothing waits in the decoder. The drain asks
+   * this instead of waiting for a `drained` that may already have passed.
+   */
+  let idle = true;
   const stats = { bytesEnqueued: 0, chunksDropped: 0 };
   let interruptAt: number | null = null;
   let lastInterruptionMs: number | null = null;
@@ -134,7 +149,10 @@ function makePlayer(
 
   const post = (message: PlayerInMessage, transfer: Transferable[] = []) => {
     if (closed) return;
-    if (message.type === 'push') pushesSent++;
+    if (message.type === 'push') {
+      pushesSent++;
+      idle = false;
+    }
     port.postMessage(message, transfer);
   };
 
@@ -153,6 +171,21 @@ function makePlayer(
     emit('error', new VoicewireError({ kind: 'decode', message, fatal: false, cause }));
   };
 
+  const readBufferedFrames = () =>
+    shared ? (shared[LEVEL_SLOT.bufferedFrames] ?? 0) : status.bufferedFrames;
+
+  /**
+   * The current stream's played position. Shared memory is written every quantum; a status
+   * message comes every few tens of ms while audio plays, so the time since it is added, capped
+   * by what was queued then (the queue may have run dry since).
+   */
+  const playedFrames = (): number => {
+    if (shared) return shared[LEVEL_SLOT.playedFrames] ?? 0;
+    if (status.frame < 0) return status.playedFrames;
+    const since = Math.max(0, Math.round(context.currentTime * contextRate) - status.frame);
+    return status.playedFrames + (idle ? 0 : Math.min(since, status.bufferedFrames));
+  };
+
   const decodesPending = () =>
     decoding ||
     batch.length > 0 ||
@@ -169,6 +202,7 @@ function makePlayer(
         // The queue ran dry while audio of this stream was still being decoded: that is an
         // underrun (the worklet counts it, and grows its jitter buffer, when the audio lands).
         gapReportedAsUnderrun = decodesPending() || message.pushes < pushesSent;
+        if (!gapReportedAsUnderrun) idle = true;
         emit(gapReportedAsUnderrun ? 'underrun' : 'drained', message.generation);
         break;
       case 'underrun':
@@ -190,6 +224,8 @@ function makePlayer(
         status.bufferedFrames = message.bufferedFrames;
         status.jitterTargetFrames = message.jitterTargetFrames;
         status.underruns = message.underruns;
+        status.playedFrames = message.playedFrames;
+        status.frame = message.frame;
         break;
     }
   };
@@ -332,6 +368,7 @@ function makePlayer(
         return;
       }
       stats.bytesEnqueued += bytes.length;
+      idle = false;
       if (isAsync) {
         // The caller may reuse its buffer before the decoder gets to it.
         queue.push({ kind: 'bytes', generation, bytes: bytes.slice() });
@@ -356,6 +393,8 @@ function makePlayer(
       stats.chunksDropped += waiting;
       queue = queue.filter((entry) => entry.kind === 'reset');
       post({ type: 'interrupt' });
+      // Nothing more of this stream will be heard.
+      idle = true;
     },
     newStream() {
       if (closed) return;
@@ -373,6 +412,10 @@ function makePlayer(
       }
       post({ type: 'newStream', generation });
       gate.open();
+      idle = true;
+      status.playedFrames = 0;
+      status.frame = -1;
+      if (shared) shared[LEVEL_SLOT.playedFrames] = 0;
     },
     endStream() {
       if (closed || interrupted) return;
@@ -391,6 +434,13 @@ function makePlayer(
     getLevel(): AudioLevelReading {
       if (shared) return { rms: shared[LEVEL_SLOT.rms] ?? 0, peak: shared[LEVEL_SLOT.peak] ?? 0 };
       return { rms: status.rms, peak: status.peak };
+    },
+    getPosition(): PlaybackPosition {
+      const bufferedMs = (readBufferedFrames() / contextRate) * 1000;
+      return {
+        playedMs: (playedFrames() / contextRate) * 1000,
+        pendingMs: idle ? 0 : Math.max(bufferedMs, 1),
+      };
     },
     getStats(): PlayerStats {
       const read = shared

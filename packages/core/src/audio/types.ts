@@ -131,6 +131,17 @@ export interface PlayerStats {
   lastInterruptionMs?: number | null;
 }
 
+/** Where the current stream stands; see {@link Player.getPosition}. */
+export interface PlaybackPosition {
+  /** Milliseconds of the current stream made audible so far: what the listener has heard of it. */
+  playedMs: number;
+  /**
+   * Milliseconds of what was enqueued still to be heard; 0 exactly when everything enqueued has
+   * played out (or was dropped by `interrupt()`) and nothing waits in the decoder.
+   */
+  pendingMs: number;
+}
+
 export interface Player {
   readonly format: OutputFormat;
   readonly sampleRate: number;
@@ -157,6 +168,13 @@ export interface Player {
    */
   setOutputDevice?(deviceId: string): Promise<void>;
   getStats(): PlayerStats;
+  /**
+   * The current stream's played position and what is left of it, read on demand. Asked when the
+   * agent hangs up (is anything left to hear?) and on a barge-in (how much of this utterance did
+   * the user hear? OpenAI's `conversation.item.truncate` carries it). Optional for custom players:
+   * without it a hang-up waits for `drained`, bounded by the drain timeout.
+   */
+  getPosition?(): PlaybackPosition;
   /** `started`: first audible sample of a stream; `drained`: the stream played out; `underrun`; `error`. */
   on(event: 'started' | 'drained' | 'underrun', listener: (generation: number) => void): () => void;
   on(event: 'error', listener: (error: VoicewireError) => void): () => void;

@@ -21,7 +21,7 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 export function drainThenEnd(host: ConversationHost, current: Run, reason: DisconnectReason): void {
   if (current.ended || current.cancelDrain !== null) return;
   const player = current.player;
-  if (player === null || !current.audioPending) {
+  if (player === null || !current.audioPending || nothingLeftToHear(player)) {
     void host.endRun(current, 'ended', null, reason);
     return;
   }
@@ -32,6 +32,11 @@ export function drainThenEnd(host: ConversationHost, current: Run, reason: Disco
   safely(() => capture?.stop());
   // The reply is complete: its tail is decoded and the queue running empty is its end.
   if (!current.turn.replyEnded) safely(() => player.endStream?.());
+  // The tail just flushed may have been all there was left (or nothing was).
+  if (nothingLeftToHear(player)) {
+    void host.endRun(current, 'ended', null, reason);
+    return;
+  }
   const timeoutMs = host.options().drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const playout = waitForPlayout(player, timeoutMs);
   current.cancelDrain = playout.cancel;
@@ -41,6 +46,19 @@ export function drainThenEnd(host: ConversationHost, current: Run, reason: Disco
     current.cancelDrain = null;
     void host.endRun(current, 'ended', null, reason);
   });
+}
+
+/**
+ * The player has played out everything it was given: asked, not inferred from a `drained` event,
+ * which a queue that ran empty before the hang-up arrived has already sent (the local agent
+ * hangs up once its goodbye has had time to play). A player that cannot tell is waited for.
+ */
+function nothingLeftToHear(player: Player): boolean {
+  try {
+    return player.getPosition?.().pendingMs === 0;
+  } catch {
+    return false;
+  }
 }
 
 /**

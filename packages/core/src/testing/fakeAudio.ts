@@ -41,6 +41,8 @@ export interface FakePlayer extends Player {
   emitUnderrun(): void;
   emitError(error: VoicewireError): void;
   setLevel(rms: number, peak?: number): void;
+  /** Set the played position `getPosition()` reports for the current stream (0 at each `newStream()`). */
+  setPlayedMs(ms: number): void;
   /** Set what `getStats()` reports for the jitter buffer (`underruns` also counts `emitUnderrun()`). */
   setStats(stats: Partial<Pick<PlayerStats, 'bufferedMs' | 'jitterTargetMs' | 'underruns'>>): void;
 }
@@ -199,6 +201,9 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
   let chunksDropped = 0;
   let lastInterruptionMs: number | null = null;
   let buffer = { bufferedMs: 0, jitterTargetMs: 0, underruns: 0 };
+  /** Audio was enqueued and the test has not said it played out (`emitDrained`). */
+  let pending = false;
+  let playedMs = 0;
 
   const fire = (event: string, arg: unknown): void => {
     for (const listener of [...(listeners.get(event) ?? [])]) (listener as (a: unknown) => void)(arg);
@@ -227,6 +232,7 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
         chunksDropped += 1;
         return;
       }
+      pending = true;
       enqueued.push(bytes.slice());
     },
     interrupt() {
@@ -235,6 +241,7 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
       // The real player times its fade on the audio clock; the fake reports its nominal length.
       if (!interrupted) lastInterruptionMs = FAKE_FADE_MS;
       interrupted = true;
+      pending = false;
       level = { rms: 0, peak: 0 };
     },
     newStream() {
@@ -242,6 +249,8 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
       calls.push('newStream');
       interrupted = false;
       generation += 1;
+      pending = false;
+      playedMs = 0;
     },
     endStream() {
       if (closed) return;
@@ -253,6 +262,9 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
     },
     getLevel() {
       return closed ? { rms: 0, peak: 0 } : level;
+    },
+    getPosition() {
+      return { playedMs, pendingMs: pending ? Math.max(1, buffer.bufferedMs) : 0 };
     },
     getStats(): PlayerStats {
       return {
@@ -284,6 +296,7 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
       fire('started', generation);
     },
     emitDrained() {
+      pending = false;
       fire('drained', generation);
     },
     emitUnderrun() {
@@ -292,6 +305,9 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
     },
     emitError(error) {
       fire('error', error);
+    },
+    setPlayedMs(ms) {
+      playedMs = ms;
     },
     setLevel(rms, peak = rms) {
       level = { rms, peak };

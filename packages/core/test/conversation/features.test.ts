@@ -143,6 +143,27 @@ describe('drain, then close', () => {
     expect(quiet.conversation.store.getState().status).toBe('ended');
   });
 
+  it('the goodbye ran out before the hangup arrived (paced in real time): ended at once, no 10 s wait', async () => {
+    const test = await connected();
+    const { conversation, audio, server } = test;
+    const statuses: ConversationStatus[] = [];
+    conversation.on('statusChange', (s) => statuses.push(s));
+    // The local agent's order: audio, then (once it has had time to play) the reply's end, then
+    // the hang-up. The queue runs dry before either arrives: its `drained` has passed for good.
+    server.serverSend({ type: 'newAudioStream' });
+    server.audio(new Uint8Array(960));
+    await settle();
+    audio.player!.emitStarted();
+    audio.player!.emitDrained();
+    server.serverSend({ type: 'audioStreamEnd', message: 'Goodbye!', jobId: 1 });
+    server.hangup();
+    await settle();
+    expect(conversation.store.getState().status).toBe('ended');
+    expect(statuses).toEqual(['ended']);
+    expect(audio.player!.closed).toBe(true);
+    expect(audio.capture!.stopped).toBe(true);
+  });
+
   it('is bounded by drainTimeoutMs, and a user stop() cuts it at once', async () => {
     vi.useFakeTimers();
     try {

@@ -48,13 +48,42 @@ const contexts: AudioContext[] = [];
   };
 }
 
+/** Screen wake locks the page asked for, to check every end path gives them back. */
+const wakeLocks: { released: boolean }[] = [];
+{
+  const sentinel = () => {
+    const lock = {
+      released: false,
+      type: 'screen',
+      async release() {
+        lock.released = true;
+      },
+      addEventListener() {},
+      removeEventListener() {},
+    };
+    wakeLocks.push(lock);
+    return lock;
+  };
+  Object.defineProperty(navigator, 'wakeLock', {
+    configurable: true,
+    value: { request: async () => sentinel() },
+  });
+}
+
 let conversation: Conversation | null = null;
 afterEach(async () => {
   await conversation?.stop();
   conversation = null;
 });
 
-function scripted(server: ScriptedServer, heard: { ms: number }) {
+/** What the output tap heard: the audible span, and its last audible sample on the context clock. */
+interface Heard {
+  ms: number;
+  /** Context time (s) of the last audible sample; -1 before any. */
+  lastAt: number;
+}
+
+function scripted(server: ScriptedServer, heard: { ms: number; lastAt?: number }) {
   return createConversation({
     agentId: 'scripted',
     url: 'ws://scripted.test/v1/talk',
@@ -70,7 +99,10 @@ function scripted(server: ScriptedServer, heard: { ms: number }) {
         const tap = new AudioWorkletNode(options.context, 'features-test-tap');
         tap.port.onmessage = (event) => {
           const { first, last, rate } = event.data as { first: number; last: number; rate: number };
-          if (first >= 0) heard.ms = ((last - first) / rate) * 1000;
+          if (first >= 0) {
+            heard.ms = ((last - first) / rate) * 1000;
+            heard.lastAt = last / rate;
+          }
         };
         input.connect(tap);
         tap.connect(options.context.destination);
@@ -107,6 +139,57 @@ describe('drain, then close', () => {
     expect(server.sockets.at(-1)!.readyState).toBe(WebSocket.CLOSED);
     expect(openedTracks.length).toBe(tracksBefore);
   });
+
+  /**
+   * Issue: a hang-up that arrives after the goodbye has played out (the local agent paces its
+   * audio in real time, then hangs up) found a player whose `drained` had already passed, and
+   * waited the 10 s drain timeout. Both orders must release everything (mic, context, socket,
+   * wake lock) within 200 ms of the goodbye's last audible sample, measured on the audio clock.
+   */
+  for (const when of ['after the goodbye played out', 'while most of it is still queued'] as const) {
+    it(`the agent hangs up ${when}: heard in full, everything released within 200 ms of its last sample`, async () => {
+      const server = createScriptedServer();
+      const heard: Heard = { ms: 0, lastAt: -1 };
+      conversation = scripted(server, heard);
+      const locksBefore = wakeLocks.length;
+      await conversation.start();
+      const context = contexts.at(-1)!;
+      await until(() => wakeLocks.length > locksBefore, 10_000, 'the wake lock');
+      const tracksBefore = openedTracks.length;
+      let endedAt = -1;
+      conversation.on('statusChange', (status) => {
+        if (status === 'ended') endedAt = context.currentTime;
+      });
+      const seconds = 1.5;
+      server.serverSend({ type: 'newAudioStream' });
+      server.serverSend({ type: 'onAgentTranscript', message: 'That is all for now. Goodbye!' });
+      for (const chunk of goodbye(seconds)) server.audio(chunk);
+      if (when === 'after the goodbye played out') {
+        await until(() => heard.ms > seconds * 1000 - 15, 20_000, 'the goodbye to play out');
+        // As the local agent does: its end and the hang-up come a little after the last sample
+        // (it waits for the audio to have had time to play), when the queue's `drained` has passed.
+        await until(() => context.currentTime > heard.lastAt + 0.06, 20_000, 'a moment after the goodbye');
+        server.serverSend({ type: 'audioStreamEnd', message: 'That is all for now. Goodbye!', jobId: 1 });
+      } else {
+        await until(() => heard.ms > 100, 20_000, 'the goodbye to start');
+        server.serverSend({ type: 'audioStreamEnd', message: 'That is all for now. Goodbye!', jobId: 1 });
+      }
+      server.hangup();
+      await until(() => conversation!.store.getState().status === 'ended', 20_000, 'the end');
+      // The tap's last report may still be on its way from the audio thread.
+      await until(() => heard.ms > seconds * 1000 - 15, 5_000, 'the whole goodbye on the tap');
+      expect(heard.ms).toBeGreaterThan(seconds * 1000 - 15);
+      expect(endedAt).toBeGreaterThan(0);
+      const releasedAfterMs = (endedAt - heard.lastAt) * 1000;
+      expect(releasedAfterMs).toBeLessThanOrEqual(200);
+      // Everything went with the end: the mic, the socket, the wake lock, then the context.
+      expect(liveTracks()).toHaveLength(0);
+      expect(openedTracks.length).toBe(tracksBefore);
+      expect(server.sockets.at(-1)!.readyState).toBe(WebSocket.CLOSED);
+      expect(wakeLocks.at(-1)!.released).toBe(true);
+      await until(() => context.state === 'closed', 10_000, 'the context to close');
+    });
+  }
 
   it('a user stop() during the goodbye cuts it at once', async () => {
     const server = createScriptedServer();

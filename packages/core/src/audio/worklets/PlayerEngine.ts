@@ -44,6 +44,8 @@ export class PlayerEngine {
   #underrunsThisStream = 0;
   #waitedFrames = 0;
   #lastFrame = 0;
+  /** Frames of the current stream rendered while playing: its played position. */
+  #playedFrames = 0;
 
   #fadeRemaining = 0;
   #discardAt = 0;
@@ -91,6 +93,11 @@ export class PlayerEngine {
     return this.#jitterTarget;
   }
 
+  /** Frames of the current stream rendered so far (what the listener has heard of it). */
+  get playedFrames(): number {
+    return this.#playedFrames;
+  }
+
   get state(): PlayState {
     return this.#state;
   }
@@ -134,6 +141,7 @@ export class PlayerEngine {
     this.#ended = false;
     this.#drainedOpen = false;
     this.#underrunsThisStream = 0;
+    this.#playedFrames = 0;
   }
 
   endStream(generation: number): void {
@@ -186,11 +194,13 @@ export class PlayerEngine {
     }
 
     if (this.#state === 'playing') {
+      const from = i;
       while (i < n && this.#write > this.#read) {
         out[i] = this.#next() * this.#stepGain();
         i++;
         if (this.#write === this.#read) this.#refillFromOverflow();
       }
+      this.#playedFrames += i - from;
       if (this.#write === this.#read) {
         this.#state = 'idle';
         if (this.#underrunsThisStream === 0) {
@@ -270,6 +280,7 @@ export class PlayerEngine {
   }
 
   #measure(out: Float32Array): void {
+    if (this.#levels) this.#levels[LEVEL_SLOT.playedFrames] = this.#playedFrames;
     for (let k = 0; k < out.length; k++) {
       const s = out[k] ?? 0;
       this.#levelSumSquares += s * s;
@@ -304,6 +315,8 @@ export class PlayerEngine {
       bufferedFrames: buffered,
       jitterTargetFrames: this.#jitterTarget,
       underruns: this.underruns,
+      playedFrames: this.#playedFrames,
+      frame: this.#lastFrame + out.length,
     });
   }
 }

@@ -17,7 +17,7 @@ export const LEVEL_REPORT_MS = 50;
 /**
  * Slots of the shared level buffer (a `Float32Array` over a `SharedArrayBuffer`, used when the
  * page is cross-origin isolated): the audio thread writes, the main thread reads on demand. The
- * capture uses the first two; the player all five.
+ * capture uses the first two; the player all six.
  */
 export const LEVEL_SLOT = {
   rms: 0,
@@ -25,6 +25,8 @@ export const LEVEL_SLOT = {
   bufferedFrames: 2,
   jitterTargetFrames: 3,
   underruns: 4,
+  /** Frames of the current stream rendered so far (its played position), written every quantum. */
+  playedFrames: 5,
 } as const;
 /** Length of the shared level buffer. */
 export const LEVEL_SLOTS = Object.keys(LEVEL_SLOT).length;
@@ -96,4 +98,8 @@ export type PlayerOutMessage =
       bufferedFrames: number;
       jitterTargetFrames: number;
       underruns: number;
+      /** Frames of the current stream rendered so far (its played position). */
+      playedFrames: number;
+      /** Context frame at the end of the quantum measured. */
+      frame: number;
     };
