@@ -17,7 +17,14 @@ import { defineConfig, type UserConfig } from 'tsdown';
 const DECODER_PACKAGES = ['mpg123-decoder', '@wasm-audio-decoders/ogg-vorbis', '@wasm-audio-decoders/flac'];
 
 const common = {
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'conversation/index': 'src/conversation/index.ts',
+    'providers/playai/index': 'src/providers/playai/index.ts',
+    'providers/openai/index': 'src/providers/openai/index.ts',
+    'providers/elevenlabs/index': 'src/providers/elevenlabs/index.ts',
+    'testing/index': 'src/testing/index.ts',
+  },
   unbundle: true,
   format: 'esm',
   platform: 'neutral',

@@ -4,11 +4,11 @@
  * the player sends to the destination, on the context clock) and wall time from performance.now().
  */
 import {
+  type AudioFormat,
   createCapture,
   createPlayer,
   decodeBase64,
   encodeBase64,
-  type OutputFormat,
 } from '../../packages/core/src/index.ts';
 
 const RECORDER = `
@@ -71,7 +71,7 @@ export interface FirstAudioResult {
 }
 
 async function firstAudio(
-  format: OutputFormat,
+  format: AudioFormat,
   sampleRate: number,
   parts: string[],
 ): Promise<FirstAudioResult> {
@@ -168,7 +168,7 @@ let session:
     }
   | undefined;
 
-async function prepare(format: OutputFormat, sampleRate: number): Promise<void> {
+async function prepare(format: AudioFormat, sampleRate: number): Promise<void> {
   const context = new AudioContext({ latencyHint: 'interactive' });
   await context.resume();
   const player = await createPlayer({ format, sampleRate, context });

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { OutputFormat } from '../../packages/core/src/index.ts';
+import type { OutputFormat as AudioFormat } from '../../packages/core/src/providers/playai/index.ts';
 import { createOutputEncoder } from '../../packages/server/src/audio/createOutputEncoder.ts';
 import { tone } from '../../testing/audio.ts';
 import type { Engine } from '../../testing/engines.ts';
@@ -26,7 +26,7 @@ import { type BenchPage, openBenchPage } from './_engines.ts';
 import type { BenchSection } from './types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const FORMATS: OutputFormat[] = ['raw', 'wav', 'mulaw', 'mp3', 'ogg', 'flac'];
+const FORMATS: AudioFormat[] = ['raw', 'wav', 'mulaw', 'mp3', 'ogg', 'flac'];
 const ALL_ENGINES: Engine[] = ['chromium', 'firefox', 'webkit'];
 /** The protocol's default output rate. */
 const AGENT_RATE = 44_100;
@@ -46,7 +46,7 @@ function percentile(values: number[], p: number): number {
 }
 
 /** Speech-like test audio: a tone, cut into the chunks the local agent's encoder emits per 20 ms. */
-async function encodedParts(format: OutputFormat, seconds: number): Promise<string[]> {
+async function encodedParts(format: AudioFormat, seconds: number): Promise<string[]> {
   const encoder = await createOutputEncoder(format, AGENT_RATE);
   const signal = tone(440, seconds, AGENT_RATE, 0.5);
   const step = Math.round(AGENT_RATE / 50);
@@ -60,7 +60,7 @@ async function encodedParts(format: OutputFormat, seconds: number): Promise<stri
 interface EngineResult {
   engine: Engine;
   version: string;
-  firstAudio: Map<OutputFormat, { audibleMs: number; startedMs: number }>;
+  firstAudio: Map<AudioFormat, { audibleMs: number; startedMs: number }>;
   interrupts: number[];
   confirmedWallMs: number[];
   captureDeliveryMs: number[];

@@ -7,8 +7,7 @@
  * Also base64 throughput on a 100 KB payload (every audio frame crosses it twice).
  */
 import { Buffer } from 'node:buffer';
-import { decodeBase64, encodeBase64 } from '../../packages/core/src/codec/index.ts';
-import { createResampler } from '../../packages/core/src/dsp/index.ts';
+import { createResampler, decodeBase64, encodeBase64 } from '../../packages/core/src/index.ts';
 import { toDb, tone, toneAmplitude } from '../../testing/audio.ts';
 import type { BenchCheck, BenchSection } from './types.ts';
 

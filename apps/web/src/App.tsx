@@ -1,3 +1,4 @@
+import { DEFAULT_PLAYAI_OUTPUT } from '@voicewire/core/playai';
 import {
   AgentConversationProvider,
   AudioLevel,
@@ -6,8 +7,6 @@ import {
   type ConversationError,
   type ConversationState,
   ConversationStatus,
-  DEFAULT_OUTPUT_FORMAT,
-  DEFAULT_OUTPUT_SAMPLE_RATE_HZ,
   DeviceSelect,
   TalkButton,
   Transcript,
@@ -314,8 +313,8 @@ function kHz(rate: number): string {
 }
 
 function describeAudio(settings: DemoSettings): { input: string; output: string } {
-  const format = settings.outputFormat || DEFAULT_OUTPUT_FORMAT;
-  const rate = settings.outputSampleRate || DEFAULT_OUTPUT_SAMPLE_RATE_HZ;
+  const format = settings.outputFormat || DEFAULT_PLAYAI_OUTPUT.format;
+  const rate = settings.outputSampleRate || DEFAULT_PLAYAI_OUTPUT.sampleRate;
   return {
     // RFC 3551's short names: the full ones do not fit a stats cell on a phone.
     input: `${settings.inputEncoding === 'mulaw' ? 'μ-law' : 'L16'} · ${kHz(settings.inputSampleRate)}`,

@@ -1,4 +1,8 @@
-import { DEFAULT_OUTPUT_FORMAT, DEFAULT_OUTPUT_SAMPLE_RATE_HZ, OUTPUT_FORMATS } from '@voicewire/react';
+import { DEFAULT_PLAYAI_OUTPUT, OUTPUT_FORMATS } from '@voicewire/core/playai';
+
+const DEFAULT_OUTPUT_FORMAT = DEFAULT_PLAYAI_OUTPUT.format;
+const DEFAULT_OUTPUT_SAMPLE_RATE_HZ = DEFAULT_PLAYAI_OUTPUT.sampleRate;
+
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import {
   type DemoSettings,

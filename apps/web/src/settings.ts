@@ -1,9 +1,5 @@
-import {
-  type CaptureEncoding,
-  type ConversationOptions,
-  OUTPUT_FORMATS,
-  type OutputFormat,
-} from '@voicewire/react';
+import { OUTPUT_FORMATS, type OutputFormat } from '@voicewire/core/playai';
+import type { CaptureEncoding, ConversationOptions } from '@voicewire/react';
 
 /**
  * Everything the settings panel edits. Each field is also a URL query parameter of the same
@@ -182,14 +178,14 @@ export function settingsToQuery(
 
 /** The library's options for these settings (callbacks are added by the page). */
 export function toConversationOptions(settings: DemoSettings): ConversationOptions {
+  const agentId = settings.agentId.trim();
   const options: ConversationOptions = {
-    agentId: settings.agentId.trim(),
+    agentId,
     url: settings.server.trim(),
     input: { encoding: settings.inputEncoding, sampleRate: settings.inputSampleRate },
   };
   // With a relay token the key stays on the server: never send both.
-  if (settings.tokenEndpoint.trim())
-    options.getToken = tokenFetcher(settings.tokenEndpoint.trim(), options.agentId);
+  if (settings.tokenEndpoint.trim()) options.getToken = tokenFetcher(settings.tokenEndpoint.trim(), agentId);
   else if (settings.token.trim()) options.token = settings.token.trim();
   else if (settings.apiKey) options.apiKey = settings.apiKey;
   const output: NonNullable<ConversationOptions['output']> = {};

@@ -1,10 +1,16 @@
-// From @voicewire/core, so that a React app needs no second import: the conversation for sharing
-// one made outside React, the types of what the hooks return and take, and the format lists a
-// settings form offers.
+// From @voicewire/core, so that a React app needs no second import but its provider's: the
+// conversation for sharing one made outside React, and the types of what the hooks return and take.
+export type {
+  AudioDevice,
+  AudioDeviceKind,
+  AudioFormat,
+  CaptureEncoding,
+  PlayerStats,
+  Provider,
+  VoicewireErrorKind,
+  WorkletSource,
+} from '@voicewire/core';
 export {
-  type AudioDevice,
-  type AudioDeviceKind,
-  type CaptureEncoding,
   type Conversation,
   type ConversationCallbacks,
   type ConversationError,
@@ -16,18 +22,12 @@ export {
   type ConversationState,
   type ConversationStats,
   createConversation,
-  DEFAULT_OUTPUT_FORMAT,
-  DEFAULT_OUTPUT_SAMPLE_RATE_HZ,
   type DisconnectReason,
-  OUTPUT_FORMATS,
-  type OutputFormat,
-  type PlayerStats,
+  type ReadonlyStore,
   type ReconnectPolicy,
   type TranscriptTurn,
   type TurnTaking,
-  type VoicewireErrorKind,
-  type WorkletSource,
-} from '@voicewire/core';
+} from '@voicewire/core/conversation';
 export {
   AgentConversationProvider,
   type AgentConversationProviderProps,

@@ -5,7 +5,7 @@ import type {
   ConversationState,
   ConversationStats,
 } from '@voicewire/core';
-import { createConversation } from '@voicewire/core';
+import { createConversation } from '@voicewire/core/conversation';
 import { useEffect, useLayoutEffect, useMemo, useState, useSyncExternalStore } from 'react';
 
 /** Options of `useAgentConversation`: those of `createConversation`. */

@@ -7,7 +7,13 @@ import type {
   ConversationStats,
 } from '@voicewire/core';
 
-type StoreApi = Conversation['store'];
+/** The conversation's read-only store, plus the `setState` these fakes drive it with. */
+type StoreApi = Conversation['store'] & {
+  setState(
+    partial: Partial<ConversationState> | ((state: ConversationState) => Partial<ConversationState>),
+    replace?: boolean,
+  ): void;
+};
 
 export const IDLE: ConversationState = {
   status: 'idle',

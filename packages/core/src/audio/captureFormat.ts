@@ -1,6 +1,5 @@
 import { VoicewireError } from '../errors.ts';
-import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../protocol/messages.ts';
-import type { CaptureEncoding } from './types.ts';
+import { type CaptureEncoding, MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../providers/types.ts';
 
 export const DEFAULT_INPUT_ENCODING: CaptureEncoding = 'linear16';
 export const DEFAULT_INPUT_SAMPLE_RATE_HZ = 16_000;

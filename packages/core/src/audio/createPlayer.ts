@@ -49,7 +49,6 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
   if (options.signal?.aborted) throw abortError(options.signal);
   // Start the WASM decoder now, in parallel with the worklet and with the wait for the first chunk.
   const decoder: StreamDecoder = createStreamDecoder(format, sampleRate);
-  const isAsync = format === 'mp3' || format === 'ogg' || format === 'flac';
 
   let node: AudioWorkletNode;
   try {
@@ -85,12 +84,17 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
       throw cause;
     }
     // The spectrum is read after the gate: what the listener hears, silent from an interrupt on.
-    return withOutputTaps(makePlayer(options, node, gate, decoder, isAsync, shared), context, gate.node);
+    return withOutputTaps(makePlayer(options, node, gate, decoder, shared), context, gate.node);
   } catch (cause) {
     decoder.close();
     if (cause instanceof VoicewireError) throw cause;
     throw new VoicewireError({ kind: 'audio-context', message: 'Could not start the audio player.', cause });
   }
+}
+
+/** mp3, ogg and flac decode in WASM, asynchronously; the PCM formats decode in line. */
+function isAsyncFormat(format: string): boolean {
+  return format === 'mp3' || format === 'ogg' || format === 'flac';
 }
 
 type QueueEntry =
@@ -102,11 +106,13 @@ function makePlayer(
   options: PlayerOptions,
   node: AudioWorkletNode,
   gate: OutputGate,
-  decoder: StreamDecoder,
-  isAsync: boolean,
+  initialDecoder: StreamDecoder,
   shared: Float32Array | undefined,
 ): Player {
-  const { format, sampleRate, context } = options;
+  const { context } = options;
+  let { format, sampleRate } = options;
+  let decoder = initialDecoder;
+  let isAsync = isAsyncFormat(format);
   const contextRate = context.sampleRate;
   const port = node.port;
   const listeners = new Map<string, Set<Listener>>();
@@ -355,8 +361,24 @@ function makePlayer(
   };
 
   const player: Player = {
-    format,
-    sampleRate,
+    get format() {
+      return format;
+    },
+    get sampleRate() {
+      return sampleRate;
+    },
+    setFormat(nextFormat, nextRate) {
+      if (closed || (nextFormat === format && nextRate === sampleRate)) return;
+      validatePlayerOptions(nextFormat, nextRate);
+      // Whatever the old decoder held belongs to the old format: dropped with it.
+      decoder.close();
+      queue = [];
+      batch = [];
+      format = nextFormat;
+      sampleRate = nextRate;
+      decoder = createStreamDecoder(format, sampleRate);
+      isAsync = isAsyncFormat(format);
+    },
     enqueue(bytes) {
       if (closed) return;
       if (interrupted) {

@@ -1,18 +1,20 @@
 import { VoicewireError } from '../errors.ts';
 import {
+  AUDIO_FORMATS,
+  type AudioFormat,
   MAX_SAMPLE_RATE_HZ,
   MIN_SAMPLE_RATE_HZ,
-  OUTPUT_FORMATS,
-  type OutputFormat,
-} from '../protocol/messages.ts';
+} from '../providers/types.ts';
 import { createMulawDecoder } from './decoders/createMulawDecoder.ts';
+import { createPcm16Decoder } from './decoders/createPcm16Decoder.ts';
 import { createRawFloat32Decoder } from './decoders/createRawFloat32Decoder.ts';
 import { createWasmDecoder } from './decoders/createWasmDecoder.ts';
 import { createWavDecoder } from './decoders/createWavDecoder.ts';
 import type { StreamDecoder } from './decoders/types.ts';
 
 /** The streaming decoder of an output format (mp3/ogg/flac load their WASM in the background). */
-export function createStreamDecoder(format: OutputFormat, sampleRate: number): StreamDecoder {
+export function createStreamDecoder(format: AudioFormat, sampleRate: number): StreamDecoder {
+  if (format === 'pcm16') return createPcm16Decoder(sampleRate);
   if (format === 'raw') return createRawFloat32Decoder(sampleRate);
   if (format === 'wav') return createWavDecoder(sampleRate);
   if (format === 'mulaw') return createMulawDecoder(sampleRate);
@@ -34,8 +36,8 @@ export function joinBytes(parts: Uint8Array[], length: number): Uint8Array {
 }
 
 /** Throws an `invalid-options` error for an unknown format or a rate outside the protocol's range. */
-export function validatePlayerOptions(format: OutputFormat, sampleRate: number): void {
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+export function validatePlayerOptions(format: AudioFormat, sampleRate: number): void {
+  if (!(AUDIO_FORMATS as readonly string[]).includes(format)) {
     throw new VoicewireError({
       kind: 'invalid-options',
       message: `Unknown output format "${String(format)}".`,

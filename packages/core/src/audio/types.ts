@@ -1,5 +1,7 @@
 import type { VoicewireError } from '../errors.ts';
-import type { OutputFormat } from '../protocol/messages.ts';
+import type { AudioFormat, CaptureEncoding } from '../providers/types.ts';
+
+export type { AudioFormat, CaptureEncoding } from '../providers/types.ts';
 
 /** A level reading: linear amplitude, 0..1 (1 = full scale). */
 export interface AudioLevelReading {
@@ -13,8 +15,6 @@ export type WorkletSource =
   | 'inline'
   /** A self-hosted base URL (for a strict Content-Security-Policy); files are `<base>/capture-processor.js`, `<base>/player-processor.js`. */
   | { baseUrl: string };
-
-export type CaptureEncoding = 'linear16' | 'mulaw';
 
 /** When a captured frame was taken. */
 export interface CaptureFrameInfo {
@@ -75,6 +75,11 @@ export interface Capture {
   /** Current input level, read from shared memory or the last report; no per-quantum messages. */
   getLevel(): AudioLevelReading;
   /**
+   * Send frames in another wire format from now on (the server announced another one than the
+   * capture was started with): the resampler and encoder change between two frames.
+   */
+  setFormat?(format: { encoding: CaptureEncoding; sampleRate: number }): void;
+  /**
    * Switch the input device mid-call: the new stream feeds the same worklet (connected before the
    * old one is dropped), so frames keep their cadence and none is lost. `undefined`: the default.
    * Resolves once the new device's frames flow; rejects with `microphone-unavailable` when they do
@@ -92,7 +97,7 @@ export interface Capture {
 
 export interface PlayerOptions {
   /** Format of the incoming audio (the session's `outputFormat`). */
-  format: OutputFormat;
+  format: AudioFormat;
   /** Sample rate of the incoming audio (the session's `outputSampleRate`). */
   sampleRate: number;
   /** The AudioContext to play on (the conversation's). */
@@ -143,8 +148,14 @@ export interface PlaybackPosition {
 }
 
 export interface Player {
-  readonly format: OutputFormat;
+  readonly format: AudioFormat;
   readonly sampleRate: number;
+  /**
+   * Decode what comes from now on as `format` at `sampleRate` (the server announced another
+   * format than the one the player was made for). Whatever waits in the old decoder is dropped.
+   * Throws an `invalid-options` VoicewireError for a format or rate the player cannot play.
+   */
+  setFormat?(format: AudioFormat, sampleRate: number): void;
   /** Feed a chunk of the stream in the player's format; never throws (errors go to the `error` event). */
   enqueue(bytes: Uint8Array): void;
   /** Fade out (<= 5 ms) and go silent; drop the rest of this stream until `newStream()`. */

@@ -3,6 +3,7 @@ import {
   createAudioContextController,
 } from '../audio/createAudioContextController.ts';
 import type { Capture, CaptureOptions, Player, PlayerOptions } from '../audio/types.ts';
+import type { WireInputFormat, WireOutputFormat } from '../providers/types.ts';
 import { toConversationError } from './conversationError.ts';
 import type { ResolvedOptions } from './options.ts';
 import { callAsync, guard, noop, safely } from './safely.ts';
@@ -57,16 +58,17 @@ export interface AudioStartHandlers {
  */
 export async function startAudio(
   options: ResolvedOptions,
+  formats: { input: WireInputFormat; output: WireOutputFormat },
   context: AudioContext,
   volume: number,
   signal: AbortSignal | undefined,
   handlers: AudioStartHandlers,
 ): Promise<ConversationError | null> {
-  const { input, output } = options;
+  const { input } = options;
   const captureOptions: CaptureOptions = {
-    sampleRate: input.sampleRate,
-    encoding: input.encoding,
-    frameMs: input.frameMs,
+    sampleRate: formats.input.sampleRate,
+    encoding: formats.input.encoding,
+    frameMs: options.frameMs,
     context,
     signal,
     onFrame: (frame) => handlers.frame(frame),
@@ -79,8 +81,8 @@ export async function startAudio(
   if (options.getUserMedia !== undefined) captureOptions.getUserMedia = options.getUserMedia;
   if (options.worklets !== undefined) captureOptions.worklets = options.worklets;
   const playerOptions: PlayerOptions = {
-    format: output.format,
-    sampleRate: output.sampleRate,
+    format: formats.output.format,
+    sampleRate: formats.output.sampleRate,
     context,
     volume,
     signal,

@@ -1,24 +1,22 @@
-import { describeErrorCode, errorFromServerMessage, isKnownErrorCode } from '../protocol/errorCodes.ts';
-import type { ServerMessage } from '../protocol/messages.ts';
-import { createSetupMessage } from '../protocol/validateSetup.ts';
+import type { CloseDecision, OutgoingFrame, ProviderError, ProviderSocket } from '../providers/types.ts';
 import { errorText, fatalError } from './conversationError.ts';
 import { type ResolvedReconnectPolicy, reconnectDelayMs } from './reconnectPolicy.ts';
 import type { ConversationHost, Run } from './run.ts';
 import { callAsync, guard, noop, safely } from './safely.ts';
-import { buildSocketUrl } from './socketUrl.ts';
 import { createTimer, type Timer } from './time.ts';
 import type { ConversationError, DisconnectReason } from './types.ts';
 
 /*
- * A run's connection: each attempt (a token, the socket, `setup`, the agent's `init`), what a
- * close or a server error means (end, fail, or reconnect after the policy's backoff), and the
- * timers. The socket primitives and the pure decisions come last.
+ * A run's connection: each attempt (a token, the provider's socket, its opening frames, the
+ * server's `ready`), what a close or a server error means (end, fail, or reconnect after the
+ * policy's backoff: the provider decides, the connection acts), keepalive, and the timers. No
+ * wire message is named here: the provider's socket (providers/types.ts) knows them.
  */
 
-/** One connection attempt: a fresh token when `getToken` is given, the socket, setup, init. */
+/** One connection attempt: a fresh token when `getToken` is given, then the socket. */
 export function connect(host: ConversationHost, current: Run): void {
   const attempt = current.attempts.begin();
-  // The timeout covers the whole attempt: the token, the socket opening and the agent's init.
+  // The timeout covers the whole attempt: the token, the socket opening and the server's answer.
   current.attempts.timeout.start(current.options.connectTimeoutMs, () =>
     guard(() => onConnectTimeout(host, current, attempt)),
   );
@@ -43,15 +41,20 @@ export function connect(host: ConversationHost, current: Run): void {
 }
 
 function openSocket(host: ConversationHost, current: Run, token: string | undefined): void {
-  const { agentId, url } = current.options;
   const WebSocketImpl =
     current.options.WebSocket ?? (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
   if (WebSocketImpl === undefined) {
     host.fail(current, fatalError('unsupported', 'This browser has no WebSocket.'));
     return;
   }
+  const session = current.session;
+  if (session === null) return;
   try {
-    const conn: Connection = openConnection(WebSocketImpl, buildSocketUrl(agentId, url, token), {
+    const socket = session.socket(
+      { apiKey: current.options.apiKey, token },
+      current.conversationId ?? undefined,
+    );
+    const conn: Connection = openConnection(WebSocketImpl, socket, {
       open: () => guard(() => onOpen(current, conn)),
       message: (data) => guard(() => host.message(current, conn, data)),
       close: (code, reason) => guard(() => onSocketClose(host, current, conn, code, reason)),
@@ -65,34 +68,42 @@ function openSocket(host: ConversationHost, current: Run, token: string | undefi
 
 function onOpen(current: Run, conn: Connection): void {
   if (current.conn !== conn || current.ended) return;
-  const { apiKey, input, output, customGreeting, prompt, continueConversation } = current.options;
-  const setup = createSetupMessage({
-    apiKey,
-    outputFormat: output.format,
-    outputSampleRate: output.sampleRate,
-    inputEncoding: input.encoding,
-    inputSampleRate: input.sampleRate,
-    customGreeting,
-    prompt,
-    // A reconnect resumes the same conversation.
-    continueConversation: current.conversationId ?? continueConversation,
-  });
-  if (!current.uplink.send(conn, JSON.stringify(setup))) return;
-  conn.setupSent = true;
-  current.uplink.flush(conn);
+  for (const frame of conn.socket.opened()) if (!current.uplink.send(conn, frame)) return;
+  conn.opened = true;
+  if (conn.socket.audioBeforeReady) current.uplink.flush(conn);
 }
 
-/** The agent answered (`init`) on `conn`: the attempt succeeded. True for the socket's first `init`. */
+/**
+ * The server answered the opening on `conn` (the provider's `ready`): the attempt succeeded.
+ * True for the socket's first answer.
+ */
 export function connected(current: Run, conn: Connection): boolean {
   current.attempts.timeout.clear();
-  const first = !conn.initReceived;
-  conn.initReceived = true;
+  const first = !conn.ready;
+  conn.ready = true;
   current.attempts.connected();
+  if (first) {
+    current.uplink.flush(conn);
+    startKeepAlive(current, conn);
+  }
   return first;
 }
 
+/** The client shows it is alive as often as the provider asks (Deepgram's `KeepAlive`). */
+function startKeepAlive(current: Run, conn: Connection): void {
+  const { keepAliveMs } = conn.socket;
+  const frame = conn.socket.keepAlive;
+  if (keepAliveMs === undefined || frame === undefined || !(keepAliveMs > 0)) return;
+  const tick = (): void => {
+    if (current.conn !== conn || current.ended) return;
+    safely(() => current.uplink.send(conn, frame.call(conn.socket)));
+    conn.keepAlive.start(keepAliveMs, tick);
+  };
+  conn.keepAlive.start(keepAliveMs, tick);
+}
+
 function onConnectTimeout(host: ConversationHost, current: Run, attempt: number): void {
-  if (current.ended || !current.attempts.isCurrent(attempt) || current.conn?.initReceived === true) return;
+  if (current.ended || !current.attempts.isCurrent(attempt) || current.conn?.ready === true) return;
   const { connectTimeoutMs } = current.options;
   const error = fatalError('timeout', `The voice agent did not answer within ${connectTimeoutMs} ms.`);
   if (!current.attempts.everConnected) {
@@ -112,44 +123,47 @@ function onSocketClose(
 ): void {
   if (current.conn !== conn || current.ended) return;
   current.conn = null;
+  conn.keepAlive.clear();
   current.attempts.timeout.clear();
-  const outcome = closeOutcome(code, reason, conn.lastError, current.attempts.everConnected);
-  if (outcome.kind === 'fail') host.fail(current, outcome.error, outcome.reason);
-  // A normal close right after the agent's reply ended: that reply plays out first.
-  else if (outcome.kind === 'end' && current.turn.replyEnded) host.drainThenEnd(current, outcome.reason);
-  else if (outcome.kind === 'end') void host.endRun(current, 'ended', null, outcome.reason);
-  else reconnect(host, current, outcome.error, outcome.closeCode, outcome.reported);
+  const closeCode = typeof code === 'number' ? code : undefined;
+  let decision: CloseDecision;
+  try {
+    decision = conn.socket.closed(closeCode, reason ?? '', current.attempts.everConnected);
+  } catch (error) {
+    decision = { action: 'reconnect', error: { kind: 'network', message: errorText(error), fatal: false } };
+  }
+  if (decision.action === 'fail') {
+    const error = { ...decision.error, fatal: true };
+    host.fail(current, error, withCode({ by: byFor(error), error }, closeCode));
+  } else if (decision.action === 'end') {
+    // The agent ended it: what it already said plays to its end first (nothing left: at once).
+    host.drainThenEnd(current, withCode({ by: 'agent' }, closeCode));
+  } else {
+    reconnect(host, current, { ...decision.error, fatal: false }, closeCode, decision.reported === true);
+  }
 }
 
 /**
- * A server `error` message: a retryable one (4429, 4500, unknown codes) lets the session go on,
- * or, marked `isFatal`, ends this socket and reconnects at once; a fatal one ends the
- * conversation; any other is reported and decides what the socket's close will mean.
+ * A server error the provider decoded: `continue` reports it and goes on; `reconnect` ends this
+ * socket and tries a new one at once (the server said this session is over but another may
+ * work); `fail` ends the conversation.
  */
 export function onServerError(
   host: ConversationHost,
   current: Run,
-  conn: Connection,
-  message: ServerMessage & { type: 'error' },
+  error: ProviderError,
+  outcome: 'continue' | 'reconnect' | 'fail',
 ): void {
-  const error = errorFromServerMessage(message).toJSON();
-  if (describeErrorCode(message.code).retryable) {
-    const soft = { ...error, fatal: false };
-    conn.lastError = soft;
-    host.events.emit('error', soft);
-    if (message.isFatal === true) {
-      // The server says this session is over but a new one may work: don't wait for its close.
-      dropSocket(current);
-      reconnect(host, current, soft, undefined, true);
-    }
+  if (outcome === 'fail') {
+    host.fail(current, { ...error, fatal: true });
     return;
   }
-  if (error.fatal) {
-    host.fail(current, error);
-    return;
+  const soft = { ...error, fatal: false };
+  host.events.emit('error', soft);
+  if (outcome === 'reconnect' && !current.ended) {
+    dropSocket(current);
+    reconnect(host, current, soft, undefined, true);
   }
-  conn.lastError = error;
-  host.events.emit('error', error);
 }
 
 /** Try again after the policy's backoff, or give up. `reported`: the error was already emitted. */
@@ -163,16 +177,19 @@ function reconnect(
   const delay = current.attempts.nextDelayMs();
   if (delay === null) {
     const fatal = current.attempts.giveUp(error);
-    const by = error.kind === 'network' || error.kind === 'timeout' ? 'network' : 'error';
-    host.fail(current, fatal, withCode({ by, error: fatal }, closeCode));
+    host.fail(current, fatal, withCode({ by: byFor(error), error: fatal }, closeCode));
     return;
   }
   current.stats.totals.reconnects += 1;
-  host.turn(current, 'connectionLost', { status: 'reconnecting', error });
+  host.lost(current, error);
   if (!reported) host.events.emit('error', error);
   current.attempts.retry.start(delay, () => {
     if (!host.stale(current)) connect(host, current);
   });
+}
+
+function byFor(error: ConversationError): DisconnectReason['by'] {
+  return error.kind === 'network' || error.kind === 'timeout' ? 'network' : 'error';
 }
 
 /** Detach and close the current socket (its close event must not be handled again). */
@@ -190,26 +207,22 @@ export function disconnect(current: Run): void {
 }
 
 // --------------------------------------------------------------------------------------------
-// Socket primitives and the pure decisions
+// Socket primitives
 
 const WS_CONNECTING = 0;
 const WS_OPEN = 1;
 const NORMAL_CLOSURE = 1000;
-/**
- * Close codes that mean the same on every WebSocket, whatever the talk protocol's error table says
- * of the same number (docs/protocol.md, "Errors"): 1001 "going away" (a server or relay shutting
- * down or draining: reconnect elsewhere) and 1005 "no status" (a close frame without a code). A
- * refusal travels in an `error` message first, which decides on its own.
- */
-const WEBSOCKET_CLOSE_CODES = new Set([1001, 1005]);
 
 /** One socket of a run; a run's sockets come and go as it reconnects. */
 export interface Connection {
   readonly ws: WebSocket;
-  setupSent: boolean;
-  initReceived: boolean;
-  /** A non-fatal server error seen on this socket; decides what its close means. */
-  lastError: ConversationError | null;
+  /** The provider's side of this socket: its URL, frames in and out, what its close means. */
+  readonly socket: ProviderSocket;
+  /** The opening frames were sent. */
+  opened: boolean;
+  /** The server answered the opening (`ready`). */
+  ready: boolean;
+  readonly keepAlive: Timer;
 }
 
 interface SocketHandlers {
@@ -219,19 +232,31 @@ interface SocketHandlers {
 }
 
 /** Open a socket and wire its events; throws what the WebSocket constructor throws (a bad URL). */
-function openConnection(WebSocketImpl: typeof WebSocket, url: string, handlers: SocketHandlers): Connection {
-  const ws = new WebSocketImpl(url);
+function openConnection(
+  WebSocketImpl: typeof WebSocket,
+  socket: ProviderSocket,
+  handlers: SocketHandlers,
+): Connection {
+  const ws =
+    socket.protocols === undefined
+      ? new WebSocketImpl(socket.url)
+      : new WebSocketImpl(socket.url, socket.protocols);
+  // Binary frames (Deepgram's audio) arrive as ArrayBuffers, decoded without a Blob round trip.
+  safely(() => {
+    ws.binaryType = 'arraybuffer';
+  });
   ws.onopen = () => handlers.open();
   ws.onmessage = (event: MessageEvent) => handlers.message(event.data);
   ws.onclose = (event: CloseEvent) => handlers.close(event.code, event.reason);
   // A failed socket always closes afterwards; the close event carries what there is to know.
   ws.onerror = noop;
-  return { ws, setupSent: false, initReceived: false, lastError: null };
+  return { ws, socket, opened: false, ready: false, keepAlive: createTimer() };
 }
 
 /** Detach every handler (its close must not be handled again) and close it. */
 function closeConnection(conn: Connection): void {
   const { ws } = conn;
+  conn.keepAlive.clear();
   ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
   if (ws.readyState === WS_OPEN || ws.readyState === WS_CONNECTING) safely(() => ws.close(NORMAL_CLOSURE));
 }
@@ -240,73 +265,15 @@ export function isOpen(conn: Connection | null): conn is Connection {
   return conn !== null && conn.ws.readyState === WS_OPEN;
 }
 
-/** Send a text frame; false when the socket is not open or refuses it. */
-export function sendText(conn: Connection, text: string): boolean {
+/** Send a frame; false when the socket is not open or refuses it. */
+export function sendFrame(conn: Connection, frame: OutgoingFrame): boolean {
   if (!isOpen(conn)) return false;
   try {
-    conn.ws.send(text);
+    conn.ws.send(frame);
   } catch {
     return false;
   }
   return true;
-}
-
-/** What a socket's close means for the conversation. */
-type CloseOutcome =
-  /** Over for good: the error is fatal. */
-  | { kind: 'fail'; error: ConversationError; reason: DisconnectReason }
-  /** The agent ended the conversation. */
-  | { kind: 'end'; reason: DisconnectReason }
-  /** Lost: reconnect if the policy allows. `reported`: the error was already emitted. */
-  | { kind: 'reconnect'; error: ConversationError; closeCode: number | undefined; reported: boolean };
-
-/**
- * Decide from the close code, the last server error on that socket and whether the conversation
- * was ever connected:
- *
- * - a protocol close code that is not retryable (4400, 4401, 1002, 1003) → fail; 1001 and 1005 are
- *   read as WebSocket codes (going away, no status), not as the protocol's 1001/1005 errors;
- * - a non-retryable server error before the close → fail with that error;
- * - a normal closure (1000) with neither → the agent ended it;
- * - never connected and no code or error → fail (most likely a wrong URL or a server that is down);
- * - anything else → reconnect.
- */
-export function closeOutcome(
-  code: number | undefined,
-  reason: string,
-  lastError: ConversationError | null,
-  everConnected: boolean,
-): CloseOutcome {
-  const closeCode = typeof code === 'number' ? code : undefined;
-  const coded =
-    closeCode !== undefined && isKnownErrorCode(closeCode) && !WEBSOCKET_CLOSE_CODES.has(closeCode)
-      ? describeErrorCode(closeCode)
-      : undefined;
-  const codedError =
-    coded && errorFromServerMessage({ type: 'error', code: coded.code, message: reason ?? '' }).toJSON();
-  if (codedError && !coded.retryable) {
-    const error = { ...codedError, fatal: true };
-    return { kind: 'fail', error, reason: withCode({ by: 'error', error: codedError }, closeCode) };
-  }
-  if (lastError !== null && !(lastError.code !== undefined && describeErrorCode(lastError.code).retryable)) {
-    const error = { ...lastError, fatal: true };
-    return { kind: 'fail', error, reason: withCode({ by: 'error', error }, closeCode) };
-  }
-  if (coded === undefined && lastError === null && closeCode === NORMAL_CLOSURE) {
-    // The server closed the conversation on purpose without a `hangup`: over, not lost.
-    return { kind: 'end', reason: withCode({ by: 'agent' }, closeCode) };
-  }
-  if (codedError)
-    return { kind: 'reconnect', error: { ...codedError, fatal: false }, closeCode, reported: false };
-  if (lastError !== null)
-    return { kind: 'reconnect', error: { ...lastError, fatal: false }, closeCode, reported: true };
-  const message = `${everConnected ? 'The connection to the voice agent was lost' : 'Could not connect to the voice agent'} (close code ${closeCode ?? 'none'}).`;
-  if (!everConnected) {
-    // Nothing to resume and most likely a wrong URL or a server that is down: say so now.
-    const error: ConversationError = { kind: 'network', message, fatal: true };
-    return { kind: 'fail', error, reason: withCode({ by: 'network' }, closeCode) };
-  }
-  return { kind: 'reconnect', error: { kind: 'network', message, fatal: false }, closeCode, reported: false };
 }
 
 function withCode(reason: DisconnectReason, closeCode: number | undefined): DisconnectReason {
@@ -315,21 +282,21 @@ function withCode(reason: DisconnectReason, closeCode: number | undefined): Disc
 
 /**
  * The connection attempts of one run: which attempt is current, the failures since the last
- * `init`, the backoff before the next, and the two timers (the attempt's timeout, the wait
+ * `ready`, the backoff before the next, and the two timers (the attempt's timeout, the wait
  * before a reconnect).
  */
 export interface Attempts {
   /** Starts an attempt and returns its id: a token or timer of an older one is then ignored. */
   begin(): number;
   isCurrent(id: number): boolean;
-  /** The agent answered (`init`): the failure count starts over. */
+  /** The server answered (`ready`): the failure count starts over. */
   connected(): void;
   readonly everConnected: boolean;
   /** Counts a failure and returns the wait before the next attempt; null when the policy gives up. */
   nextDelayMs(): number | null;
   /** The error to end with when the policy gives up after `error`. */
   giveUp(error: ConversationError): ConversationError;
-  /** Covers one attempt: the token, the socket opening and the agent's `init`. */
+  /** Covers one attempt: the token, the socket opening and the server's answer. */
   readonly timeout: Timer;
   /** The wait before the next attempt. */
   readonly retry: Timer;
@@ -337,7 +304,7 @@ export interface Attempts {
 
 export function createAttempts(policy: ResolvedReconnectPolicy | null): Attempts {
   let id = 0;
-  /** Failed reconnect attempts since the last `init`. */
+  /** Failed reconnect attempts since the last `ready`. */
   let failures = 0;
   let everConnected = false;
   return {

@@ -1,18 +1,22 @@
 import { createStore } from 'zustand/vanilla';
+import { captureFormatProblem, withCaptureDefaults } from '../audio/captureFormat.ts';
 import { emptyFrequencyData } from '../audio/frequencyTap.ts';
 import { setContextOutputDevice } from '../audio/outputDevice.ts';
 import type { Player } from '../audio/types.ts';
 import { VoicewireError } from '../errors.ts';
 import { supportsOutputDeviceSelection } from '../platform/devices.ts';
+import type { OutgoingFrame, Provider, ProviderSession, ProviderSocket } from '../providers/types.ts';
 import { openAudioContext, startAudio } from './audioEngine.ts';
 import { connect, disconnect } from './connection.ts';
-import { fatalError, toConversationError } from './conversationError.ts';
+import { errorText, fatalError, toConversationError } from './conversationError.ts';
+import { defaultProvider } from './defaultProvider.ts';
 import { drainThenEnd } from './drain.ts';
 import { createEmitter } from './emitter.ts';
-import { resolveOptions } from './options.ts';
+import { type LifecycleEvent, nextStatus } from './lifecycle.ts';
+import { type ResolvedOptions, resolveOptions } from './options.ts';
+import { bargeIn, onServerFrame } from './providerEvents.ts';
 import { type ConversationHost, createRun, type Run } from './run.ts';
 import { noop, safely } from './safely.ts';
-import { onServerFrame } from './serverMessages.ts';
 import { createStatsRecorder } from './stats.ts';
 import { createTalkGate } from './talkGate.ts';
 import { DRAIN_GRACE_MS, INITIAL_TURN, nextTurn } from './turnTaking.ts';
@@ -25,6 +29,7 @@ import type {
   ConversationState,
   ConversationStatus,
   DisconnectReason,
+  ReadonlyStore,
 } from './types.ts';
 
 /** Player calls held while the player is still loading (greeting audio can arrive first). */
@@ -42,15 +47,18 @@ const INITIAL_STATE: ConversationState = Object.freeze({
 }) as ConversationState;
 
 /**
- * Create a live voice conversation with an agent over the talk protocol. Nothing happens until
- * `start()` (no socket, no microphone, no browser global touched), so it is safe to create during
- * server-side rendering or a React render.
+ * Create a live voice conversation with an agent. The `provider` option says which service and
+ * wire protocol (`playai()` by default, `openaiRealtime()`, `elevenlabs()`…); everything else
+ * works the same with every provider. Nothing happens until `start()` (no socket, no microphone,
+ * no browser global touched), so it is safe to create during server-side rendering or a React
+ * render.
  *
  * Each `start()` begins a run (run.ts) that lives until the conversation ends: its options are
- * resolved and checked (options.ts), the AudioContext opened inside the user's gesture and the
- * audio parts loaded (audioEngine.ts) while the socket connects (connection.ts); server
- * messages (serverMessages.ts) drive turn-taking (turnTaking.ts), the transcript and the stats
- * (stats.ts); every end path goes through `endRun`, which releases everything.
+ * resolved and checked (options.ts), the provider starts a session (providers/types.ts), the
+ * AudioContext opens inside the user's gesture and the audio parts load (audioEngine.ts) while
+ * the socket connects (connection.ts); the provider's events (providerEvents.ts) drive the status
+ * (lifecycle.ts), turn-taking (turnTaking.ts), the transcript and the stats (stats.ts); every end
+ * path goes through `endRun`, which releases everything.
  */
 export function createConversation(initialOptions: ConversationOptions): Conversation {
   let options = initialOptions;
@@ -59,8 +67,6 @@ export function createConversation(initialOptions: ConversationOptions): Convers
   // Push-to-talk's gate between the microphone and the socket (talkGate.ts); it outlives runs.
   const talkGate = createTalkGate({
     turnTaking: initialOptions.turnTaking === 'pushToTalk' ? 'pushToTalk' : 'vad',
-    encoding: initialOptions.input?.encoding ?? 'linear16',
-    frameMs: initialOptions.input?.frameMs ?? 20,
     ...(initialOptions.releaseTailMs !== undefined ? { tailMs: initialOptions.releaseTailMs } : {}),
   });
   const store = createStore<ConversationState>()(() => ({
@@ -80,6 +86,14 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     events,
     options: () => options,
     update,
+    ready(current, conversationId) {
+      if (stale(current)) return;
+      update({ status: lifecycle('ready'), conversationId, error: null });
+    },
+    lost(current, error) {
+      if (stale(current)) return;
+      host.turn(current, 'connectionLost', { status: lifecycle('connectionLost'), error });
+    },
     turn(current, event, patch = {}) {
       current.turn = nextTurn(current.turn, event);
       if (!current.turn.drainPending) current.drainGrace.clear();
@@ -96,8 +110,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       else if (current.playerCalls.length < MAX_QUEUED_PLAYER_CALLS) current.playerCalls.push(call);
     },
     maybeResolveStarted(current) {
-      if (current.ended || (current.audioReady && current.conn?.initReceived === true))
-        current.resolveStarted();
+      if (current.ended || (current.audioReady && current.conn?.ready === true)) current.resolveStarted();
     },
     fail: (current, error, reason = { by: 'error' }) => void endRun(current, 'error', error, reason),
     endRun,
@@ -106,6 +119,11 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     nextTurnId: () => `turn-${++turnCounter}`,
     message: (current, conn, data) => onServerFrame(host, current, conn, data),
   };
+
+  /** The status after a lifecycle event (lifecycle.ts): the only way `status` changes. */
+  function lifecycle(event: LifecycleEvent): ConversationStatus {
+    return nextStatus(store.getState().status, event);
+  }
 
   /** Writes only what changed, so subscribers never see a no-op update. */
   function update(patch: Partial<ConversationState>): void {
@@ -133,12 +151,12 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       ...('input' in chosen ? { input: { ...options.input, deviceId: chosen.input } } : {}),
       ...('output' in chosen ? { output: { ...options.output, deviceId: chosen.output } } : {}),
     });
-    const current = createRun(resolved.ok ? resolved.options : null);
+    const current = createRun(resolved.ok ? resolved.options : null, null);
     run = current;
     stats = current.stats;
     talkGate.reset();
     update({
-      status: 'connecting',
+      status: lifecycle('start'),
       mode: 'listening',
       conversationId: null,
       transcript: [],
@@ -166,9 +184,41 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       }, noop);
     }
     current.forgetPage = onPageHide(() => void endRun(current, 'ended', null, { by: 'unmount' }));
-    connect(host, current);
-    if (!current.ended) void loadAudio(current, opened.controller.context);
+    const provider = resolved.options.provider ?? defaultProvider(options);
+    if (provider instanceof Promise) {
+      provider.then(
+        (loaded) => {
+          if (!current.ended) begin(current, loaded, opened.controller.context);
+        },
+        (error: unknown) => {
+          const message = `The default provider (PlayAI) could not be loaded: ${errorText(error)}`;
+          if (!current.ended) host.fail(current, fatalError('network', message), { by: 'network' });
+        },
+      );
+    } else begin(current, provider, opened.controller.context);
     return current.started;
+  }
+
+  /** The provider starts its session; then the socket connects while the audio parts load. */
+  function begin(current: Run, provider: Provider, context: AudioContext): void {
+    const session = startSession(provider, current.options, talkGate.turnTaking);
+    const problem = typeof session === 'string' ? session : sessionProblem(session, current.options.frameMs);
+    if (problem !== null) {
+      host.fail(current, fatalError('invalid-options', problem));
+      return;
+    }
+    const ready = session as ProviderSession;
+    current.session = ready;
+    current.inputFormat = ready.input;
+    current.outputFormat = ready.output;
+    // A wire with its own push-to-talk control (OpenAI's commit) needs no run of silence after a release.
+    talkGate.configure({
+      encoding: ready.input.encoding,
+      frameMs: current.options.frameMs,
+      ...(ready.pushToTalkControl ? { tailMs: 0 } : {}),
+    });
+    connect(host, current);
+    if (!current.ended) void loadAudio(current, context);
   }
 
   async function loadAudio(current: Run, context: AudioContext): Promise<void> {
@@ -176,7 +226,8 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     // may otherwise never settle, holding the microphone it already opened).
     const abort = typeof AbortController === 'function' ? new AbortController() : undefined;
     current.abort = abort;
-    const error = await startAudio(current.options, context, volume, abort?.signal, {
+    const formats = { input: current.inputFormat!, output: current.outputFormat! };
+    const error = await startAudio(current.options, formats, context, volume, abort?.signal, {
       ended: () => current.ended,
       frame: (captured) => {
         if (stale(current) || current.cancelDrain !== null) return;
@@ -229,6 +280,15 @@ export function createConversation(initialOptions: ConversationOptions): Convers
   // ------------------------------------------------------------------------------------------
   // End: every path releases the socket, the microphone, the player and the context
 
+  /** Frames of the provider's for a control (turn-taking, push-to-talk), on a socket that is ready. */
+  function sendControl(current: Run, frames: (socket: ProviderSocket) => OutgoingFrame[]): void {
+    const conn = current.conn;
+    if (conn === null || !conn.ready) return;
+    let out: OutgoingFrame[] = [];
+    safely(() => (out = frames(conn.socket)));
+    for (const frame of out) current.uplink.send(conn, frame);
+  }
+
   function endRun(
     current: Run,
     status: Extract<ConversationStatus, 'ended' | 'error'>,
@@ -259,7 +319,12 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     if (current === run) {
       current.turn = INITIAL_TURN;
       talkGate.release();
-      update({ status, mode: INITIAL_TURN.mode, error, talking: false });
+      update({
+        status: lifecycle(status === 'error' ? 'fail' : 'end'),
+        mode: INITIAL_TURN.mode,
+        error,
+        talking: false,
+      });
       if (error !== null) events.emit('error', error);
       events.emit('disconnect', error !== null && reason.error === undefined ? { ...reason, error } : reason);
     }
@@ -282,7 +347,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
   }
 
   const conversation: Conversation = {
-    store,
+    store: store as ReadonlyStore<ConversationState>,
     start,
     stop(by: 'user' | 'unmount' = 'user') {
       if (run === null) return Promise.resolve();
@@ -298,7 +363,7 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     },
     sendCustomInput(text: string) {
       const current = liveRun();
-      if (current !== null && typeof text === 'string') current.uplink.customInput(current.conn, text);
+      if (current !== null && typeof text === 'string') current.uplink.text(current.conn, text);
     },
     getInputLevel: () => readLevel(liveRun()?.capture),
     getOutputLevel: () => readLevel(liveRun()?.player),
@@ -333,9 +398,12 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     },
     setTurnTaking(turnTaking) {
       if (turnTaking !== 'vad' && turnTaking !== 'pushToTalk') return;
+      if (turnTaking === talkGate.turnTaking) return;
       talkGate.setTurnTaking(turnTaking);
+      const current = liveRun();
       // Between calls there is no turn to close.
-      if (liveRun() === null) talkGate.reset();
+      if (current === null) talkGate.reset();
+      else sendControl(current, (socket) => socket.turnTaking(turnTaking));
       update({ turnTaking, talking: false });
     },
     pressToTalk() {
@@ -345,14 +413,16 @@ export function createConversation(initialOptions: ConversationOptions): Convers
       // Taking the floor silences the agent now, locally; the server's barge-in follows.
       const speaking = store.getState().mode === 'agentSpeaking';
       if (speaking || current.audioPending) {
-        host.withPlayer(current, (player) => player.interrupt());
-        current.stats.bargedIn(current.player, speaking);
-        current.audioPending = false;
+        bargeIn(host, current, current.conn, true);
         host.turn(current, 'userSpeechStarted');
       }
+      sendControl(current, (socket) => socket.talkPressed());
     },
     releaseToTalk() {
-      if (talkGate.release()) update({ talking: false });
+      if (!talkGate.release()) return;
+      update({ talking: false });
+      const current = liveRun();
+      if (current !== null) sendControl(current, (socket) => socket.talkReleased());
     },
     on: (event, listener) => events.on(event, listener),
     get options() {
@@ -369,6 +439,30 @@ export function createConversation(initialOptions: ConversationOptions): Convers
     },
   };
   return conversation;
+}
+
+/** What is wrong with the wire format a provider chose, or null. */
+function sessionProblem(session: ProviderSession, frameMs: number): string | null {
+  return captureFormatProblem(withCaptureDefaults({ ...session.input, frameMs }), 'input.');
+}
+
+/** The provider's session for a run, or the message of an `invalid-options` error. Never throws. */
+function startSession(
+  provider: Provider,
+  resolved: ResolvedOptions,
+  turnTaking: 'vad' | 'pushToTalk',
+): ProviderSession | string {
+  try {
+    return provider.start({
+      url: resolved.url,
+      input: resolved.wantedInput,
+      output: resolved.wantedOutput,
+      continueConversation: resolved.continueConversation,
+      turnTaking,
+    });
+  } catch (error) {
+    return `The provider could not start: ${errorText(error)}`;
+  }
 }
 
 /**

@@ -1,18 +1,35 @@
+/**
+ * `@voicewire/core/conversation`: the conversation alone, what the React bindings import. Kept
+ * apart from the package's main entry so that a bundler that splits code (esbuild) does not load
+ * at import the codecs and the resampler that the main entry also exports and the audio engine
+ * uses later: with this entry they stay in the engine's lazy chunk.
+ */
 export { createConversation } from './createConversation.ts';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './drain.ts';
+export { isLiveStatus } from './lifecycle.ts';
 export {
   DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_FRAME_MS,
-  DEFAULT_INPUT_ENCODING,
-  DEFAULT_INPUT_SAMPLE_RATE_HZ,
-  DEFAULT_OUTPUT_FORMAT,
-  DEFAULT_OUTPUT_SAMPLE_RATE_HZ,
   MAX_SEND_BACKLOG_MS,
   PENDING_AUDIO_MS,
 } from './options.ts';
-export { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnectPolicy.ts';
-export { buildSocketUrl, DEFAULT_TALK_URL } from './socketUrl.ts';
-export { createTalkGate, DEFAULT_RELEASE_TAIL_MS, type TalkGate } from './talkGate.ts';
-export { interruptAgentTurn, mergeTranscript } from './transcript.ts';
-export { DRAIN_GRACE_MS, nextMode, nextTurn, type TurnEvent, type TurnState } from './turnTaking.ts';
-export type * from './types.ts';
+export { DEFAULT_RECONNECT_POLICY } from './reconnectPolicy.ts';
+export { DEFAULT_RELEASE_TAIL_MS } from './talkGate.ts';
+export type {
+  Conversation,
+  ConversationAudio,
+  ConversationCallbacks,
+  ConversationError,
+  ConversationEventMap,
+  ConversationInputOptions,
+  ConversationMode,
+  ConversationOptions,
+  ConversationOutputOptions,
+  ConversationState,
+  ConversationStats,
+  ConversationStatus,
+  DisconnectReason,
+  ReadonlyStore,
+  ReconnectPolicy,
+  TranscriptTurn,
+  TurnTaking,
+} from './types.ts';

@@ -2,6 +2,7 @@ import type { StoreApi } from 'zustand/vanilla';
 import type { AudioContextController } from '../audio/createAudioContextController.ts';
 import type { Capture, Player } from '../audio/types.ts';
 import type { WakeLockHandle } from '../platform/wakeLock.ts';
+import type { ProviderSession, WireInputFormat, WireOutputFormat } from '../providers/types.ts';
 import { type Attempts, type Connection, createAttempts } from './connection.ts';
 import type { Emitter } from './emitter.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -22,6 +23,8 @@ import { createUplink, type Uplink } from './uplink.ts';
 export interface Run {
   /** The options as they were at `start()`. */
   readonly options: ResolvedOptions;
+  /** The provider's side of this call (null only for a run whose options were refused). */
+  session: ProviderSession | null;
   ended: boolean;
   context: AudioContextController | null;
   /** Cancels the capture and player still loading when the run ends. */
@@ -39,6 +42,9 @@ export interface Run {
   readonly drainGrace: Timer;
   audioReady: boolean;
   conversationId: string | null;
+  /** The server announced other formats than the provider's defaults (ElevenLabs): apply them. */
+  setInputFormat(format: WireInputFormat): void;
+  setOutputFormat(format: WireOutputFormat): void;
   /** Resolves when audio is live and the agent answered, or when the run ends. */
   readonly started: Promise<void>;
   readonly resolveStarted: () => void;
@@ -52,10 +58,13 @@ export interface Run {
   cancelDrain: (() => void) | null;
   /** Stops listening for the page going away (`pagehide`). */
   forgetPage: (() => void) | null;
+  /** The wire formats in force (the provider's, or what the server announced). */
+  inputFormat: WireInputFormat | null;
+  outputFormat: WireOutputFormat | null;
 }
 
 /** `options` null: the options were invalid and the run ends before it uses any. */
-export function createRun(options: ResolvedOptions | null): Run {
+export function createRun(options: ResolvedOptions | null, session: ProviderSession | null): Run {
   let resolveStarted = (): void => {};
   const started = new Promise<void>((resolve) => {
     resolveStarted = resolve;
@@ -63,8 +72,9 @@ export function createRun(options: ResolvedOptions | null): Run {
   const runOptions =
     options ?? ({ reconnect: null, maxPendingFrames: 1, maxBacklogFrames: 1 } as ResolvedOptions);
   const stats = createStatsRecorder();
-  return {
+  const run: Run = {
     options: runOptions,
+    session,
     ended: false,
     context: null,
     abort: undefined,
@@ -79,6 +89,24 @@ export function createRun(options: ResolvedOptions | null): Run {
     drainGrace: createTimer(),
     audioReady: false,
     conversationId: null,
+    setInputFormat(format) {
+      const capture = run.capture;
+      if (
+        capture !== null &&
+        (capture.sampleRate !== format.sampleRate || capture.encoding !== format.encoding)
+      ) {
+        capture.setFormat?.(format);
+      }
+      run.inputFormat = format;
+    },
+    setOutputFormat(format) {
+      run.outputFormat = format;
+      const player = run.player;
+      if (player !== null) player.setFormat?.(format.format, format.sampleRate);
+      else run.playerCalls.push((p) => p.setFormat?.(format.format, format.sampleRate));
+    },
+    inputFormat: session?.input ?? null,
+    outputFormat: session?.output ?? null,
     started,
     resolveStarted,
     released: Promise.resolve(),
@@ -87,6 +115,7 @@ export function createRun(options: ResolvedOptions | null): Run {
     cancelDrain: null,
     forgetPage: null,
   };
+  return run;
 }
 
 /**
@@ -100,6 +129,10 @@ export interface ConversationHost {
   options(): ConversationOptions;
   /** Write what changed to the store and emit `statusChange`/`modeChange`. */
   update(patch: Partial<ConversationState>): void;
+  /** The server answered: status `connected` (lifecycle.ts), the conversation id, no error. */
+  ready(current: Run, conversationId: string | null): void;
+  /** The socket was lost and a reconnect is scheduled: status `reconnecting`, with `error`. */
+  lost(current: Run, error: ConversationError): void;
   /** Feed turn-taking an event and show its mode, with `patch` in the same update. */
   turn(current: Run, event: TurnEvent, patch?: Partial<ConversationState>): void;
   /** Run `call` on the player now, or as soon as it has loaded. */
@@ -122,6 +155,6 @@ export interface ConversationHost {
   stale(current: Run): boolean;
   /** The id of the next transcript turn: `turn-1`, `turn-2`… across runs. */
   nextTurnId(): string;
-  /** A frame from the server on `conn` (see serverMessages.ts). */
+  /** A frame from the server on `conn` (see providerEvents.ts). */
   message(current: Run, conn: Connection, data: unknown): void;
 }

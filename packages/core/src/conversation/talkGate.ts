@@ -1,4 +1,4 @@
-import type { CaptureEncoding } from '../audio/types.ts';
+import type { CaptureEncoding } from '../providers/types.ts';
 
 /**
  * How the user takes turns: `vad` (the default) streams the microphone all the time and the
@@ -26,6 +26,8 @@ export interface TalkGate {
   readonly turnTaking: TurnTaking;
   /** The talk control is held (always false in `vad`). */
   readonly held: boolean;
+  /** The frames' encoding and length, and the release tail (0: none), for the call starting. */
+  configure(format: { encoding: CaptureEncoding; frameMs: number; tailMs?: number }): void;
   /** Switch at any time, mid-call: to `pushToTalk` while not held starts a release tail. */
   setTurnTaking(turnTaking: TurnTaking): void;
   /** True when it changed something (not held before, push-to-talk). */
@@ -39,13 +41,16 @@ export interface TalkGate {
 
 export function createTalkGate(options: {
   turnTaking: TurnTaking;
-  encoding: CaptureEncoding;
-  frameMs: number;
+  encoding?: CaptureEncoding;
+  frameMs?: number;
   tailMs?: number;
 }): TalkGate {
-  const tailFrames = Math.max(1, Math.ceil((options.tailMs ?? DEFAULT_RELEASE_TAIL_MS) / options.frameMs));
+  const defaultTailMs = options.tailMs ?? DEFAULT_RELEASE_TAIL_MS;
+  const framesOf = (tailMs: number, frameMs: number) =>
+    tailMs > 0 ? Math.max(1, Math.ceil(tailMs / frameMs)) : 0;
+  let tailFrames = framesOf(defaultTailMs, options.frameMs ?? 20);
   // μ-law's zero is 0xFF (G.711: the bits of +0 inverted); linear16's is 0x0000.
-  const silenceByte = options.encoding === 'mulaw' ? MULAW_ZERO : 0;
+  let silenceByte = options.encoding === 'mulaw' ? MULAW_ZERO : 0;
   let turnTaking = options.turnTaking;
   let held = false;
   let tailLeft = 0;
@@ -57,6 +62,12 @@ export function createTalkGate(options: {
   };
 
   return {
+    configure(format) {
+      tailFrames = framesOf(format.tailMs ?? defaultTailMs, format.frameMs);
+      const byte = format.encoding === 'mulaw' ? MULAW_ZERO : 0;
+      if (byte !== silenceByte) silence = new Uint8Array(0);
+      silenceByte = byte;
+    },
     get turnTaking() {
       return turnTaking;
     },

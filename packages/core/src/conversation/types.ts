@@ -1,7 +1,6 @@
 import type { StoreApi } from 'zustand/vanilla';
 import type {
   Capture,
-  CaptureEncoding,
   CaptureOptions,
   Player,
   PlayerOptions,
@@ -9,7 +8,7 @@ import type {
   WorkletSource,
 } from '../audio/types.ts';
 import type { VoicewireErrorKind } from '../errors.ts';
-import type { OutputFormat } from '../protocol/messages.ts';
+import type { AudioFormat, CaptureEncoding, Provider } from '../providers/types.ts';
 import type { EventCallbacks } from './emitter.ts';
 import type { TurnTaking } from './talkGate.ts';
 
@@ -90,10 +89,21 @@ export interface ReconnectPolicy {
   jitter?: number;
 }
 
+/**
+ * The conversation's state, read-only: `getState()`, `subscribe()` (returns its unsubscribe) and
+ * `getInitialState()`, what `useSyncExternalStore` and zustand's `useStore` take. Only the
+ * conversation writes it.
+ */
+export type ReadonlyStore<T> = Pick<StoreApi<T>, 'getState' | 'getInitialState' | 'subscribe'>;
+
 export interface ConversationInputOptions {
-  /** @defaultValue 'linear16' */
+  /**
+   * The microphone's encoding on the wire, where the provider lets the client choose (PlayAI
+   * does; OpenAI takes `mulaw` as G.711 at 8 kHz; ElevenLabs announces its own).
+   * @defaultValue the provider's (PlayAI: 'linear16')
+   */
   encoding?: CaptureEncoding;
-  /** @defaultValue 16000 */
+  /** The wire rate, where the provider lets the client choose. @defaultValue the provider's (PlayAI: 16000) */
   sampleRate?: number;
   /** @defaultValue 20 */
   frameMs?: number;
@@ -104,7 +114,12 @@ export interface ConversationInputOptions {
 }
 
 export interface ConversationOutputOptions {
-  format?: OutputFormat;
+  /**
+   * The agent's audio format, where the provider lets the client choose (PlayAI: mp3, raw, wav,
+   * ogg, flac or mulaw). @defaultValue the provider's (PlayAI: 'wav')
+   */
+  format?: AudioFormat;
+  /** @defaultValue the provider's (PlayAI: 24000) */
   sampleRate?: number;
   /** Output device, where `AudioContext.setSinkId` exists. */
   deviceId?: string;
@@ -138,29 +153,45 @@ export interface DisconnectReason {
 export type ConversationCallbacks = EventCallbacks<ConversationEventMap>;
 
 export interface ConversationOptions extends ConversationCallbacks {
-  agentId: string;
   /**
-   * The endpoint. A base like `wss://host/v1/talk` opens `<url>/<agentId>`; the deployed SDK's
-   * path works too: `wss://host/v1/agents` opens `<url>/<agentId>/start-conversation`, a URL
-   * with `{agentId}` gets the id there, and one ending in `/start-conversation` is used as it
-   * is. See docs/protocol.md, "Endpoints".
-   * @defaultValue 'wss://api.play.ai/v1/talk'
+   * Which service and wire protocol: `playai({ agentId })` from `@voicewire/core/playai`,
+   * `openaiRealtime({ model })` from `@voicewire/core/openai`, `elevenlabs({ agentId })` from
+   * `@voicewire/core/elevenlabs`… Each is its own entry point, so a page bundles only the one it
+   * uses. See docs/providers.md.
+   * @defaultValue PlayAI's talk protocol with the `agentId`, `customGreeting` and `prompt` options
+   */
+  provider?: Provider;
+  /** PlayAI's agent, when no `provider` is given (the same as `provider: playai({ agentId })`). */
+  agentId?: string;
+  /**
+   * The endpoint, without its query: the provider adds its own (`?model=`, `?agent_id=`) and, when
+   * this is absent, uses the vendor's own endpoint. For a relay, the relay's address. PlayAI's:
+   * a base like `wss://host/v1/talk` opens `<url>/<agentId>` (also the deployed SDK's
+   * `/v1/agents` path; see docs/protocol.md, "Endpoints").
+   * @defaultValue the provider's vendor endpoint (PlayAI: 'wss://api.play.ai/v1/talk')
    */
   url?: string;
-  /** The API key, for prototypes only: in production a relay injects it. */
+  /** The API key, for prototypes only: in production a relay holds it. */
   apiKey?: string;
-  /** A relay session token, sent as `?token=` on the socket URL. */
+  /**
+   * A token for the connection: a relay session token (sent as `?token=`), or a vendor's
+   * browser-safe credential where the provider recognises one (an OpenAI ephemeral key `ek_…`,
+   * an ElevenLabs signed URL); see docs/providers.md.
+   */
   token?: string;
   /**
-   * Fetch a fresh relay session token before each connection, reconnects included (a relay's
+   * Fetch a fresh token (as `token`) before each connection, reconnects included (a relay's
    * tokens are short-lived: one minted at page load may have expired when the network drops ten
    * minutes into a call). Takes precedence over `token`.
    */
   getToken?: () => string | Promise<string>;
   input?: ConversationInputOptions;
   output?: ConversationOutputOptions;
+  /** PlayAI's `customGreeting`, when no `provider` is given. */
   customGreeting?: string;
+  /** PlayAI's `prompt`, when no `provider` is given. */
   prompt?: string;
+  /** A conversation to continue, where the provider can resume one (PlayAI's conversation id). */
   continueConversation?: string;
   /**
    * `vad`: the microphone streams all the time and the server decides when the user speaks.
@@ -218,7 +249,8 @@ export interface ConversationAudio {
 }
 
 export interface Conversation {
-  readonly store: StoreApi<ConversationState>;
+  /** The state, read-only: subscribe to it, or read it with `useConversationState` in React. */
+  readonly store: ReadonlyStore<ConversationState>;
   /** Starts the conversation; call it from the user's gesture (creates/resumes the AudioContext). */
   start(): Promise<void>;
   /**
@@ -229,6 +261,10 @@ export interface Conversation {
   mute(): void;
   unmute(): void;
   setVolume(volume: number): void;
+  /**
+   * Text to the agent, as if the user had said it (PlayAI's `customInput`, OpenAI's user message,
+   * ElevenLabs' `user_message`…). Sent once connected; ignored where the vendor has no text input.
+   */
   sendCustomInput(text: string): void;
   /** RMS of the microphone, 0..1, read on demand (never stored). */
   getInputLevel(): number;

@@ -1,23 +1,30 @@
-import { encodeBase64 } from '../codec/base64.ts';
-import { type Connection, isOpen, sendText } from './connection.ts';
+import type { OutgoingFrame } from '../providers/types.ts';
+import { type Connection, isOpen, sendFrame } from './connection.ts';
 import type { StatsRecorder } from './stats.ts';
 
 /**
- * What the conversation sends: microphone frames and `customInput` text. While no session is
- * set up (connecting, reconnecting) both wait and go out right after the next `setup`: the last
- * `maxPendingFrames` of audio (older frames are dropped and counted), every text. On a live
- * socket, a frame is dropped (and counted) rather than queued behind `maxBacklogFrames` of
- * unsent audio.
+ * What the conversation sends: microphone frames, text input, and the provider's own frames.
+ * While the socket cannot take audio yet (connecting, reconnecting, waiting for the server's
+ * answer) audio and text wait and go out as soon as it can: the last `maxPendingFrames` of audio
+ * (older frames are dropped and counted), every text. On a live socket, a frame is dropped (and
+ * counted) rather than queued behind `maxBacklogFrames` of unsent audio.
  */
 export interface Uplink {
-  /** Send a frame now, or keep a copy until the session is set up (the capture recycles its buffers). */
+  /** Send a frame now, or keep a copy until the socket takes audio (the capture recycles its buffers). */
   frame(conn: Connection | null, frame: Uint8Array): void;
-  customInput(conn: Connection | null, text: string): void;
-  /** Send anything that waited; call right after `setup`. */
+  /** Text input from the user: sent now, or once the socket takes audio. */
+  text(conn: Connection | null, text: string): void;
+  /** Send anything that waited; called when the socket can take it (see `takesAudio`). */
   flush(conn: Connection): void;
-  /** Any text frame (`setup`): true when sent. Counts its bytes. */
-  send(conn: Connection, text: string): boolean;
+  /** Any frame of the provider's (opening frames, replies, controls): true when sent. Counts its bytes. */
+  send(conn: Connection, frame: OutgoingFrame): boolean;
   clear(): void;
+}
+
+/** The socket takes audio: the server answered, or the provider streams right after its opening. */
+export function takesAudio(conn: Connection | null): conn is Connection {
+  if (conn === null || !isOpen(conn)) return false;
+  return conn.ready || (conn.opened && conn.socket.audioBeforeReady);
 }
 
 export function createUplink(
@@ -28,26 +35,32 @@ export function createUplink(
   let pendingTexts: string[] = [];
   const totals = stats.totals;
 
-  const send = (conn: Connection, text: string): boolean => {
-    if (!sendText(conn, text)) return false;
-    totals.bytesSent += text.length;
+  const send = (conn: Connection, frame: OutgoingFrame): boolean => {
+    if (!sendFrame(conn, frame)) return false;
+    totals.bytesSent += sizeOf(frame);
     return true;
   };
-  const sendFrame = (conn: Connection, frame: Uint8Array): void => {
-    const text = `{"type":"audioIn","data":"${encodeBase64(frame)}"}`;
-    if (conn.ws.bufferedAmount + text.length > text.length * limits.maxBacklogFrames) {
+  const sendAudio = (conn: Connection, frame: Uint8Array): void => {
+    const out = conn.socket.audio(frame);
+    const size = sizeOf(out);
+    if (conn.ws.bufferedAmount + size > size * limits.maxBacklogFrames) {
       totals.framesDropped += 1;
       return;
     }
-    if (send(conn, text)) totals.framesSent += 1;
+    if (send(conn, out)) totals.framesSent += 1;
     else totals.framesDropped += 1;
   };
-  const ready = (conn: Connection | null): conn is Connection => conn?.setupSent === true && isOpen(conn);
+  const sendText = (conn: Connection, text: string): boolean => {
+    const frames = conn.socket.text(text);
+    if (frames === null) return true;
+    for (const frame of frames) if (!send(conn, frame)) return false;
+    return true;
+  };
 
   return {
     frame(conn, frame) {
-      if (ready(conn)) {
-        sendFrame(conn, frame);
+      if (takesAudio(conn)) {
+        sendAudio(conn, frame);
         return;
       }
       if (pendingFrames.length >= limits.maxPendingFrames) {
@@ -56,18 +69,18 @@ export function createUplink(
       }
       pendingFrames.push(frame.slice());
     },
-    customInput(conn, text) {
-      if (conn?.setupSent && send(conn, customInputMessage(text))) return;
-      // Connecting or reconnecting: deliver it right after the next setup.
+    text(conn, text) {
+      if (takesAudio(conn) && sendText(conn, text)) return;
+      // Connecting or reconnecting: deliver it as soon as the socket takes it.
       pendingTexts.push(text);
     },
     flush(conn) {
       const frames = pendingFrames;
       pendingFrames = [];
-      for (const frame of frames) sendFrame(conn, frame);
+      for (const frame of frames) sendAudio(conn, frame);
       const texts = pendingTexts;
       pendingTexts = [];
-      for (const text of texts) send(conn, customInputMessage(text));
+      for (const text of texts) sendText(conn, text);
     },
     send,
     clear() {
@@ -77,6 +90,7 @@ export function createUplink(
   };
 }
 
-function customInputMessage(text: string): string {
-  return JSON.stringify({ type: 'customInput', data: text });
+/** Bytes a frame puts on the wire (a text frame's length in UTF-16 units, close enough for ASCII JSON). */
+function sizeOf(frame: OutgoingFrame): number {
+  return typeof frame === 'string' ? frame.length : frame.byteLength;
 }

@@ -1,5 +1,5 @@
-import type { ClientMessage } from '../protocol/messages.ts';
-import { parseClientMessage } from '../protocol/parseClientMessage.ts';
+import type { ClientMessage } from '../providers/playai/messages.ts';
+import { parseClientMessage } from '../providers/playai/parseClientMessage.ts';
 
 /** What the client sent on a fake socket: the raw text and, when it parsed, the message. */
 export interface SentFrame {

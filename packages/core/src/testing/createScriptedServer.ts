@@ -1,5 +1,5 @@
 import { encodeBase64 } from '../codec/base64.ts';
-import type { ClientMessage, ServerMessage, SetupMessage } from '../protocol/messages.ts';
+import type { ClientMessage, ServerMessage, SetupMessage } from '../providers/playai/messages.ts';
 import { FakeWebSocket, type SentFrame } from './FakeWebSocket.ts';
 
 export interface ScriptedServerOptions {

@@ -1,5 +1,6 @@
 import { createConversation } from '../conversation/createConversation.ts';
 import type { Conversation, ConversationOptions } from '../conversation/types.ts';
+import { playai } from '../providers/playai/provider.ts';
 import {
   createScriptedServer,
   type ScriptedServer,
@@ -30,9 +31,19 @@ export function createTestConversation(
   const { server: serverOptions, ...conversationOptions } = options;
   const server = createScriptedServer(serverOptions);
   const audio = createFakeAudio();
+  const agentId = conversationOptions.agentId ?? 'test-agent';
   const conversation = createConversation({
-    agentId: 'test-agent',
+    agentId,
     url: 'ws://scripted.test/v1/talk',
+    // PlayAI's talk protocol, as the default would be, but loaded now: a test steps the scripted
+    // server synchronously and must not wait for the default provider's lazy import.
+    provider: playai({
+      agentId,
+      ...(conversationOptions.customGreeting !== undefined
+        ? { customGreeting: conversationOptions.customGreeting }
+        : {}),
+      ...(conversationOptions.prompt !== undefined ? { prompt: conversationOptions.prompt } : {}),
+    }),
     AudioContext: FakeAudioContext as unknown as typeof AudioContext,
     ...conversationOptions,
     WebSocket: conversationOptions.WebSocket ?? server.WebSocket,

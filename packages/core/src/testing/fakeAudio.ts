@@ -8,7 +8,7 @@ import type {
   PlayerStats,
 } from '../audio/types.ts';
 import type { VoicewireError } from '../errors.ts';
-import type { OutputFormat } from '../protocol/messages.ts';
+import type { AudioFormat } from '../providers/types.ts';
 
 /** A capture that produces frames only when the test asks (`emitFrame`), with a settable level. */
 export interface FakeCapture extends Capture {
@@ -188,7 +188,7 @@ type PlayerListener = (arg: never) => void;
 export const FAKE_FADE_MS = 4;
 
 export function createFakePlayer(options: PlayerOptions): FakePlayer {
-  const format: OutputFormat = options.format;
+  const format: AudioFormat = options.format;
   const enqueued: Uint8Array[] = [];
   const calls: string[] = [];
   const listeners = new Map<string, Set<PlayerListener>>();

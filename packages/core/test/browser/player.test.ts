@@ -1,4 +1,5 @@
-import { createPlayer, OUTPUT_FORMATS, type OutputFormat } from '@voicewire/core';
+import { createPlayer } from '@voicewire/core';
+import { OUTPUT_FORMATS, type OutputFormat } from '@voicewire/core/playai';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { toDb, toneAmplitude } from '../../../../testing/audio.ts';
 import { PLAYER_TEST_AMPLITUDE, PLAYER_TEST_RATE, PLAYER_TEST_TONE_HZ } from './fixtures.ts';

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { Base64Error, decodeBase64, encodeBase64 } from '../../src/codec/index.ts';
+import { Base64Error, decodeBase64, encodeBase64 } from '../../src/index.ts';
 
 const bytesOf = (text: string) => new TextEncoder().encode(text);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulawDecode, mulawDecodeSample, mulawEncode, mulawEncodeSample } from '../../src/codec/index.ts';
+import { mulawDecode, mulawDecodeSample, mulawEncode, mulawEncodeSample } from '../../src/index.ts';
 
 /**
  * G.711 μ-law written the way the standard's tables read: 8 segments of 16 intervals on the

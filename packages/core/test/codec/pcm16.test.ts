@@ -6,7 +6,7 @@ import {
   floatToPcm16,
   pcm16ToBytes,
   pcm16ToFloat,
-} from '../../src/codec/index.ts';
+} from '../../src/index.ts';
 
 describe('floatToPcm16 / pcm16ToFloat', () => {
   it('maps full scale, clips beyond it and silences NaN', () => {

@@ -1,6 +1,7 @@
-import { type ConversationStatus, createTalkGate } from '@voicewire/core';
+import type { ConversationStatus } from '@voicewire/core';
 import { createTestConversation } from '@voicewire/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTalkGate } from '../../src/conversation/talkGate.ts';
 
 const settle = async (rounds = 20) => {
   for (let i = 0; i < rounds; i++) await Promise.resolve();

@@ -175,8 +175,10 @@ describe('controls', () => {
       onAgentTranscript: first,
       reconnect: { initialDelayMs: 1, jitter: 0 },
     });
+    // Without the test's own provider: the default (PlayAI with the top-level agentId) from now on.
+    const { provider: _testProvider, ...options } = conversation.options;
     const next = {
-      ...conversation.options,
+      ...options,
       agentId: 'other-agent',
       output: { format: 'mulaw' as const, sampleRate: 8000 },
       getToken: () => 'fresh-token',

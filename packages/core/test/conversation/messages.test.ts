@@ -1,7 +1,8 @@
-import { type ConversationError, type ConversationMode, DRAIN_GRACE_MS } from '@voicewire/core';
+import type { ConversationError, ConversationMode } from '@voicewire/core';
 import { createTestConversation } from '@voicewire/core/testing';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { watchInternalErrors } from '../../../../testing/internalErrors.ts';
+import { DRAIN_GRACE_MS } from '../../src/conversation/turnTaking.ts';
 
 async function connected(options: Parameters<typeof createTestConversation>[0] = {}) {
   const test = createTestConversation(options);

@@ -1,6 +1,7 @@
-import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from '@voicewire/core';
+import { DEFAULT_RECONNECT_POLICY } from '@voicewire/core';
 import { createTestConversation, FakeAudioContext } from '@voicewire/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { reconnectDelayMs } from '../../src/conversation/reconnectPolicy.ts';
 
 afterEach(() => {
   vi.useRealTimers();

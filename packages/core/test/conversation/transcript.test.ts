@@ -1,6 +1,7 @@
-import { interruptAgentTurn, mergeTranscript, type TranscriptTurn } from '@voicewire/core';
+import type { TranscriptTurn } from '@voicewire/core';
 import { createTestConversation } from '@voicewire/core/testing';
 import { describe, expect, it } from 'vitest';
+import { interruptAgentTurn, mergeTranscript } from '../../src/conversation/transcript.ts';
 
 function ids() {
   let n = 0;

@@ -1,5 +1,6 @@
-import { type ConversationMode, nextMode, nextTurn, type TurnEvent, type TurnState } from '@voicewire/core';
+import type { ConversationMode } from '@voicewire/core';
 import { describe, expect, it } from 'vitest';
+import { nextMode, nextTurn, type TurnEvent, type TurnState } from '../../src/conversation/turnTaking.ts';
 
 const MODES: ConversationMode[] = ['listening', 'userSpeaking', 'thinking', 'agentSpeaking'];
 const EVENTS: TurnEvent[] = [

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { VoicewireError } from '../../src/index.ts';
 import {
   describeErrorCode,
   ERROR_CODES,
   errorFromServerMessage,
   KNOWN_ERROR_CODES,
   parseServerMessage,
-  VoicewireError,
-} from '../../src/index.ts';
+} from '../../src/providers/playai/index.ts';
 
 describe('ERROR_CODES', () => {
   it('covers every documented code with its text, kind and retry policy', () => {

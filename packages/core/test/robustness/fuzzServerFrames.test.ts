@@ -69,16 +69,18 @@ describe('the internal-error watch', () => {
     stops.push(() => conversation.stop());
     await conversation.start();
     const watch = watchInternalErrors();
-    const setState = conversation.store.setState;
+    // The store is read-only to users; underneath it is zustand's, whose setState is planted here.
+    const store = conversation.store as typeof conversation.store & { setState: () => void };
+    const setState = store.setState;
     try {
       // A bug inside the library's handling of a valid frame: its state update throws.
-      conversation.store.setState = () => {
+      store.setState = () => {
         throw new Error('planted bug');
       };
       expect(() => server.agentSays('Hello.')).not.toThrow();
       expect(watch.lines.join('\n')).toMatch(/planted bug/);
     } finally {
-      conversation.store.setState = setState;
+      store.setState = setState;
       watch.restore();
     }
   });

@@ -2,7 +2,8 @@
  * What the agent says, as it is said: one spoken response (the greeting, a reply, the goodbye)
  * paced in real time by the shared ticker, and the audio a reply is made of.
  */
-import { createResampler, type OutputFormat } from '@voicewire/core';
+import { createResampler } from '@voicewire/core';
+import type { OutputFormat } from '@voicewire/core/playai';
 import type { ConversationTurn } from './conversationStore.ts';
 import { type ChunkSource, createEncodingSource, speechPcm } from './speech.ts';
 import type { Tickable } from './ticker.ts';

@@ -3,7 +3,8 @@
  * (the message itself, the key and the agent, the URL's options, the input encoding, the
  * conversation to resume, the connection limit). See docs/protocol.md, "setup" and "The local agent".
  */
-import { describeErrorCode, parseClientMessage, type ResolvedSetup, validateSetup } from '@voicewire/core';
+import { describeErrorCode } from '@voicewire/core';
+import { parseClientMessage, type ResolvedSetup, validateSetup } from '@voicewire/core/playai';
 import { canDecodeInput, createInputDecoder } from '../audio/index.ts';
 import type { SessionContext, SessionInit, SessionQuery } from './context.ts';
 import type { ConversationRecord } from './conversationStore.ts';

@@ -1,4 +1,4 @@
-import type { InputEncoding, OutputFormat } from '@voicewire/core';
+import type { InputEncoding, OutputFormat } from '@voicewire/core/playai';
 
 /**
  * A streaming encoder for one agent audio stream (one `newAudioStream` … `audioStreamEnd`).

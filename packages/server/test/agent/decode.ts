@@ -4,7 +4,8 @@
  * measure it.
  */
 
-import { mulawDecode, type OutputFormat, pcm16ToFloat } from '@voicewire/core';
+import { mulawDecode, pcm16ToFloat } from '@voicewire/core';
+import type { OutputFormat } from '@voicewire/core/playai';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';

@@ -1,4 +1,5 @@
-import { mulawDecode, type OutputFormat, pcm16ToFloat } from '@voicewire/core';
+import { mulawDecode, pcm16ToFloat } from '@voicewire/core';
+import type { OutputFormat } from '@voicewire/core/playai';
 import { createOutputEncoder } from '@voicewire/server';
 import { afterAll, describe, expect, test } from 'vitest';
 import { concat, toDb, tone, toneAmplitude } from '../../../../testing/audio.ts';

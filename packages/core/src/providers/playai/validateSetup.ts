@@ -1,3 +1,4 @@
+import { describeType } from '../parseJson.ts';
 import {
   HEADERLESS_INPUT_ENCODINGS,
   INPUT_ENCODINGS,
@@ -9,7 +10,6 @@ import {
   SETUP_DEFAULTS,
   type SetupMessage,
 } from './messages.ts';
-import { describeType } from './parseJson.ts';
 
 /** A setup with the protocol's defaults filled in: what the session actually uses. */
 export interface ResolvedSetup {

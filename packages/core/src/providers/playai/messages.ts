@@ -40,8 +40,7 @@ export const SETUP_DEFAULTS = {
 };
 
 /** The range of sample rates a setup may ask for, in Hz. */
-export const MIN_SAMPLE_RATE_HZ = 8_000;
-export const MAX_SAMPLE_RATE_HZ = 96_000;
+export { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Client → server

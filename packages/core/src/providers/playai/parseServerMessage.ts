@@ -1,5 +1,5 @@
+import { describeType, parseJsonObject, safeCopy } from '../parseJson.ts';
 import type { ServerMessage } from './messages.ts';
-import { describeType, parseJsonObject, safeCopy } from './parseJson.ts';
 
 /**
  * The outcome of reading one server frame. Nothing the server sends can make the parser throw:

@@ -1,5 +1,5 @@
+import { parseJsonObject, requireString, safeCopy } from '../parseJson.ts';
 import type { ClientMessage, SetupMessage } from './messages.ts';
-import { parseJsonObject, requireString, safeCopy } from './parseJson.ts';
 import { validateSetup } from './validateSetup.ts';
 
 /** The outcome of reading one client frame; the same shape as {@link ParsedServerMessage}. */

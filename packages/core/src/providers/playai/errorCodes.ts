@@ -1,4 +1,4 @@
-import { VoicewireError, type VoicewireErrorKind } from '../errors.ts';
+import { VoicewireError, type VoicewireErrorKind } from '../../errors.ts';
 import type { ErrorMessage } from './messages.ts';
 
 /** The error codes of the talk protocol (docs/protocol.md, "Errors"). */
