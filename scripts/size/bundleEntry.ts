@@ -48,6 +48,8 @@ async function bundleWithVite(workDir: string, entryFile: string): Promise<Built
     configFile: false,
     envFile: false,
     root: workDir,
+    // Not the default node_modules/.vite: workDir's node_modules is the workspace's.
+    cacheDir: join(workDir, '.vite'),
     logLevel: 'silent',
     publicDir: false,
     build: {
