@@ -4,8 +4,11 @@
  * from `requestAnimationFrame`. Nothing is posted per frame and no store is written.
  */
 
-/** 128 bins: enough for any bar count a visualiser draws; an FFT of 256 is cheap at 48 kHz. */
-export const FREQUENCY_FFT_SIZE = 256;
+import { FREQUENCY_FFT_SIZE } from './frequencyData.ts';
+
+// Re-exported from their own module: the conversation reads silence before the engine loads, and a
+// bundler puts a module shared with the lazy engine wholly in the import's chunks.
+export { emptyFrequencyData, FREQUENCY_FFT_SIZE } from './frequencyData.ts';
 
 export interface FrequencyTap {
   readonly binCount: number;
@@ -63,11 +66,4 @@ export function createFrequencyTap(context: BaseAudioContext): FrequencyTap {
       sink.disconnect();
     },
   };
-}
-
-/** What a stopped or not-yet-started source reads: silence. */
-export function emptyFrequencyData(out?: Uint8Array): Uint8Array {
-  if (out === undefined) return new Uint8Array(FREQUENCY_FFT_SIZE / 2);
-  out.fill(0);
-  return out;
 }
