@@ -136,8 +136,12 @@ function onSocketClose(
     const error = { ...decision.error, fatal: true };
     host.fail(current, error, withCode({ by: byFor(error), error }, closeCode));
   } else if (decision.action === 'end') {
-    // The agent ended it: what it already said plays to its end first (nothing left: at once).
-    host.drainThenEnd(current, withCode({ by: 'agent' }, closeCode));
+    // Over: what the agent already said plays to its end first (nothing left: at once).
+    const reason: DisconnectReason =
+      decision.error === undefined
+        ? { by: 'agent' }
+        : { by: byFor(decision.error), error: { ...decision.error, fatal: true } };
+    host.drainThenEnd(current, withCode(reason, closeCode));
   } else {
     reconnect(host, current, { ...decision.error, fatal: false }, closeCode, decision.reported === true);
   }

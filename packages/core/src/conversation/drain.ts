@@ -21,8 +21,9 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 export function drainThenEnd(host: ConversationHost, current: Run, reason: DisconnectReason): void {
   if (current.ended || current.cancelDrain !== null) return;
   const player = current.player;
+  const error = reason.error ?? null;
   if (player === null || !current.audioPending || nothingLeftToHear(player)) {
-    void host.endRun(current, 'ended', null, reason);
+    void host.endRun(current, 'ended', error, reason);
     return;
   }
   disconnect(current);
@@ -34,7 +35,7 @@ export function drainThenEnd(host: ConversationHost, current: Run, reason: Disco
   if (!current.turn.replyEnded) safely(() => player.endStream?.());
   // The tail just flushed may have been all there was left (or nothing was).
   if (nothingLeftToHear(player)) {
-    void host.endRun(current, 'ended', null, reason);
+    void host.endRun(current, 'ended', error, reason);
     return;
   }
   const timeoutMs = host.options().drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
@@ -44,7 +45,7 @@ export function drainThenEnd(host: ConversationHost, current: Run, reason: Disco
   void playout.done.then(() => {
     if (current.ended) return;
     current.cancelDrain = null;
-    void host.endRun(current, 'ended', null, reason);
+    void host.endRun(current, 'ended', error, reason);
   });
 }
 

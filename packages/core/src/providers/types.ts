@@ -124,8 +124,12 @@ export type ProviderEvent =
 
 /** What a socket's close means for the conversation. */
 export type CloseDecision =
-  /** The agent ended the conversation on purpose. */
-  | { action: 'end' }
+  /**
+   * The conversation is over and cannot go on: the agent ended it on purpose, or (with `error`)
+   * the connection was lost and the vendor cannot resume a conversation. Either way what the
+   * agent already said plays out, then the status is `ended` (with the error, when there is one).
+   */
+  | { action: 'end'; error?: ProviderError }
   /** Over for good, with this error. */
   | { action: 'fail'; error: ProviderError }
   /**

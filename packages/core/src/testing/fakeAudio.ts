@@ -122,22 +122,37 @@ export function createFakeAudio(): FakeAudio {
 
 export function createFakeCapture(options: CaptureOptions): FakeCapture {
   // Checked like the real capture's: a format it would refuse fails here too.
-  const { sampleRate, encoding, frameMs, frameSamples } = resolveCaptureFormat(options);
-  const frameBytes = frameSamples * (encoding === 'linear16' ? 2 : 1);
+  const resolved = resolveCaptureFormat(options);
+  const { frameMs } = resolved;
+  let { sampleRate, encoding } = resolved;
+  let frameBytes = resolved.frameSamples * (encoding === 'linear16' ? 2 : 1);
   let muted = false;
   let stopped = false;
   let framesCaptured = 0;
   let level: AudioLevelReading = { rms: 0, peak: 0 };
   // One buffer reused for every frame, as the real capture recycles its buffers: a consumer
   // that keeps a frame without copying it will see it change.
-  const scratch = new Uint8Array(frameBytes);
+  let scratch = new Uint8Array(frameBytes);
 
   const capture: FakeCapture = {
     options,
-    frameBytes,
-    sampleRate,
-    encoding,
+    get frameBytes() {
+      return frameBytes;
+    },
+    get sampleRate() {
+      return sampleRate;
+    },
+    get encoding() {
+      return encoding;
+    },
     frameMs,
+    setFormat(format) {
+      const next = resolveCaptureFormat({ ...format, frameMs });
+      sampleRate = next.sampleRate;
+      encoding = next.encoding;
+      frameBytes = next.frameSamples * (encoding === 'linear16' ? 2 : 1);
+      scratch = new Uint8Array(frameBytes);
+    },
     get muted() {
       return muted;
     },
@@ -188,7 +203,8 @@ type PlayerListener = (arg: never) => void;
 export const FAKE_FADE_MS = 4;
 
 export function createFakePlayer(options: PlayerOptions): FakePlayer {
-  const format: AudioFormat = options.format;
+  let format: AudioFormat = options.format;
+  let sampleRate = options.sampleRate;
   const enqueued: Uint8Array[] = [];
   const calls: string[] = [];
   const listeners = new Map<string, Set<PlayerListener>>();
@@ -213,8 +229,17 @@ export function createFakePlayer(options: PlayerOptions): FakePlayer {
     options,
     enqueued,
     calls,
-    format,
-    sampleRate: options.sampleRate,
+    get format() {
+      return format;
+    },
+    get sampleRate() {
+      return sampleRate;
+    },
+    setFormat(nextFormat, nextRate) {
+      calls.push('setFormat');
+      format = nextFormat;
+      sampleRate = nextRate;
+    },
     get volume() {
       return volume;
     },

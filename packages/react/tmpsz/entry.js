@@ -1,0 +1,1 @@
+export { TalkButton, Transcript, useAgentConversation } from '@voicewire/react';
