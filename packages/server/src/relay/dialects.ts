@@ -24,7 +24,7 @@ export interface AudioAccount {
   /** Bytes per second of real-time audio in the client's current format. */
   realTimeRate: number;
   /** Gemini: the last audio frame's tail (its mimeType), so an unchanged format is not re-read. */
-  audioTail: string;
+  audioTail: Buffer | null;
 }
 
 export interface RelayDialect {
@@ -77,14 +77,17 @@ function base64SpanBytes(data: Buffer, start: number, end: number): number {
   );
 }
 
+/** `data` holds `bytes` at `at`. A plain loop: for these few bytes, cheaper than a call into `Buffer.compare`. */
+function holds(data: Buffer, bytes: Buffer, at: number): boolean {
+  for (let i = 0; i < bytes.length; i++) if (data[at + i] !== bytes[i]) return false;
+  return true;
+}
+
 /** A frame that is exactly `prefix` + base64 + `suffix`: the base64's decoded size, else -1. */
 function wrappedBytes(data: Buffer, prefix: Buffer, suffix: Buffer): number {
-  const p = prefix.length;
-  const s = suffix.length;
-  if (data.length < p + s) return -1;
-  if (data.compare(prefix, 0, p, 0, p) !== 0) return -1;
-  if (data.compare(suffix, 0, s, data.length - s, data.length) !== 0) return -1;
-  return base64SpanBytes(data, p, data.length - s);
+  const end = data.length - suffix.length;
+  if (end < prefix.length || !holds(data, suffix, end) || !holds(data, prefix, 0)) return -1;
+  return base64SpanBytes(data, prefix.length, end);
 }
 
 /** The vendors' error codes for the relay's own close codes. */
@@ -207,22 +210,22 @@ const gemini: RelayDialect = {
   binaryIsAudio: false,
   audioBytes(data, account) {
     const p = REALTIME_AUDIO_PREFIX.length;
-    if (data.length < p + 4 || data.compare(REALTIME_AUDIO_PREFIX, 0, p, 0, p) !== 0) return -1;
+    if (data.length < p + 4 || !holds(data, REALTIME_AUDIO_PREFIX, 0)) return -1;
     const end = data.indexOf(QUOTE, p);
     if (end < 0 || data.length - end > MAX_TAIL_BYTES) return -1;
-    const tail = data.toString('latin1', end);
-    if (tail !== account.audioTail) {
-      const match = REALTIME_AUDIO_TAIL.exec(tail);
+    const known = account.audioTail;
+    if (known === null || known.length !== data.length - end || !holds(data, known, end)) {
+      const match = REALTIME_AUDIO_TAIL.exec(data.toString('latin1', end));
       if (!match) return -1;
       setRate(account, pcmBytesPerSecond(2, match[1] ? Number(match[1]) : 16_000, 16_000));
-      account.audioTail = tail;
+      account.audioTail = Buffer.from(data.subarray(end));
     }
     return base64SpanBytes(data, p, end);
   },
   inspect(fields, account) {
     const input = fields.realtimeInput;
     if (!isObject(input)) return 0;
-    account.audioTail = '';
+    account.audioTail = null;
     let bytes = 0;
     if (isObject(input.audio) && typeof input.audio.data === 'string') {
       setRate(account, geminiMimeRate(input.audio.mimeType));

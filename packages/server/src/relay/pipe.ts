@@ -85,7 +85,7 @@ export function newSession(
     openedAt: now,
     limiter: new AudioRateLimiter(rate, 2, 1, now),
     realTimeRate: rate,
-    audioTail: '',
+    audioTail: null,
     droppedAudioFrames: 0,
     firstMessageTarget: null,
     watchFirstUpstream: ctx.dialect.firstUpstream !== undefined,
