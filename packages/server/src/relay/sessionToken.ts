@@ -175,7 +175,7 @@ export function verifySessionToken(
 
 /**
  * The checks, with the target's left to the caller when `check` is `'later'`: a relay whose target
- * arrives in the first message (Gemini's model) checks it then, with `targetMatches`.
+ * arrives in the first message (Gemini's model) checks it then (pipe.ts).
  */
 export function verifyToken(
   token: string | null | undefined,
