@@ -271,6 +271,17 @@ function admitAudio(ctx: PipeContext, session: Session, bytes: number): boolean 
   return false;
 }
 
+/**
+ * Error texts do not carry the key, but a URL some carry may hold it in its query (Gemini's `key`,
+ * Hume's `api_key`): as given, and as a query spells it.
+ */
+function redactKey(text: string, key: string): string {
+  let out = text;
+  for (const form of [key, encodeURIComponent(key), new URLSearchParams({ k: key }).toString().slice(2)])
+    out = out.split(form).join('***');
+  return out;
+}
+
 /** Opens the agent service's socket for `session` and wires it to the client's. */
 export function openUpstream(ctx: PipeContext, session: Session): void {
   const started = performance.now();
@@ -284,8 +295,7 @@ export function openUpstream(ctx: PipeContext, session: Session): void {
     ctx.log({
       level: 'error',
       event: 'upstream-error',
-      // Error texts never carry the key, but the URL some carry may have it in its query (Gemini, Hume).
-      message: detail.split(ctx.apiKey).join('***'),
+      message: redactKey(detail, ctx.apiKey),
       sessionId: session.id,
       agentId: session.agentId,
     });
@@ -309,6 +319,7 @@ export function openUpstream(ctx: PipeContext, session: Session): void {
   const onClientClose = () => abort.abort();
   session.client.once('close', onClientClose);
   const timer = setTimeout(() => abort.abort(), ctx.upstreamTimeoutMs);
+  timer.unref();
   request.then(
     (ready) => {
       clearTimeout(timer);
@@ -331,13 +342,20 @@ function connectUpstream(
   started: number,
   failBeforeOpen: (detail: string) => void,
 ): void {
-  const upstream = new WebSocket(request.url, request.protocols.length > 0 ? request.protocols : undefined, {
-    headers: request.headers,
-    perMessageDeflate: false,
-    handshakeTimeout: ctx.upstreamTimeoutMs,
-    // Passed on to the browser, which checks UTF-8 itself (see the relay's own server socket).
-    skipUTF8Validation: true,
-  });
+  let upstream: WebSocket;
+  try {
+    upstream = new WebSocket(request.url, request.protocols.length > 0 ? request.protocols : undefined, {
+      headers: request.headers,
+      perMessageDeflate: false,
+      handshakeTimeout: ctx.upstreamTimeoutMs,
+      // Passed on to the browser, which checks UTF-8 itself (see the relay's own server socket).
+      skipUTF8Validation: true,
+    });
+  } catch (error) {
+    // A URL `ws` will not take (a vendor's signed URL, say): the session cannot go anywhere.
+    failBeforeOpen(`upstream URL refused: ${(error as Error).message}`);
+    return;
+  }
   session.upstream = upstream;
   let opened = false;
 

@@ -164,6 +164,33 @@ describe('ElevenLabs through a signed URL the relay fetches', () => {
     expect(relay.logs.filter((e) => e.event === 'upstream-error')).toHaveLength(1);
   });
 
+  it('survives a signed URL the WebSocket client will not take (a fragment): 1011, and the relay goes on', async () => {
+    const vendor = await startVendor((_req, res, origin) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ signed_url: `${origin}/v1/convai/conversation?agent_id=a1#fragment` })),
+    );
+    cleanups.push(() => vendor.close());
+    const relay = await startRelay({
+      provider: 'elevenlabs',
+      upstream: vendor.origin,
+      apiKey,
+      secret,
+      signedUrl: true,
+    });
+    cleanups.push(() => relay.close());
+    const url = `${relay.base.replace(/\/v1\/talk$/, '')}/v1/convai/conversation?agent_id=a1&token=${token(null)}`;
+    for (let i = 0; i < 2; i++) {
+      const browser = connectBrowser(url);
+      expect(await browser.closed).toEqual({ code: 1011, reason: 'agent service unreachable' });
+    }
+    expect(relay.logs.filter((e) => e.event === 'upstream-error').map((e) => e.message)).toEqual([
+      expect.stringMatching(/^upstream URL refused: .*fragment/),
+      expect.stringMatching(/^upstream URL refused/),
+    ]);
+    expect(vendor.connections).toHaveLength(0);
+  });
+
   it('refuses a session with no agent_id (4400): there is no signed URL to ask for', async () => {
     const vendor = await elevenlabsVendor();
     const relay = await startRelay({
