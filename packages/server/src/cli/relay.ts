@@ -3,6 +3,7 @@
  * `voicewire-relay`: the relay as a standalone server.
  *
  *   pnpm relay -- --port 8788 --upstream ws://127.0.0.1:8787/v1/talk --api-key KEY --secret SECRET
+ *   pnpm relay -- --provider openai --api-key sk-... --secret SECRET
  *
  * The key and secret may also come from VOICEWIRE_API_KEY and VOICEWIRE_RELAY_SECRET, which
  * keeps them out of the process list; the Redis URL from VOICEWIRE_REDIS_URL.
@@ -14,30 +15,47 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createRelay } from '../relay/createRelay.ts';
+import {
+  PROVIDER_SPECS,
+  RELAY_PROVIDERS,
+  type RelayProviderName,
+  resolveEndpoint,
+} from '../relay/providers.ts';
 import { redisStore } from '../relay/redisStore.ts';
 import { createSessionToken } from '../relay/sessionToken.ts';
 
-const USAGE = `Usage: voicewire-relay --upstream <ws url> --api-key <key> --secret <secret> [options]
+const USAGE = `Usage: voicewire-relay [--provider <name>] [--upstream <ws url>] --api-key <key> --secret <secret> [options]
 
+  --provider <name>           the vendor: playai (default), openai, elevenlabs, gemini, deepgram
+                              or hume; its key is carried its way (setup.apiKey, Authorization:
+                              Bearer, xi-api-key, ?key=, Authorization: Token, ?api_key=)
   --port <n>                  port to listen on (default 8788; 0 picks a free one)
   --host <addr>               address to bind (default 127.0.0.1)
-  --upstream <url>            the agent service's talk URL, e.g. wss://api.play.ai/v1/talk
-  --api-key <key>             the real API key (or VOICEWIRE_API_KEY)
+  --upstream <url>            where the vendor is. playai (required): the talk URL the agent id
+                              is appended to, e.g. ws://127.0.0.1:8787/v1/talk. The others: an
+                              origin (ws://127.0.0.1:8787 gets the vendor's path) or a full
+                              endpoint URL (default: the vendor's own, e.g. wss://api.openai.com)
+  --api-key <key>             the vendor's API key (or VOICEWIRE_API_KEY)
   --secret <secret>           the session-token secret (or VOICEWIRE_RELAY_SECRET)
+  --signed-url                elevenlabs: fetch a signed URL per conversation (xi-api-key on
+                              the REST call) instead of sending the key on the socket
+  --http-base <url>           elevenlabs: the REST base for --signed-url (default: --upstream's
+                              origin as http(s), e.g. https://api.elevenlabs.io)
   --allowed-origin <origin>   a page origin allowed to connect; repeatable (default: any)
   --redis <url>               share session limits, single-use tokens and revocations with
                               other instances through Redis (or VOICEWIRE_REDIS_URL),
                               e.g. redis://127.0.0.1:6379 (default: this process's memory)
   --redis-prefix <prefix>     key prefix in Redis (default voicewire:relay:)
   --max-sessions-per-token <n>  (default 2)
-  --max-sessions-per-agent <n>  (default: no limit)
+  --max-sessions-per-agent <n>  per agent, model or config (default: no limit)
   --lease-ttl-ms <ms>         a dead instance's sessions stop counting after this (default 10000)
   --metrics                   serve GET /metrics (Prometheus text format)
   --drain-ms <ms>             on SIGTERM, how long live sessions may go on (default 25000)
   --idle-timeout-ms <ms>      (default 60000)
   --max-message-bytes <n>     (default 131072)
-  --dev-token-endpoint        serve GET /token?agentId=... — a stand-in for your own backend,
-                              for local demos only: anyone who can reach it gets a token
+  --dev-token-endpoint        serve GET /token?target=... (or ?agentId=) — a stand-in for your
+                              own backend, for local demos only: anyone who can reach it gets a
+                              token. Without a target (not for playai) the token opens any
   --token-ttl <seconds>       lifetime of tokens from the dev endpoint (default 300)
   --quiet                     no log lines
 `;
@@ -64,6 +82,9 @@ function parse(args: string[]) {
     args,
     strict: true,
     options: {
+      provider: { type: 'string' },
+      'signed-url': { type: 'boolean' },
+      'http-base': { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       upstream: { type: 'string' },
@@ -96,11 +117,16 @@ if (values.help) {
   process.exit(0);
 }
 
+const provider = (values.provider ?? 'playai') as RelayProviderName;
+if (!RELAY_PROVIDERS.includes(provider)) fail(`--provider must be one of ${RELAY_PROVIDERS.join(', ')}`);
+const spec = PROVIDER_SPECS[provider];
 const upstream = values.upstream;
 const apiKey = values['api-key'] ?? process.env.VOICEWIRE_API_KEY;
 const secret = values.secret ?? process.env.VOICEWIRE_RELAY_SECRET;
-if (!upstream) fail('--upstream is required');
-if (!/^wss?:\/\//.test(upstream)) fail('--upstream must be a ws:// or wss:// URL');
+if (!upstream && provider === 'playai') fail('--upstream is required');
+if (upstream !== undefined && !/^wss?:\/\//.test(upstream)) fail('--upstream must be a ws:// or wss:// URL');
+if ((values['signed-url'] || values['http-base'] !== undefined) && provider !== 'elevenlabs')
+  fail('--signed-url and --http-base are for --provider elevenlabs');
 if (!apiKey) fail('--api-key (or VOICEWIRE_API_KEY) is required');
 if (!secret) fail('--secret (or VOICEWIRE_RELAY_SECRET) is required');
 
@@ -124,20 +150,28 @@ const store = redisUrl
     })
   : undefined;
 
-const relay = createRelay({
-  upstream,
-  apiKey,
-  secret,
-  ...(allowedOrigins ? { allowedOrigins } : {}),
-  ...(store ? { store } : {}),
-  maxSessionsPerToken: integer(values['max-sessions-per-token'], 'max-sessions-per-token', 2),
-  maxSessionsPerAgent: integer(values['max-sessions-per-agent'], 'max-sessions-per-agent', 0),
-  leaseTtlMs,
-  metrics: values.metrics === true,
-  idleTimeoutMs: integer(values['idle-timeout-ms'], 'idle-timeout-ms', 60_000),
-  maxMessageBytes: integer(values['max-message-bytes'], 'max-message-bytes', 128 * 1024),
-  log: !quiet,
-});
+let relay: ReturnType<typeof createRelay>;
+try {
+  relay = createRelay({
+    provider,
+    ...(upstream !== undefined ? { upstream } : {}),
+    apiKey,
+    secret,
+    ...(values['signed-url'] ? { signedUrl: true } : {}),
+    ...(values['http-base'] !== undefined ? { httpBase: values['http-base'] } : {}),
+    ...(allowedOrigins ? { allowedOrigins } : {}),
+    ...(store ? { store } : {}),
+    maxSessionsPerToken: integer(values['max-sessions-per-token'], 'max-sessions-per-token', 2),
+    maxSessionsPerAgent: integer(values['max-sessions-per-agent'], 'max-sessions-per-agent', 0),
+    leaseTtlMs,
+    metrics: values.metrics === true,
+    idleTimeoutMs: integer(values['idle-timeout-ms'], 'idle-timeout-ms', 60_000),
+    maxMessageBytes: integer(values['max-message-bytes'], 'max-message-bytes', 128 * 1024),
+    log: !quiet,
+  });
+} catch (error) {
+  fail((error as Error).message.replace(/^createRelay: /, ''));
+}
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://relay.invalid');
@@ -149,8 +183,9 @@ const server = createServer((req, res) => {
   }
   if (relay.handleRequest(req, res)) return;
   if (url.pathname === '/token' && devTokenEndpoint && (req.method === 'GET' || req.method === 'HEAD')) {
-    const agentId = url.searchParams.get('agentId');
-    if (!agentId) {
+    const target = url.searchParams.get('target') || url.searchParams.get('agentId') || null;
+    // A PlayAI relay checks the agent id on every session: a token for none could never open one.
+    if (!target && provider === 'playai') {
       res
         .writeHead(400, { 'content-type': 'application/json' })
         .end(JSON.stringify({ error: 'agentId is required' }));
@@ -165,7 +200,7 @@ const server = createServer((req, res) => {
     // Bound to the asking page's origin, so a token lifted from one site is useless on another.
     const token = createSessionToken({
       secret,
-      agentId,
+      target,
       ttlSeconds: tokenTtlSeconds,
       ...(origin !== undefined ? { origin } : {}),
     });
@@ -185,10 +220,13 @@ server.on('error', (error) => {
 server.listen(port, host, () => {
   const { port: bound } = server.address() as AddressInfo;
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  const where = provider === 'playai' ? `${spec.path}/<agentId>` : spec.path;
   process.stdout.write(
-    `voicewire relay listening on ws://${shownHost}:${bound}/v1/talk/<agentId> -> ${upstream}\n` +
+    `voicewire relay (${provider}) listening on ws://${shownHost}:${bound}${where} -> ${resolveEndpoint(spec, upstream)}\n` +
       `session store: ${store ? `redis (${redactUrl(redisUrl as string)})` : 'memory (this instance only)'}\n` +
-      (devTokenEndpoint ? `dev token endpoint: http://${shownHost}:${bound}/token?agentId=<agentId>\n` : ''),
+      (devTokenEndpoint
+        ? `dev token endpoint: http://${shownHost}:${bound}/token?${provider === 'playai' ? 'agentId=<agentId>' : 'target=<target>'}\n`
+        : ''),
   );
 });
 

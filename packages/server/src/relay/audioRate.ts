@@ -1,11 +1,35 @@
 /**
- * The `audioIn` rate cap: a client may send at most twice real time (a reconnect may flush a
- * little backlog; anything beyond that is a misbehaving or abusive client that would bill the
- * integrator for audio nobody spoke).
+ * The audio rate cap: a client may send at most twice real time (a reconnect may flush a little
+ * backlog; anything beyond that is a misbehaving or abusive client that would bill the integrator
+ * for audio nobody spoke). What counts as audio, and its format, depends on the vendor's protocol
+ * (dialects.ts); the bucket is the same for all.
  */
 
 /** Media containers can hold anything; bound them by the largest a browser records: float32 stereo 48 kHz. */
-const MEDIA_CONTAINER_BYTES_PER_SECOND = 4 * 2 * 48_000;
+export const MEDIA_CONTAINER_BYTES_PER_SECOND = 4 * 2 * 48_000;
+const MAX_SAMPLE_RATE = 192_000;
+const MAX_CHANNELS = 8;
+
+/**
+ * Bytes per second of uncompressed audio: `bytesPerSample` × rate × channels, with the rate (and
+ * channel count) taken from the client's message when it is a sane positive number, else `fallbackRate`.
+ */
+export function pcmBytesPerSecond(
+  bytesPerSample: number,
+  sampleRate: unknown,
+  fallbackRate: number,
+  channels: unknown = 1,
+): number {
+  const rate =
+    typeof sampleRate === 'number' && Number.isFinite(sampleRate) && sampleRate > 0
+      ? Math.min(sampleRate, MAX_SAMPLE_RATE)
+      : fallbackRate;
+  const count =
+    typeof channels === 'number' && Number.isInteger(channels) && channels > 0
+      ? Math.min(channels, MAX_CHANNELS)
+      : 1;
+  return bytesPerSample * rate * count;
+}
 
 /**
  * Bytes per second of real-time audio for a setup's input. Compressed headerless encodings (flac,
@@ -14,7 +38,7 @@ const MEDIA_CONTAINER_BYTES_PER_SECOND = 4 * 2 * 48_000;
 export function realTimeBytesPerSecond(inputEncoding: unknown, inputSampleRate: unknown): number {
   const rate =
     typeof inputSampleRate === 'number' && Number.isFinite(inputSampleRate) && inputSampleRate > 0
-      ? Math.min(inputSampleRate, 192_000)
+      ? Math.min(inputSampleRate, MAX_SAMPLE_RATE)
       : undefined;
   if (inputEncoding === undefined || inputEncoding === 'media-container' || rate === undefined) {
     return MEDIA_CONTAINER_BYTES_PER_SECOND;

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { serveHttp } from './http.ts';
+import { answerUpgrade, serveHttp } from './http.ts';
 import { type RefusalReason, RelayMetrics } from './metrics.ts';
 import {
   CLOSE_TIMEOUT_MS,
@@ -14,12 +14,15 @@ import {
   type PipeContext,
   relayClientMessage,
   type Session,
+  sendError,
   truncateReason,
 } from './pipe.ts';
-import { consoleLogger, LEASE_REFUSALS } from './refusals.ts';
-import { verifySessionToken } from './sessionToken.ts';
+import { requestTarget } from './providers.ts';
+import { LEASE_REFUSALS, storeHealth } from './refusals.ts';
+import { type Route, relayConfig } from './relayConfig.ts';
+import { verifyToken } from './sessionToken.ts';
 import { memoryStore, renewLeases } from './store.ts';
-import type { Relay, RelayCloseOptions, RelayLogger, RelayOptions } from './types.ts';
+import type { Relay, RelayCloseOptions, RelayOptions } from './types.ts';
 
 export type {
   Relay,
@@ -28,9 +31,13 @@ export type {
   RelayLogger,
   RelayLogLevel,
   RelayOptions,
+  RelayProviderName,
 } from './types.ts';
 
 const DEFAULT_REVOCATION_SECONDS = 24 * 60 * 60;
+type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/** Every relay's upgrade listener: a foreign path falls through them all to a 404. */
+const RELAY_LISTENERS = new WeakSet<UpgradeListener>();
 /**
  * The close code a drained session gets: 1001 "going away" (RFC 6455), the WebSocket's own word
  * for a server that shuts down. Clients reconnect on it (ours does: the talk protocol's error 1001
@@ -39,34 +46,28 @@ const DEFAULT_REVOCATION_SECONDS = 24 * 60 * 60;
 const GOING_AWAY = 1001;
 
 /**
- * A relay that keeps the API key on the server: the browser connects to
- * `<path>/<agentId>?token=...` with a token your backend minted (`createSessionToken`); the relay
- * checks it, takes a session lease from its store, opens the real agent socket, injects the API
- * key into `setup`, and passes everything else through unchanged and in order.
+ * A relay that keeps the API key on the server: the browser connects to the relay (PlayAI:
+ * `<path>/<agentId>?token=...`; the others: the vendor's path and query, plus `token=`) with a
+ * token your backend minted (`createSessionToken`); the relay checks it, takes a session lease from
+ * its store, opens the vendor's socket with the vendor's credential carried the vendor's way (see
+ * providers.ts), and passes everything else through unchanged and in order.
  */
 export function createRelay(options: RelayOptions): Relay {
-  if (!options.upstream) throw new TypeError('createRelay: `upstream` is required');
-  if (!options.apiKey) throw new TypeError('createRelay: `apiKey` is required');
-  if (!options.secret) throw new TypeError('createRelay: `secret` is required');
-  const path = (options.path ?? '/v1/talk').replace(/\/+$/, '');
-  const maxSessionsPerToken = options.maxSessionsPerToken ?? 2;
-  const maxSessionsPerAgent = options.maxSessionsPerAgent ?? 0;
-  const leaseTtlMs = options.leaseTtlMs ?? 10_000;
-  if (!(leaseTtlMs >= 100)) throw new TypeError('createRelay: `leaseTtlMs` must be at least 100');
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  const maxMessageBytes = options.maxMessageBytes ?? 128 * 1024;
-  const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : null;
-  const log: RelayLogger =
-    options.log === false ? () => {} : typeof options.log === 'function' ? options.log : consoleLogger;
+  const config = relayConfig(options);
+  const { spec, dialect, maxSessionsPerToken, maxSessionsPerAgent, leaseTtlMs } = config;
+  const { idleTimeoutMs, maxMessageBytes, allowedOrigins, log } = config;
   const store = options.store ?? memoryStore();
   const metrics = new RelayMetrics();
   const ctx: PipeContext = {
-    upstreamBase: options.upstream.replace(/\/+$/, ''),
-    upstreamTimeoutMs: options.upstreamTimeoutMs ?? 10_000,
+    dialect,
+    connect: config.connect,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
     apiKey: options.apiKey,
     log,
     metrics,
   };
+  /** The route of each request being upgraded, for the subprotocol answer. */
+  const routes = new WeakMap<IncomingMessage, Route>();
   /** Lease ids are unique across instances: this instance's random id, then the session's. */
   const instanceId = randomBytes(6).toString('base64url');
 
@@ -79,6 +80,8 @@ export function createRelay(options: RelayOptions): Relay {
     // Frames are passed on, not read as text (only non-audio ones are parsed): the agent service
     // checks UTF-8 on its side (1007), so checking here would only double the cost per message.
     skipUTF8Validation: true,
+    // One the browser offered, never a credential (subprotocols.ts); none when it offered none.
+    handleProtocols: (_offered, req) => routes.get(req)?.negotiation.echo ?? false,
   });
   /** Sessions holding a lease (relaying). */
   const sessions = new Set<Session>();
@@ -89,29 +92,7 @@ export function createRelay(options: RelayOptions): Relay {
   let nextSessionId = 1;
   let draining = false;
   let closing: Promise<void> | null = null;
-  let storeFailing = false;
-
-  function storeFailed(operation: string, error: unknown): void {
-    metrics.storeErrors++;
-    if (storeFailing) return;
-    storeFailing = true;
-    log({
-      level: 'error',
-      event: 'store-error',
-      message: `session store ${operation} failed: ${(error as Error).message}`,
-      store: store.kind,
-    });
-  }
-  function storeAnswered(): void {
-    if (!storeFailing) return;
-    storeFailing = false;
-    log({
-      level: 'info',
-      event: 'store-recovered',
-      message: 'session store reachable again',
-      store: store.kind,
-    });
-  }
+  const { failed: storeFailed, answered: storeAnswered } = storeHealth(store.kind, metrics, log);
 
   const sweeper = setInterval(
     () => {
@@ -154,15 +135,7 @@ export function createRelay(options: RelayOptions): Relay {
         sessionId: session.id,
         agentId: session.agentId,
       });
-      if (session.client.readyState === 1)
-        session.client.send(
-          JSON.stringify({
-            type: 'error',
-            code: 4401,
-            message: 'Unauthorized: the session token was revoked',
-            isFatal: true,
-          }),
-        );
+      sendError(ctx, session.client, 4401, 'Unauthorized: the session token was revoked', true);
       endSession(session, 'relay', 4401, 'session token revoked');
     }
   }
@@ -176,7 +149,7 @@ export function createRelay(options: RelayOptions): Relay {
   ): void {
     metrics.refuse(reason);
     // The socket is accepted first: a browser cannot read an HTTP refusal, only an error message and a close code.
-    client.send(JSON.stringify({ type: 'error', code, message, isFatal: fatal }));
+    sendError(ctx, client, code, message, fatal);
     client.close(code, truncateReason(message));
     setTimeout(() => client.terminate(), CLOSE_TIMEOUT_MS).unref();
   }
@@ -214,9 +187,11 @@ export function createRelay(options: RelayOptions): Relay {
     });
   }
 
-  function accept(req: IncomingMessage, client: WebSocket, agentId: string): void {
-    const url = new URL(req.url ?? '/', 'http://relay.invalid');
+  function accept(req: IncomingMessage, client: WebSocket, route: Route): void {
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    const target = requestTarget(spec, route.pathTarget, route.url);
+    /** The target as logs name it; '*' until (or where) none is known. */
+    let agentId = typeof target === 'string' && target !== 'later' ? target : '*';
     client.on('error', (error) =>
       log({ level: 'warn', event: 'client-error', message: error.message, agentId }),
     );
@@ -232,19 +207,29 @@ export function createRelay(options: RelayOptions): Relay {
       refuse(client, 'origin', 4401, 'Unauthorized: this origin may not use the relay', true);
       return;
     }
-    const verification = verifySessionToken(url.searchParams.get('token'), {
-      secret: options.secret,
-      agentId,
-      origin,
-    });
+    const verification = verifyToken(
+      route.url.searchParams.get('token'),
+      { secret: options.secret, origin },
+      target === 'later' ? 'later' : { target, noun: spec.targetNoun },
+    );
     if (!verification.ok) {
       log({ level: 'warn', event: 'session-refused', message: verification.reason, agentId });
       refuse(client, `token-${verification.reason}`, 4401, `Unauthorized: ${verification.message}`, true);
       return;
     }
     const { payload } = verification;
+    if (target === 'later') agentId = payload.a ?? '*';
+    if (config.signedUrlBase !== null && !route.url.searchParams.get('agent_id')) {
+      log({ level: 'warn', event: 'session-refused', message: 'no agent_id', agentId });
+      refuse(client, 'bad-request', 4400, 'Bad request: agent_id is required', true);
+      return;
+    }
     const id = `s${nextSessionId++}`;
-    const session = newSession(id, agentId, payload.jti, `${instanceId}:${id}`, client);
+    // Per-target limits: PlayAI's keys are the agent ids they always were; the others' are prefixed.
+    const leaseKey = spec.name === 'playai' ? agentId : `${spec.name}:${agentId}`;
+    const session = newSession(ctx, route, id, agentId, leaseKey, payload.jti, `${instanceId}:${id}`, client);
+    if (target === 'later' && payload.a !== undefined) session.firstMessageTarget = payload.a;
+    dialect.fromQuery?.(route.url, session);
     pending.add(session);
 
     // Messages that arrive while the store answers are queued, then forwarded in order.
@@ -260,7 +245,7 @@ export function createRelay(options: RelayOptions): Relay {
       .acquire({
         leaseId: session.lease.leaseId,
         tokenId: payload.jti,
-        agentId,
+        agentId: leaseKey,
         maxPerToken: maxSessionsPerToken,
         maxPerAgent: maxSessionsPerAgent,
         singleUse: payload.su === 1,
@@ -297,6 +282,7 @@ export function createRelay(options: RelayOptions): Relay {
             message: 'session opened',
             sessionId: session.id,
             agentId,
+            provider: spec.name,
             origin: origin ?? null,
           });
           openUpstream(ctx, session);
@@ -318,24 +304,27 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    if (!pathname.startsWith(`${path}/`)) return false;
-    const segment = pathname.slice(path.length + 1);
-    let agentId: string;
-    try {
-      agentId = decodeURIComponent(segment);
-    } catch {
-      return false;
-    }
-    if (!agentId || agentId.includes('/')) return false;
+    const route = config.route(req);
+    if (!route) return false;
     if (draining) {
       metrics.refuse('draining');
-      socket.end(
-        'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n',
+      answerUpgrade(socket, '503 Service Unavailable', '', 'Retry-After: 1\r\n');
+      return true;
+    }
+    if (route.negotiation.refused) {
+      // Every subprotocol offered carries a credential: there is none the relay may answer with,
+      // and a browser fails a handshake that answers none, so it is refused plainly.
+      metrics.refuse('subprotocol');
+      log({ level: 'warn', event: 'session-refused', message: 'only credential subprotocols offered' });
+      answerUpgrade(
+        socket,
+        '400 Bad Request',
+        'Every subprotocol offered carries a credential; the relay takes a session token (?token=)\n',
       );
       return true;
     }
-    wss.handleUpgrade(req, socket, head, (client) => accept(req, client, agentId));
+    routes.set(req, route);
+    wss.handleUpgrade(req, socket, head, (client) => accept(req, client, route));
     return true;
   }
 
@@ -350,6 +339,7 @@ export function createRelay(options: RelayOptions): Relay {
 
   function renderMetrics(): string {
     return metrics.render({
+      provider: spec.name,
       sessionsOpen: sessions.size,
       draining,
       storeAvailable: store.available,
@@ -402,11 +392,13 @@ export function createRelay(options: RelayOptions): Relay {
     attach(server: Server) {
       const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (handleUpgrade(req, socket, head)) return;
-        // Leave foreign paths to other upgrade listeners; with none, answer instead of hanging.
-        if (server.listenerCount('upgrade') <= 1) {
-          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        }
+        // Leave foreign paths to other upgrade listeners; when the others are relays too (one per
+        // provider) and this is the last, answer instead of hanging.
+        const all = server.listeners('upgrade');
+        if (all.at(-1) === listener && all.every((l) => RELAY_LISTENERS.has(l as UpgradeListener)))
+          answerUpgrade(socket, '404 Not Found');
       };
+      RELAY_LISTENERS.add(listener);
       server.on('upgrade', listener);
       const detach = () => {
         server.off('upgrade', listener);

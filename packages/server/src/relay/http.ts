@@ -1,4 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Answers an upgrade with a plain HTTP status and closes the socket (the handshake fails). */
+export function answerUpgrade(socket: Duplex, status: string, body = '', headers = ''): void {
+  socket.end(
+    `HTTP/1.1 ${status}\r\nConnection: close\r\n${headers}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
 
 export interface HealthState {
   draining: boolean;

@@ -6,6 +6,7 @@ export type {
   RelayLogger,
   RelayLogLevel,
   RelayOptions,
+  RelayProviderName,
 } from './createRelay.ts';
 export { createRelay } from './createRelay.ts';
 export type { RefusalReason } from './metrics.ts';

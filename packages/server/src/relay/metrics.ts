@@ -17,7 +17,11 @@ export type RefusalReason =
   | 'token-limit'
   | 'agent-limit'
   | 'store-unavailable'
-  | 'draining';
+  | 'draining'
+  /** Every subprotocol the browser offered carries a credential (HTTP 400). */
+  | 'subprotocol'
+  /** A request the relay cannot make upstream (ElevenLabs' signed URL without `agent_id`). */
+  | 'bad-request';
 
 /** Upper bounds (seconds) of the upstream connect-time histogram. */
 const CONNECT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -49,12 +53,21 @@ export class RelayMetrics {
   }
 
   /** The exposition text; `state` carries the gauges only the relay knows. */
-  render(state: { sessionsOpen: number; draining: boolean; storeAvailable: boolean; store: string }): string {
+  render(state: {
+    provider: string;
+    sessionsOpen: number;
+    draining: boolean;
+    storeAvailable: boolean;
+    store: string;
+  }): string {
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
     };
+    metric('voicewire_relay_info', 'gauge', 'The vendor this relay connects to (always 1).', [
+      [`{provider="${state.provider}"}`, 1],
+    ]);
     metric('voicewire_relay_sessions_open', 'gauge', 'Sessions open on this instance.', [
       ['', state.sessionsOpen],
     ]);
@@ -83,7 +96,7 @@ export class RelayMetrics {
     metric(
       'voicewire_relay_audio_frames_dropped_total',
       'counter',
-      'audioIn frames dropped by the audio rate cap (more than twice real time).',
+      'Client audio messages dropped by the audio rate cap (more than twice real time).',
       [['', this.audioFramesDropped]],
     );
     const buckets: [string, number][] = CONNECT_BUCKETS.map((le, i) => [

@@ -1,11 +1,15 @@
 /**
- * One relayed session's two sockets: forwarding in order with back-pressure, the `setup` key
- * injection, the audio rate cap, and closing one side the way the other ended.
+ * One relayed session's two sockets: forwarding in order with back-pressure, the dialect's look at
+ * client messages (audio rate cap, PlayAI's key injection, Gemini's first message), and closing
+ * one side the way the other ended.
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { AudioRateLimiter, base64DecodedBytes, realTimeBytesPerSecond } from './audioRate.ts';
+import { AudioRateLimiter } from './audioRate.ts';
+import type { AudioAccount, RelayDialect } from './dialects.ts';
 import type { RelayMetrics } from './metrics.ts';
+import type { UpstreamRequest } from './providers.ts';
+import type { Route } from './relayConfig.ts';
 import type { Lease } from './store.ts';
 import type { RelayLogger } from './types.ts';
 
@@ -16,14 +20,12 @@ const HIGH_WATER_BYTES = 1024 * 1024;
 const LOW_WATER_BYTES = 256 * 1024;
 const RATE_WARNING_INTERVAL_MS = 5000;
 
-/** `{"type":"audioIn","data":"` — what every client's `JSON.stringify` produces; lets the hot path skip `JSON.parse`. */
-const AUDIO_IN_PREFIX = Buffer.from('{"type":"audioIn","data":"');
-const AUDIO_IN_SUFFIX = Buffer.from('"}');
-const EQUALS = 0x3d;
-
-export interface Session {
+export interface Session extends AudioAccount {
   id: string;
+  /** The session's target (agent id, model, config id; `*` where none is known): in logs as `agentId`. */
   agentId: string;
+  /** The browser's request: what the upstream request is made from. */
+  route: Route;
   tokenId: string;
   lease: Lease;
   /** The store granted the lease (and it must be released at the end). */
@@ -34,8 +36,11 @@ export interface Session {
   queuedBytes: number;
   lastActivity: number;
   openedAt: number;
-  limiter: AudioRateLimiter;
   droppedAudioFrames: number;
+  /** The token's target, still to be checked against the first client message (Gemini's model). */
+  firstMessageTarget: string | null;
+  /** The first upstream message is still to be shown to the dialect (ElevenLabs' input format). */
+  watchFirstUpstream: boolean;
   lastRateWarning: number;
   messagesIn: number;
   messagesOut: number;
@@ -44,7 +49,9 @@ export interface Session {
 }
 
 export interface PipeContext {
-  upstreamBase: string;
+  dialect: RelayDialect;
+  /** Where and how to connect upstream for a route (ElevenLabs' signed URL is fetched first). */
+  connect(route: Route, signal: AbortSignal): UpstreamRequest | Promise<UpstreamRequest>;
   upstreamTimeoutMs: number;
   apiKey: string;
   log: RelayLogger;
@@ -52,18 +59,23 @@ export interface PipeContext {
 }
 
 export function newSession(
+  ctx: PipeContext,
+  route: Route,
   id: string,
   agentId: string,
+  leaseKey: string,
   tokenId: string,
   leaseId: string,
   client: WebSocket,
 ): Session {
   const now = performance.now();
+  const rate = ctx.dialect.initialRate;
   return {
     id,
     agentId,
+    route,
     tokenId,
-    lease: { leaseId, tokenId, agentId },
+    lease: { leaseId, tokenId, agentId: leaseKey },
     leased: false,
     client,
     upstream: null,
@@ -71,8 +83,12 @@ export function newSession(
     queuedBytes: 0,
     lastActivity: now,
     openedAt: now,
-    limiter: new AudioRateLimiter(realTimeBytesPerSecond(undefined, undefined), 2, 1, now),
+    limiter: new AudioRateLimiter(rate, 2, 1, now),
+    realTimeRate: rate,
+    audioTail: null,
     droppedAudioFrames: 0,
+    firstMessageTarget: null,
+    watchFirstUpstream: ctx.dialect.firstUpstream !== undefined,
     lastRateWarning: Number.NEGATIVE_INFINITY,
     messagesIn: 0,
     messagesOut: 0,
@@ -167,43 +183,73 @@ export function sendUpstream(ctx: PipeContext, session: Session, data: Buffer, i
   session.queuedBytes += data.length;
 }
 
-/** Returns the message to forward (the setup with the real key injected), or null to drop it. */
+/**
+ * Returns the message to forward (PlayAI's setup with the real key), or null to drop it (audio
+ * over the cap).
+ */
 export function inspectClientMessage(ctx: PipeContext, session: Session, data: Buffer): Buffer | null {
-  // Hot path: a plain `audioIn` frame, sized without parsing it.
-  if (
-    data.length >= AUDIO_IN_PREFIX.length + AUDIO_IN_SUFFIX.length &&
-    data.compare(AUDIO_IN_PREFIX, 0, AUDIO_IN_PREFIX.length, 0, AUDIO_IN_PREFIX.length) === 0 &&
-    data.compare(AUDIO_IN_SUFFIX, 0, 2, data.length - 2, data.length) === 0
-  ) {
-    const length = data.length - AUDIO_IN_PREFIX.length - AUDIO_IN_SUFFIX.length;
-    const end = data.length - 2;
-    const bytes = base64DecodedBytes(
-      length,
-      data[end - 1] === EQUALS && data[end - 2] === EQUALS,
-      data[end - 1] === EQUALS,
-    );
-    return admitAudio(ctx, session, bytes) ? data : null;
-  }
+  const { dialect } = ctx;
+  // Hot path: an audio frame in the form clients write it, sized without parsing it.
+  const audio = dialect.audioBytes(data, session);
+  if (audio >= 0) return admitAudio(ctx, session, audio) ? data : null;
   let message: unknown;
   try {
     message = JSON.parse(data.toString('utf8'));
   } catch {
-    // Not ours to judge: the agent answers malformed input with its own 4400.
+    // Not ours to judge: the agent answers malformed input itself.
     return data;
   }
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return data;
   const fields = message as Record<string, unknown>;
-  if (fields.type === 'setup') {
-    session.limiter.setRealTimeRate(realTimeBytesPerSecond(fields.inputEncoding, fields.inputSampleRate));
-    // Whatever the browser put there is replaced: the browser never holds the real key.
-    return Buffer.from(JSON.stringify({ ...fields, apiKey: ctx.apiKey }));
+  const bytes = dialect.inspect(fields, session);
+  if (bytes > 0) return admitAudio(ctx, session, bytes) ? data : null;
+  return dialect.rewrite?.(fields, ctx.apiKey) ?? data;
+}
+
+/**
+ * Gemini names its model in the first message: a token bound to another model ends the session
+ * (4401) before anything reaches the vendor. True when the message may go on.
+ */
+function firstMessageAllowed(ctx: PipeContext, session: Session, data: Buffer, isBinary: boolean): boolean {
+  const bound = session.firstMessageTarget as string;
+  session.firstMessageTarget = null;
+  let named: string | undefined;
+  if (!isBinary) {
+    try {
+      const fields: unknown = JSON.parse(data.toString('utf8'));
+      if (typeof fields === 'object' && fields !== null)
+        named = ctx.dialect.firstMessageTarget?.(fields as Record<string, unknown>);
+    } catch {}
   }
-  if (fields.type === 'audioIn' && typeof fields.data === 'string') {
-    const b64 = fields.data;
-    const bytes = base64DecodedBytes(b64.length, b64.endsWith('=='), b64.endsWith('='));
-    return admitAudio(ctx, session, bytes) ? data : null;
+  const same = ctx.dialect.sameTarget ?? ((a: string, b: string) => a === b);
+  if (named !== undefined && same(named, bound)) {
+    session.agentId = named;
+    return true;
   }
-  return data;
+  ctx.metrics.refuse('token-wrong-agent');
+  const message = 'Unauthorized: The session token is for another model';
+  ctx.log({
+    level: 'warn',
+    event: 'session-refused',
+    message: 'wrong-agent',
+    sessionId: session.id,
+    agentId: session.agentId,
+  });
+  sendError(ctx, session.client, 4401, message, true);
+  endSession(session, 'relay', 4401, message);
+  return false;
+}
+
+/** Tells the browser in the vendor's words, where the vendor has an error message. */
+export function sendError(
+  ctx: PipeContext,
+  client: WebSocket,
+  code: number,
+  message: string,
+  fatal: boolean,
+): void {
+  const frame = ctx.dialect.errorFrame(code, message, fatal);
+  if (frame !== null && client.readyState === WebSocket.OPEN) client.send(frame);
 }
 
 function admitAudio(ctx: PipeContext, session: Session, bytes: number): boolean {
@@ -216,7 +262,7 @@ function admitAudio(ctx: PipeContext, session: Session, bytes: number): boolean 
     ctx.log({
       level: 'warn',
       event: 'audio-rate-exceeded',
-      message: 'audioIn faster than twice real time; frames dropped',
+      message: 'audio faster than twice real time; frames dropped',
       sessionId: session.id,
       agentId: session.agentId,
       droppedAudioFrames: session.droppedAudioFrames,
@@ -225,21 +271,23 @@ function admitAudio(ctx: PipeContext, session: Session, bytes: number): boolean 
   return false;
 }
 
+/**
+ * Error texts do not carry the key, but a URL some carry may hold it in its query (Gemini's `key`,
+ * Hume's `api_key`): as given, and as a query spells it.
+ */
+function redactKey(text: string, key: string): string {
+  let out = text;
+  for (const form of [key, encodeURIComponent(key), new URLSearchParams({ k: key }).toString().slice(2)])
+    out = out.split(form).join('***');
+  return out;
+}
+
 /** Opens the agent service's socket for `session` and wires it to the client's. */
 export function openUpstream(ctx: PipeContext, session: Session): void {
   const started = performance.now();
-  const upstream = new WebSocket(`${ctx.upstreamBase}/${encodeURIComponent(session.agentId)}`, {
-    perMessageDeflate: false,
-    handshakeTimeout: ctx.upstreamTimeoutMs,
-    // Passed on to the browser, which checks UTF-8 itself (see the relay's own server socket).
-    skipUTF8Validation: true,
-  });
-  session.upstream = upstream;
-  let opened = false;
   let failed = false;
-
   const failBeforeOpen = (detail: string) => {
-    if (opened || failed) return;
+    if (failed) return;
     failed = true;
     // The client left first and its close aborted this handshake: nothing to report.
     if (session.client.readyState !== WebSocket.OPEN) return;
@@ -247,21 +295,69 @@ export function openUpstream(ctx: PipeContext, session: Session): void {
     ctx.log({
       level: 'error',
       event: 'upstream-error',
-      message: detail,
+      message: redactKey(detail, ctx.apiKey),
       sessionId: session.id,
       agentId: session.agentId,
     });
-    session.client.send(
-      JSON.stringify({
-        type: 'error',
-        code: 4500,
-        message: 'The agent service is unreachable',
-        isFatal: false,
-      }),
-    );
+    sendError(ctx, session.client, 4500, 'The agent service is unreachable', false);
     session.closedBy ??= 'upstream';
     mirrorClose(session.client, 1011, 'agent service unreachable');
   };
+  const abort = new AbortController();
+  const request = (() => {
+    try {
+      return ctx.connect(session.route, abort.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  })();
+  if (!(request instanceof Promise)) {
+    connectUpstream(ctx, session, request, started, failBeforeOpen);
+    return;
+  }
+  // The request is prepared asynchronously (a signed URL): the client may leave meanwhile.
+  const onClientClose = () => abort.abort();
+  session.client.once('close', onClientClose);
+  const timer = setTimeout(() => abort.abort(), ctx.upstreamTimeoutMs);
+  timer.unref();
+  request.then(
+    (ready) => {
+      clearTimeout(timer);
+      session.client.off('close', onClientClose);
+      if (session.finished || session.client.readyState !== WebSocket.OPEN) return;
+      connectUpstream(ctx, session, ready, started, failBeforeOpen);
+    },
+    (error: unknown) => {
+      clearTimeout(timer);
+      session.client.off('close', onClientClose);
+      failBeforeOpen(abort.signal.aborted ? 'upstream request timed out' : (error as Error).message);
+    },
+  );
+}
+
+function connectUpstream(
+  ctx: PipeContext,
+  session: Session,
+  request: UpstreamRequest,
+  started: number,
+  failBeforeOpen: (detail: string) => void,
+): void {
+  let upstream: WebSocket;
+  try {
+    upstream = new WebSocket(request.url, request.protocols.length > 0 ? request.protocols : undefined, {
+      headers: request.headers,
+      perMessageDeflate: false,
+      handshakeTimeout: ctx.upstreamTimeoutMs,
+      // Passed on to the browser, which checks UTF-8 itself (see the relay's own server socket).
+      skipUTF8Validation: true,
+    });
+  } catch (error) {
+    // A URL `ws` will not take (a vendor's signed URL, say): the session cannot go anywhere.
+    failBeforeOpen(`upstream URL refused: ${(error as Error).message}`);
+    return;
+  }
+  session.upstream = upstream;
+  let opened = false;
 
   upstream.on('open', () => {
     opened = true;
@@ -271,7 +367,7 @@ export function openUpstream(ctx: PipeContext, session: Session): void {
     session.queuedBytes = 0;
   });
   upstream.on('unexpected-response', (_req, res) => {
-    failBeforeOpen(`upstream refused the upgrade with HTTP ${res.statusCode}`);
+    if (!opened) failBeforeOpen(`upstream refused the upgrade with HTTP ${res.statusCode}`);
     res.resume();
     upstream.terminate();
   });
@@ -292,6 +388,10 @@ export function openUpstream(ctx: PipeContext, session: Session): void {
     const data = rawToBuffer(raw);
     ctx.metrics.framesToClient++;
     ctx.metrics.bytesToClient += data.length;
+    if (session.watchFirstUpstream) {
+      session.watchFirstUpstream = false;
+      if (!isBinary) ctx.dialect.firstUpstream?.(data, session);
+    }
     if (session.client.readyState === WebSocket.OPEN) forward(session.client, upstream, data, isBinary);
   });
   upstream.on('close', (code, reason) => {
@@ -325,17 +425,19 @@ export function relayClientMessage(
       sessionId: session.id,
       agentId: session.agentId,
     });
-    session.client.send(
-      JSON.stringify({
-        type: 'error',
-        code: 4400,
-        message: `Message of ${data.length} bytes exceeds the relay's limit of ${maxMessageBytes} bytes`,
-        isFatal: true,
-      }),
+    sendError(
+      ctx,
+      session.client,
+      4400,
+      `Message of ${data.length} bytes exceeds the relay's limit of ${maxMessageBytes} bytes`,
+      true,
     );
     endSession(session, 'relay', 4400, 'message too large');
     return;
   }
-  const forwarded = isBinary ? data : inspectClientMessage(ctx, session, data);
+  if (session.firstMessageTarget !== null && !firstMessageAllowed(ctx, session, data, isBinary)) return;
+  let forwarded: Buffer | null = data;
+  if (!isBinary) forwarded = inspectClientMessage(ctx, session, data);
+  else if (ctx.dialect.binaryIsAudio && !admitAudio(ctx, session, data.length)) forwarded = null;
   if (forwarded) sendUpstream(ctx, session, forwarded, isBinary);
 }

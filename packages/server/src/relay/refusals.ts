@@ -1,7 +1,7 @@
 /** How the relay words what it tells browsers and operators: refusals and the default log. */
-import type { RefusalReason } from './metrics.ts';
+import type { RefusalReason, RelayMetrics } from './metrics.ts';
 import type { LeaseRefusal } from './store.ts';
-import type { RelayLogEntry } from './types.ts';
+import type { RelayLogEntry, RelayLogger } from './types.ts';
 
 /** The default logger: one JSON line per entry. */
 export function consoleLogger(entry: RelayLogEntry): void {
@@ -41,3 +41,33 @@ export const LEASE_REFUSALS: Record<
     metric: 'agent-limit',
   },
 };
+
+/**
+ * Store failures and recoveries: every failure is counted, but only the first of a run is logged
+ * (`store-error`), and the first answer after it (`store-recovered`).
+ */
+export function storeHealth(
+  kind: string,
+  metrics: RelayMetrics,
+  log: RelayLogger,
+): { failed(operation: string, error: unknown): void; answered(): void } {
+  let failing = false;
+  return {
+    failed(operation, error) {
+      metrics.storeErrors++;
+      if (failing) return;
+      failing = true;
+      log({
+        level: 'error',
+        event: 'store-error',
+        message: `session store ${operation} failed: ${(error as Error).message}`,
+        store: kind,
+      });
+    },
+    answered() {
+      if (!failing) return;
+      failing = false;
+      log({ level: 'info', event: 'store-recovered', message: 'session store reachable again', store: kind });
+    },
+  };
+}

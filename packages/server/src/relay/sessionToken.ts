@@ -12,8 +12,16 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export interface SessionTokenOptions {
   /** The secret shared by the backend that mints tokens and the relay that verifies them. */
   secret: string;
-  /** The agent the token is good for; a token for another agent is refused. */
-  agentId: string;
+  /**
+   * What the token may open (its target): the agent id for PlayAI and ElevenLabs, the model for
+   * OpenAI and Gemini, the config id for Hume (the relay's README has the table). A token for
+   * another target is refused. `null` mints a token bound to no target, which opens whatever the
+   * relay's key can reach: the only kind a Deepgram relay accepts, which has no target to check.
+   * One of `target` or `agentId` is required.
+   */
+  target?: string | null;
+  /** The agent the token is good for: the same as `target` (its name before the relay spoke several providers). */
+  agentId?: string;
   /** Lifetime in seconds. It only bounds when a session may *start*. @defaultValue 300 */
   ttlSeconds?: number;
   /** When set, the token is only accepted from a browser page of this origin (`https://example.com`). */
@@ -37,8 +45,8 @@ export interface SessionTokenOptions {
 export interface SessionTokenPayload {
   /** Format version. */
   v: 1;
-  /** Agent id. */
-  a: string;
+  /** The target (agent id, model or config id); absent in a token bound to no target. */
+  a?: string;
   /** Expiry, seconds since the epoch. */
   exp: number;
   /** Issued at, seconds since the epoch. */
@@ -60,7 +68,7 @@ export type SessionTokenFailure =
   | 'bad-signature'
   /** Past its expiry. */
   | 'expired'
-  /** Minted for another agent. */
+  /** Minted for another target (agent, model or config), or bound to one where there is none to check. */
   | 'wrong-agent'
   /** Bound to an origin other than the page's. */
   | 'wrong-origin';
@@ -71,8 +79,16 @@ export type SessionTokenVerification =
 
 export interface VerifySessionTokenOptions {
   secret: string;
-  /** The agent the client is connecting to. */
-  agentId: string;
+  /**
+   * The target the client is opening (agent id, model, config id). A token bound to no target
+   * passes for any. `null` (or neither this nor `agentId`): there is nothing to check against, so
+   * only a token bound to no target passes.
+   */
+  target?: string | null;
+  /** The agent the client is connecting to: the same as `target`. */
+  agentId?: string;
+  /** The word for the target in the refusal message ("another agent", "another model"). @defaultValue 'agent' */
+  targetNoun?: string;
   /** The page's `Origin` header, checked when the token is bound to an origin. */
   origin?: string | undefined;
   /** Clock for tests, in milliseconds since the epoch. @defaultValue Date.now() */
@@ -85,10 +101,10 @@ function sign(secret: string, body: string): Buffer {
   return createHmac('sha256', secret).update(body).digest();
 }
 
-/** Mints a token for one conversation with `agentId`. Call it on your own backend, never in the browser. */
+/** Mints a token for one conversation with `target`. Call it on your own backend, never in the browser. */
 export function createSessionToken(options: SessionTokenOptions): string {
   if (!options.secret) throw new TypeError('createSessionToken: `secret` is required');
-  if (!options.agentId) throw new TypeError('createSessionToken: `agentId` is required');
+  const target = mintedTarget(options);
   if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0)) {
     throw new TypeError('createSessionToken: `id` must be a non-empty string');
   }
@@ -99,7 +115,7 @@ export function createSessionToken(options: SessionTokenOptions): string {
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
   const payload: SessionTokenPayload = {
     v: 1,
-    a: options.agentId,
+    ...(target !== null ? { a: target } : {}),
     iat: nowSeconds,
     exp: nowSeconds + Math.ceil(ttlSeconds),
     jti: options.id ?? randomBytes(9).toString('base64url'),
@@ -110,6 +126,25 @@ export function createSessionToken(options: SessionTokenOptions): string {
   return `${body}.${sign(options.secret, body).toString('base64url')}`;
 }
 
+/** The target a token is minted for: a non-empty string, or null for none (asked for explicitly). */
+function mintedTarget(options: SessionTokenOptions): string | null {
+  const { target, agentId } = options;
+  if (agentId !== undefined && (typeof agentId !== 'string' || agentId.length === 0))
+    throw new TypeError('createSessionToken: `agentId` must be a non-empty string');
+  if (target === undefined) {
+    if (agentId === undefined)
+      throw new TypeError(
+        'createSessionToken: `target` (or `agentId`) is required; `target: null` mints a token bound to no target',
+      );
+    return agentId;
+  }
+  if (target !== null && (typeof target !== 'string' || target.length === 0))
+    throw new TypeError('createSessionToken: `target` must be a non-empty string or null');
+  if (agentId !== undefined && agentId !== target)
+    throw new TypeError('createSessionToken: `target` and `agentId` name the same thing; give one');
+  return target;
+}
+
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function isPayload(value: unknown): value is SessionTokenPayload {
@@ -117,7 +152,7 @@ function isPayload(value: unknown): value is SessionTokenPayload {
   const p = value as Record<string, unknown>;
   return (
     p.v === 1 &&
-    typeof p.a === 'string' &&
+    (p.a === undefined || typeof p.a === 'string') &&
     typeof p.exp === 'number' &&
     typeof p.iat === 'number' &&
     typeof p.jti === 'string' &&
@@ -133,6 +168,19 @@ function isPayload(value: unknown): value is SessionTokenPayload {
 export function verifySessionToken(
   token: string | null | undefined,
   options: VerifySessionTokenOptions,
+): SessionTokenVerification {
+  const target = options.target !== undefined ? options.target : (options.agentId ?? null);
+  return verifyToken(token, options, { target, noun: options.targetNoun ?? 'agent' });
+}
+
+/**
+ * The checks, with the target's left to the caller when `check` is `'later'`: a relay whose target
+ * arrives in the first message (Gemini's model) checks it then (pipe.ts).
+ */
+export function verifyToken(
+  token: string | null | undefined,
+  options: Pick<VerifySessionTokenOptions, 'secret' | 'origin' | 'now'>,
+  check: { target: string | null; noun: string } | 'later',
 ): SessionTokenVerification {
   if (!token) return { ok: false, reason: 'missing', message: 'A session token is required' };
   const parts = token.split('.');
@@ -165,8 +213,15 @@ export function verifySessionToken(
   if (nowSeconds >= payload.exp) {
     return { ok: false, reason: 'expired', message: 'The session token has expired' };
   }
-  if (payload.a !== options.agentId) {
-    return { ok: false, reason: 'wrong-agent', message: 'The session token is for another agent' };
+  if (check !== 'later' && payload.a !== undefined && payload.a !== check.target) {
+    return {
+      ok: false,
+      reason: 'wrong-agent',
+      message:
+        check.target === null
+          ? 'The session token is bound to a target this relay cannot check; mint it with target: null'
+          : `The session token is for another ${check.noun}`,
+    };
   }
   if (payload.o !== undefined && payload.o !== options.origin) {
     return { ok: false, reason: 'wrong-origin', message: 'The session token is not valid for this origin' };

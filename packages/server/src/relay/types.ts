@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { RelayProviderName } from './providers.ts';
 import type { RelayStore } from './store.ts';
+
+export type { RelayProviderName } from './providers.ts';
 
 export type RelayLogLevel = 'info' | 'warn' | 'error';
 
@@ -29,10 +32,29 @@ export interface RelayLogEntry {
 export type RelayLogger = (entry: RelayLogEntry) => void;
 
 export interface RelayOptions {
-  /** The agent service's base talk URL, e.g. `wss://api.play.ai/v1/talk` or the local agent's `ws://127.0.0.1:8787/v1/talk`. */
-  upstream: string;
-  /** The real API key; injected into every `setup` the browser sends. Never sent to the browser, never logged. */
+  /**
+   * The vendor whose protocol and credential the relay speaks: `playai` (the key goes into
+   * `setup`), `openai` (`Authorization: Bearer`), `elevenlabs` (`xi-api-key`, or a signed URL),
+   * `gemini` (`?key=`), `deepgram` (`Authorization: Token`), `hume` (`?api_key=`). @defaultValue 'playai'
+   */
+  provider?: RelayProviderName;
+  /**
+   * Where the vendor is. PlayAI: the base talk URL the agent id is appended to (required), e.g. the
+   * local agent's `ws://127.0.0.1:8787/v1/talk`. The others: an origin gets the vendor's path
+   * (`ws://127.0.0.1:8787` → `ws://127.0.0.1:8787/v1/realtime`), a URL with a path is the endpoint
+   * itself. @defaultValue the vendor's own endpoint (`wss://api.openai.com`, …); none for PlayAI
+   */
+  upstream?: string;
+  /** The vendor's API key, carried the vendor's way. Never sent to the browser, never logged. */
   apiKey: string;
+  /**
+   * ElevenLabs only: instead of sending the key on the socket, fetch a one-conversation signed URL
+   * (`GET <httpBase>/v1/convai/conversation/get-signed-url?agent_id=…` with `xi-api-key`) and
+   * connect to it. @defaultValue false
+   */
+  signedUrl?: boolean;
+  /** ElevenLabs' REST base for `signedUrl`. @defaultValue `upstream`'s origin as http(s) (`wss://api.elevenlabs.io` → `https://api.elevenlabs.io`) */
+  httpBase?: string;
   /** The secret session tokens are signed with (shared with the backend that calls `createSessionToken`). */
   secret: string;
   /**
@@ -52,7 +74,11 @@ export interface RelayOptions {
    * lease is still held. @defaultValue 2
    */
   maxSessionsPerToken?: number;
-  /** Concurrent sessions per agent id, across every instance sharing the store. @defaultValue no limit */
+  /**
+   * Concurrent sessions per target (agent id, model or config id: see `createSessionToken`), across
+   * every instance sharing the store. Deepgram sessions, and Gemini sessions on unbound tokens,
+   * share one count. @defaultValue no limit
+   */
   maxSessionsPerAgent?: number;
   /**
    * A session lease not renewed for this long is released by the store, so the sessions of an
@@ -65,9 +91,9 @@ export interface RelayOptions {
   idleTimeoutMs?: number;
   /** Largest client message, in bytes; a larger one gets a 4400 error and a close. @defaultValue 131072 */
   maxMessageBytes?: number;
-  /** The path the relay answers on; the agent id follows it. @defaultValue '/v1/talk' */
+  /** The path the relay answers on (PlayAI: the agent id follows it). @defaultValue the vendor's path: '/v1/talk', '/v1/realtime', … */
   path?: string;
-  /** Milliseconds to wait for the upstream socket to open. @defaultValue 10000 */
+  /** Milliseconds to wait for the upstream socket to open (and, apart, for a signed URL). @defaultValue 10000 */
   upstreamTimeoutMs?: number;
   /** Serve `GET /metrics` (Prometheus text format) from `handleRequest`. @defaultValue false */
   metrics?: boolean;
@@ -85,8 +111,9 @@ export interface RelayCloseOptions {
 
 export interface Relay {
   /**
-   * Handles an HTTP upgrade if its path is the relay's (`<path>/<agentId>`); returns false and
-   * leaves the socket alone otherwise, so other WebSocket endpoints can share the server.
+   * Handles an HTTP upgrade if its path is the relay's (PlayAI `<path>/<agentId>`, the others
+   * `<path>`); returns false and leaves the socket alone otherwise, so other WebSocket endpoints
+   * (another provider's relay among them) can share the server.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /**

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalAgent } from '../../src/agent/index.ts';
 import { verifySessionToken } from '../../src/relay/index.ts';
 import { connectClient } from './helpers.ts';
+import { connectBrowser, startVendor } from './vendors.ts';
 
 // The CLI from its TypeScript source, as `pnpm relay` runs it; the built bin (dist/) is run from the
 // installed tarball by `pnpm release:check` (scripts/release/check.ts).
@@ -155,6 +156,88 @@ describe('voicewire-relay command', { timeout: 40_000 }, () => {
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       expect(code).toBe(2);
       expect(stderr).toMatch(/Usage: voicewire-relay/);
+    }
+  });
+});
+
+describe('voicewire-relay --provider', { timeout: 40_000 }, () => {
+  it('relays to OpenAI with its key as Authorization: Bearer; dev tokens for a model, or for any', async () => {
+    const vendor = await startVendor();
+    cleanups.push(() => vendor.close());
+    const { port, output } = await startCli([
+      '--provider',
+      'openai',
+      '--port',
+      '0',
+      '--upstream',
+      vendor.origin,
+      '--api-key',
+      apiKey,
+      '--secret',
+      secret,
+      '--dev-token-endpoint',
+    ]);
+    expect(output()).toContain(
+      `voicewire relay (openai) listening on ws://127.0.0.1:${port}/v1/realtime -> ${vendor.origin}/v1/realtime`,
+    );
+    expect(output()).toContain(`/token?target=<target>`);
+    const bound = (await (await fetch(`http://127.0.0.1:${port}/token?target=gpt-realtime`)).json()) as {
+      token: string;
+    };
+    expect(verifySessionToken(bound.token, { secret, target: 'gpt-realtime' }).ok).toBe(true);
+    expect(verifySessionToken(bound.token, { secret, target: 'other' }).ok).toBe(false);
+    const any = (await (await fetch(`http://127.0.0.1:${port}/token`)).json()) as { token: string };
+    expect(verifySessionToken(any.token, { secret, target: 'other' }).ok).toBe(true);
+
+    const browser = connectBrowser(
+      `ws://127.0.0.1:${port}/v1/realtime?model=gpt-realtime&token=${bound.token}`,
+      { protocols: ['realtime'] },
+    );
+    await browser.opened;
+    expect(browser.socket.protocol).toBe('realtime');
+    const connection = await vendor.nextConnection();
+    expect(connection.url.search).toBe('?model=gpt-realtime');
+    expect(connection.headers.authorization).toBe(`Bearer ${apiKey}`);
+    browser.socket.close(1000);
+    await connection.closed;
+    expect(output()).not.toContain(apiKey);
+  });
+
+  it('lists the providers in --help and refuses a provider or option it does not know', async () => {
+    const run = (args: string[]) => {
+      const child = spawn(process.execPath, [...cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout?.on('data', (chunk) => {
+        text += chunk;
+      });
+      child.stderr?.on('data', (chunk) => {
+        text += chunk;
+      });
+      return new Promise<{ code: number | null; text: string }>((resolve) =>
+        child.once('exit', (code) => resolve({ code, text })),
+      );
+    };
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.text).toMatch(/--provider <name>.*playai \(default\), openai, elevenlabs, gemini, deepgram/s);
+    expect(help.text).toMatch(/--signed-url/);
+    for (const [args, message] of [
+      [
+        ['--provider', 'nope'],
+        /--provider must be one of playai, openai, elevenlabs, gemini, deepgram, hume/,
+      ],
+      [
+        ['--provider', 'openai', '--signed-url'],
+        /--signed-url and --http-base are for --provider elevenlabs/,
+      ],
+      [
+        ['--provider', 'hume', '--upstream', 'https://api.hume.ai'],
+        /--upstream must be a ws:\/\/ or wss:\/\/ URL/,
+      ],
+    ] as const) {
+      const result = await run([...args, '--api-key', 'k', '--secret', 's']);
+      expect(result.code).toBe(2);
+      expect(result.text).toMatch(message);
     }
   });
 });

@@ -196,3 +196,43 @@ describe('session tokens', () => {
     expect(verifySessionToken(token, { secret, agentId: 'A', now }).ok).toBe(true);
   });
 });
+
+describe('session token targets (agent, model, config, or none)', () => {
+  it('binds a token to a target, the same field agentId always filled', () => {
+    const byTarget = createSessionToken({ secret, target: 'gpt-realtime', now });
+    const byAgent = createSessionToken({ secret, agentId: 'gpt-realtime', now });
+    for (const token of [byTarget, byAgent]) {
+      expect(verifySessionToken(token, { secret, target: 'gpt-realtime', now })).toMatchObject({
+        ok: true,
+        payload: { a: 'gpt-realtime' },
+      });
+      expect(verifySessionToken(token, { secret, agentId: 'gpt-realtime', now }).ok).toBe(true);
+      expect(
+        verifySessionToken(token, { secret, target: 'gpt-realtime-mini', targetNoun: 'model', now }),
+      ).toEqual({ ok: false, reason: 'wrong-agent', message: 'The session token is for another model' });
+    }
+  });
+
+  it('mints a token for no target only when asked (target: null); it opens any target', () => {
+    const any = createSessionToken({ secret, target: null, now });
+    const result = verifySessionToken(any, { secret, target: 'whatever', now });
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.payload).not.toHaveProperty('a');
+    expect(verifySessionToken(any, { secret, target: null, now }).ok).toBe(true);
+    expect(() => createSessionToken({ secret })).toThrow(/`target` \(or `agentId`\) is required/);
+    expect(() => createSessionToken({ secret, target: '' })).toThrow(/target/);
+    expect(() => createSessionToken({ secret, target: 'a', agentId: 'b' })).toThrow(/give one/);
+    expect(createSessionToken({ secret, target: 'a', agentId: 'a', now })).toEqual(expect.any(String));
+  });
+
+  it('refuses a bound token where there is no target to check it against (Deepgram)', () => {
+    const bound = createSessionToken({ secret, target: 'agent', now });
+    for (const options of [{ target: null }, {}]) {
+      expect(verifySessionToken(bound, { secret, ...options, now })).toMatchObject({
+        ok: false,
+        reason: 'wrong-agent',
+        message: expect.stringMatching(/cannot check; mint it with target: null/),
+      });
+    }
+  });
+});
