@@ -21,7 +21,9 @@ async function health(port: number): Promise<{ status: number; body: Record<stri
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-describe('graceful drain behind a load balancer', () => {
+// Two relay processes, Redis and a local agent start per test: on a loaded machine that alone
+// takes tens of seconds, so the budget is generous (each wait inside is on a condition).
+describe('graceful drain behind a load balancer', { timeout: 120_000 }, () => {
   for (const tokens of ['fresh single-use', 'one reusable'] as const)
     it(`SIGTERM during a live conversation: the client reconnects through the other instance and resumes it (${tokens} token${tokens === 'one reusable' ? ', one session per token' : 's'})`, async () => {
       const redis = await startRedisServer();

@@ -1,5 +1,6 @@
 import { decodeBase64, encodeBase64 } from '../../codec/base64.ts';
 import { parseJsonObject } from '../parseJson.ts';
+import { relayCloseError } from '../relayClose.ts';
 import type {
   CloseDecision,
   Provider,
@@ -247,6 +248,9 @@ const POLICY_VIOLATION = 1008;
 function closeDecision(code: number | undefined, reason: string, everConnected: boolean): CloseDecision {
   // The agent ended the call.
   if (code === NORMAL_CLOSURE) return { action: 'end' };
+  const refused = relayCloseError(code, reason);
+  if (refused !== null)
+    return everConnected ? { action: 'end', error: refused } : { action: 'fail', error: refused };
   const detail = reason ? `: ${reason}` : '';
   if (code === POLICY_VIOLATION) {
     const message = `ElevenLabs refused the conversation${detail || ' (check the agent id, the signed URL or the relay token)'}.`;

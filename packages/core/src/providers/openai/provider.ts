@@ -1,5 +1,6 @@
 import { decodeBase64, encodeBase64 } from '../../codec/base64.ts';
 import { parseJsonObject } from '../parseJson.ts';
+import { relayCloseError } from '../relayClose.ts';
 import type {
   CloseDecision,
   Provider,
@@ -340,6 +341,9 @@ const NORMAL_CLOSURE = 1000;
 /** OpenAI Realtime sessions cannot be resumed: a close ends the conversation, with the reason. */
 function closeDecision(code: number | undefined, reason: string, everConnected: boolean): CloseDecision {
   if (code === NORMAL_CLOSURE) return { action: 'end' };
+  const refused = relayCloseError(code, reason);
+  if (refused !== null)
+    return everConnected ? { action: 'end', error: refused } : { action: 'fail', error: refused };
   const detail = reason ? `: ${reason}` : '';
   if (!everConnected) {
     const message = `Could not connect to OpenAI Realtime (close code ${code ?? 'none'}${detail}); check the URL and the key or token.`;
