@@ -21,6 +21,7 @@ const common = {
     index: 'src/index.ts',
     'conversation/index': 'src/conversation/index.ts',
     'providers/playai/index': 'src/providers/playai/index.ts',
+    'providers/playai/protocol': 'src/providers/playai/protocol.ts',
     'providers/openai/index': 'src/providers/openai/index.ts',
     'providers/elevenlabs/index': 'src/providers/elevenlabs/index.ts',
     'testing/index': 'src/testing/index.ts',

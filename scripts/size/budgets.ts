@@ -8,17 +8,18 @@
 export const SIZE_BUDGETS = {
   /** The widget's import: the entry chunk and every chunk it imports statically. */
   widgetAtImportBytes: 15_000,
-  /** The widget with the audio engine that core imports at `start()` (the WASM decoders excluded). */
-  widgetWithEngineBytes: 28_000,
+  /**
+   * The widget with everything a call loads at `start()` (or `preload()`): the engine that runs
+   * the call, the default provider's protocol (PlayAI's), the capture and player with their
+   * worklet sources; the mp3/ogg/flac WASM decoders excepted. Each chunk is gzipped on its own,
+   * and Vite's library build keeps whitespace, so this reads above the single-file figure the
+   * size check used before issue 18 (27.4 KB for less code); the budget guards against growth.
+   */
+  widgetWithEngineBytes: 41_000,
   /** What one provider entry adds at import to a page that has the widget. */
   providerAtImportBytes: 3_000,
-  /**
-   * TEMPORARY (issue 18): the widget's figures as both bundlers measure them exceed its budgets
-   * until what runs only after `start()` moves behind the lazy engine. Until then a figure between
-   * its budget and the ceiling here is reported as over budget but does not fail the check; above
-   * the ceiling it fails, so the import cannot grow meanwhile. Set to `null` to enforce the budgets.
-   */
-  widgetTolerated: { atImportBytes: 19_000, withEngineBytes: 32_000 } as {
+  /** Set while an import exceeds its budget for a known reason (none now): over budget up to here warns. */
+  widgetTolerated: null as {
     atImportBytes: number;
     withEngineBytes: number;
   } | null,

@@ -77,9 +77,10 @@ function resultsSection(report: SizeReport): BenchSection {
       "`widget`: `import { useAgentConversation, TalkButton, Transcript } from '@voicewire/react'`; " +
         '`+ <provider>`: that and `@voicewire/core/<provider>`, minus the widget (what the provider adds).',
       'At import: the entry chunk and every chunk it imports statically. With engine: plus the chunks ' +
-        'import() reaches (the audio engine, loaded at start()), the mp3/ogg/flac WASM decoders excepted.',
-      'Vite 8: a production build with the import as its input (not lib mode, whose ES output keeps ' +
-        'whitespace for the next bundler). esbuild: bundle, splitting, esm, minify.',
+        'import() reaches (the call engine, the provider protocol and the audio engine, loaded at start() ' +
+        'or preload()), the mp3/ogg/flac WASM decoders excepted.',
+      'Vite 8: a library build (build.lib, ES, minify; its ES output keeps whitespace for the next ' +
+        'bundler, so it reads above an app build). esbuild: bundle, splitting, esm, minify.',
       ...(SIZE_BUDGETS.widgetTolerated
         ? [
             `TEMPORARY: the widget may exceed its budgets up to ${kb(SIZE_BUDGETS.widgetTolerated.atImportBytes).trim()} / ` +

@@ -1,4 +1,4 @@
-import { OUTPUT_FORMATS } from '@voicewire/core/playai';
+import { OUTPUT_FORMATS } from '@voicewire/core/playai/protocol';
 import { type LocalAgent, startLocalAgent } from '@voicewire/server';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, expect, test } from 'vitest';

@@ -44,7 +44,8 @@ const useIsomorphicLayoutEffect = typeof window === 'undefined' ? useEffect : us
  * A conversation owned by the calling component: created once (creating one opens nothing:
  * the socket, the AudioContext and the microphone wait for `start()`), given the newest options
  * after each render (callbacks and `getToken` apply at once, the rest at the next `start()`),
- * and stopped when the component unmounts. Stopping a conversation that is not live does
+ * and stopped when the component unmounts; once the page is idle, what a call needs is loaded
+ * (`conversation.preload()`). Stopping a conversation that is not live does
  * nothing, so StrictMode's simulated unmount, which comes before any click, leaves it as it was.
  */
 export function useOwnedConversation(options: ConversationOptions): Conversation {
@@ -58,7 +59,25 @@ export function useOwnedConversation(options: ConversationOptions): Conversation
     },
     [conversation],
   );
+  useEffect(() => whenIdle(() => conversation.preload()), [conversation]);
   return conversation;
+}
+
+/**
+ * Run `task` once the page is idle (what a call needs loads after the page's own work, and the
+ * first click then waits for nothing but the network); returns the cancel.
+ */
+function whenIdle(task: () => void): () => void {
+  const scope = globalThis as {
+    requestIdleCallback?: (callback: () => void, options?: { timeout: number }) => number;
+    cancelIdleCallback?: (handle: number) => void;
+  };
+  if (typeof scope.requestIdleCallback === 'function') {
+    const handle = scope.requestIdleCallback(task, { timeout: 2_000 });
+    return () => scope.cancelIdleCallback?.(handle);
+  }
+  const timer = setTimeout(task, 200);
+  return () => clearTimeout(timer);
 }
 
 /**

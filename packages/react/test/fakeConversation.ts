@@ -53,6 +53,8 @@ export interface FakeConversation extends Conversation {
   /** Sockets this conversation would have opened: one per start() from a not-live state. */
   socketsOpened: number;
   stopCalls: number;
+  /** preload() calls. */
+  preloads: number;
   inputLevel: number;
   outputLevel: number;
   levelReads: number;
@@ -78,6 +80,7 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
     store,
     socketsOpened: 0,
     stopCalls: 0,
+    preloads: 0,
     inputLevel: 0,
     outputLevel: 0,
     levelReads: 0,
@@ -162,6 +165,9 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
     options: { agentId: 'fake-agent' },
     setOptions(options) {
       fake.options = options;
+    },
+    preload() {
+      fake.preloads += 1;
     },
     setCallbacks(callbacks) {
       fake.callbacks = callbacks;

@@ -9,6 +9,12 @@ import type { Capture, CaptureOptions, Player, PlayerOptions } from './types.ts'
  * a caller.
  */
 
+/** Load the engine now (a page about to offer a call warms it up); loading errors wait for the call. */
+export function preloadAudioEngine(): void {
+  void import('./createCapture.ts').catch(() => {});
+  void import('./createPlayer.ts').catch(() => {});
+}
+
 /** Opens the microphone and starts the capture worklet; see createCapture.ts for the options. */
 export function createCapture(options: CaptureOptions): Promise<Capture> {
   return import('./createCapture.ts').then((engine) => engine.createCapture(options));

@@ -1,15 +1,9 @@
 import type { Player } from '../audio/types.ts';
 import { disconnect } from './connection.ts';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from './defaults.ts';
 import type { ConversationHost, Run } from './run.ts';
 import { safely } from './safely.ts';
 import type { DisconnectReason } from './types.ts';
-
-/**
- * Drain, then close: when the agent ends the call, what it already said plays to its end before
- * the conversation releases the audio. Bounded: a player that never reports the end (a stalled
- * decoder, a suspended context) is released after this long anyway.
- */
-export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * The agent ended the call (`hangup`, or a normal close right after its reply's end). The socket

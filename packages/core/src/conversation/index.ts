@@ -5,14 +5,14 @@
  * uses later: with this entry they stay in the engine's lazy chunk.
  */
 export { createConversation } from './createConversation.ts';
-export { DEFAULT_DRAIN_TIMEOUT_MS } from './drain.ts';
-export { isLiveStatus } from './lifecycle.ts';
 export {
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_RECONNECT_POLICY,
   MAX_SEND_BACKLOG_MS,
   PENDING_AUDIO_MS,
-} from './options.ts';
-export { DEFAULT_RECONNECT_POLICY } from './reconnectPolicy.ts';
+} from './defaults.ts';
+export { isLiveStatus } from './lifecycle.ts';
 export { DEFAULT_RELEASE_TAIL_MS } from './talkGate.ts';
 export type {
   Conversation,

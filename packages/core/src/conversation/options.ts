@@ -6,23 +6,9 @@ import {
 } from '../audio/lazyEngine.ts';
 import type { Capture, CaptureOptions, Player, PlayerOptions, WorkletSource } from '../audio/types.ts';
 import type { Provider, WireInputFormat, WireOutputFormat } from '../providers/types.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, MAX_SEND_BACKLOG_MS, PENDING_AUDIO_MS } from './defaults.ts';
 import { type ResolvedReconnectPolicy, resolveReconnectPolicy } from './reconnectPolicy.ts';
 import type { ConversationInputOptions, ConversationOptions } from './types.ts';
-
-/** See {@link ConversationOptions.connectTimeoutMs}. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-/**
- * Mic audio kept while no session is set up (the socket is opening, or reconnecting), sent right
- * after `setup` so the first words spoken while connecting reach the agent. Older audio is
- * dropped (and counted): replaying seconds of stale speech would confuse turn-taking.
- */
-export const PENDING_AUDIO_MS = 1_000;
-/**
- * Unsent audio the socket may hold (`bufferedAmount`) before new frames are dropped. On a slow
- * uplink the queue would otherwise grow without bound and the agent would hear the user later
- * and later; a second of backlog rides out a hiccup while keeping the conversation live.
- */
-export const MAX_SEND_BACKLOG_MS = 1_000;
 
 /**
  * A conversation's options with every default filled in and every value checked: what one run

@@ -1,14 +1,7 @@
+import { DEFAULT_RECONNECT_POLICY } from './defaults.ts';
 import type { ReconnectPolicy } from './types.ts';
 
 export type ResolvedReconnectPolicy = Required<ReconnectPolicy>;
-
-export const DEFAULT_RECONNECT_POLICY: Readonly<ResolvedReconnectPolicy> = Object.freeze({
-  maxAttempts: 5,
-  initialDelayMs: 500,
-  maxDelayMs: 10_000,
-  factor: 2,
-  jitter: 0.3,
-});
 
 export function resolveReconnectPolicy(
   policy: ReconnectPolicy | false | undefined,

@@ -301,6 +301,12 @@ export interface Conversation {
   pressToTalk(): void;
   /** Push-to-talk: the user let go. A short run of silence closes the turn, then nothing is sent. */
   releaseToTalk(): void;
+  /**
+   * Load now what a call needs (the engine that runs it, the audio worklets, the provider's
+   * protocol) instead of at `start()`: call it when the page shows the call's controls, so the
+   * first click waits for nothing but the network. `useAgentConversation` does it on mount.
+   */
+  preload(): void;
   on<E extends keyof ConversationEventMap>(event: E, listener: ConversationEventMap[E]): () => void;
   /** The options in force: those given to `createConversation` or the last `setOptions`. */
   readonly options: ConversationOptions;

@@ -169,7 +169,12 @@ export interface Provider {
    * Begin a call: check the provider's options and settle the formats. Returns a message (for an
    * `invalid-options` error) when something is wrong; never throws.
    */
-  start(options: ProviderStartOptions): ProviderSession | string;
+  start(options: ProviderStartOptions): ProviderSession | string | Promise<ProviderSession | string>;
+  /**
+   * Load now what `start()` will need, for a provider whose protocol loads lazily (the page
+   * bundles only a small factory; `conversation.preload()` calls this on mount).
+   */
+  preload?(): void;
 }
 
 /** One call: from `start()` to its end, across reconnections. */

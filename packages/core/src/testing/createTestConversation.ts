@@ -1,12 +1,16 @@
-import { createConversation } from '../conversation/createConversation.ts';
+import { createConversation, provideEngine } from '../conversation/createConversation.ts';
+import * as engine from '../conversation/engine.ts';
 import type { Conversation, ConversationOptions } from '../conversation/types.ts';
-import { playai } from '../providers/playai/provider.ts';
+import { startSession as startPlayAI } from '../providers/playai/session.ts';
 import {
   createScriptedServer,
   type ScriptedServer,
   type ScriptedServerOptions,
 } from './createScriptedServer.ts';
 import { createFakeAudio, type FakeAudio, FakeAudioContext } from './fakeAudio.ts';
+
+// Loaded now, not at the first start(): a test steps the scripted server synchronously.
+provideEngine(engine);
 
 export interface TestConversation {
   conversation: Conversation;
@@ -37,13 +41,20 @@ export function createTestConversation(
     url: 'ws://scripted.test/v1/talk',
     // PlayAI's talk protocol, as the default would be, but loaded now: a test steps the scripted
     // server synchronously and must not wait for the default provider's lazy import.
-    provider: playai({
-      agentId,
-      ...(conversationOptions.customGreeting !== undefined
-        ? { customGreeting: conversationOptions.customGreeting }
-        : {}),
-      ...(conversationOptions.prompt !== undefined ? { prompt: conversationOptions.prompt } : {}),
-    }),
+    provider: {
+      name: 'playai',
+      start: (start) =>
+        startPlayAI(
+          {
+            agentId,
+            ...(conversationOptions.customGreeting !== undefined
+              ? { customGreeting: conversationOptions.customGreeting }
+              : {}),
+            ...(conversationOptions.prompt !== undefined ? { prompt: conversationOptions.prompt } : {}),
+          },
+          start,
+        ),
+    },
     AudioContext: FakeAudioContext as unknown as typeof AudioContext,
     ...conversationOptions,
     WebSocket: conversationOptions.WebSocket ?? server.WebSocket,

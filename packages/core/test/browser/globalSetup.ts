@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { OutputFormat } from '@voicewire/core/playai';
+import type { OutputFormat } from '@voicewire/core/playai/protocol';
 import { createOutputEncoder } from '@voicewire/server';
 import type { TestProject } from 'vitest/node';
 import { tone } from '../../../../testing/audio.ts';

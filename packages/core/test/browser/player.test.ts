@@ -1,5 +1,5 @@
 import { createPlayer } from '@voicewire/core';
-import { OUTPUT_FORMATS, type OutputFormat } from '@voicewire/core/playai';
+import { OUTPUT_FORMATS, type OutputFormat } from '@voicewire/core/playai/protocol';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { toDb, toneAmplitude } from '../../../../testing/audio.ts';
 import { PLAYER_TEST_AMPLITUDE, PLAYER_TEST_RATE, PLAYER_TEST_TONE_HZ } from './fixtures.ts';

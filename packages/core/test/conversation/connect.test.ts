@@ -288,7 +288,7 @@ describe('start', () => {
 
 describe('buildSocketUrl', () => {
   it('joins base and agent, keeps an existing query and adds the token to it', async () => {
-    const { buildSocketUrl } = await import('@voicewire/core/playai');
+    const { buildSocketUrl } = await import('@voicewire/core/playai/protocol');
     expect(buildSocketUrl('a b')).toBe('wss://api.play.ai/v1/talk/a%20b');
     expect(buildSocketUrl('x', 'ws://127.0.0.1:9/v1/talk/')).toBe('ws://127.0.0.1:9/v1/talk/x');
     expect(buildSocketUrl('x', 'ws://h/talk?region=eu', 't 1')).toBe('ws://h/talk/x?region=eu&token=t%201');
@@ -296,7 +296,7 @@ describe('buildSocketUrl', () => {
   });
 
   it("takes the deployed SDK's path: a /v1/agents base, an {agentId} template, or a complete URL", async () => {
-    const { buildSocketUrl } = await import('@voicewire/core/playai');
+    const { buildSocketUrl } = await import('@voicewire/core/playai/protocol');
     expect(buildSocketUrl('a b', 'wss://api.play.ai/v1/agents')).toBe(
       'wss://api.play.ai/v1/agents/a%20b/start-conversation',
     );

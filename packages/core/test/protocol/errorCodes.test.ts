@@ -6,7 +6,7 @@ import {
   errorFromServerMessage,
   KNOWN_ERROR_CODES,
   parseServerMessage,
-} from '../../src/providers/playai/index.ts';
+} from '../../src/providers/playai/protocol.ts';
 
 describe('ERROR_CODES', () => {
   it('covers every documented code with its text, kind and retry policy', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseServerMessage } from '../../src/providers/playai/index.ts';
+import { parseServerMessage } from '../../src/providers/playai/protocol.ts';
 
 const ok = (value: unknown) => parseServerMessage(JSON.stringify(value));
 

@@ -5,7 +5,7 @@ import {
   OUTPUT_FORMATS,
   parseClientMessage,
   validateSetup,
-} from '../../src/providers/playai/index.ts';
+} from '../../src/providers/playai/protocol.ts';
 
 describe('validateSetup', () => {
   it("fills in the protocol's defaults for a minimal setup", () => {

@@ -3,7 +3,7 @@
  * paced in real time by the shared ticker, and the audio a reply is made of.
  */
 import { createResampler } from '@voicewire/core';
-import type { OutputFormat } from '@voicewire/core/playai';
+import type { OutputFormat } from '@voicewire/core/playai/protocol';
 import type { ConversationTurn } from './conversationStore.ts';
 import { type ChunkSource, createEncodingSource, speechPcm } from './speech.ts';
 import type { Tickable } from './ticker.ts';

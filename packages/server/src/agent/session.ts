@@ -5,7 +5,11 @@
  * messages and their shapes are those of docs/protocol.md.
  */
 import { randomBytes } from 'node:crypto';
-import { parseClientMessage, type ResolvedSetup, SDK_CLIENT_MESSAGE_TYPES } from '@voicewire/core/playai';
+import {
+  parseClientMessage,
+  type ResolvedSetup,
+  SDK_CLIENT_MESSAGE_TYPES,
+} from '@voicewire/core/playai/protocol';
 import type WebSocket from 'ws';
 import type { SessionContext, SessionInit } from './context.ts';
 import type { ConversationRecord } from './conversationStore.ts';

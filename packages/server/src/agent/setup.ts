@@ -4,7 +4,7 @@
  * conversation to resume, the connection limit). See docs/protocol.md, "setup" and "The local agent".
  */
 import { describeErrorCode } from '@voicewire/core';
-import { parseClientMessage, type ResolvedSetup, validateSetup } from '@voicewire/core/playai';
+import { parseClientMessage, type ResolvedSetup, validateSetup } from '@voicewire/core/playai/protocol';
 import { canDecodeInput, createInputDecoder } from '../audio/index.ts';
 import type { SessionContext, SessionInit, SessionQuery } from './context.ts';
 import type { ConversationRecord } from './conversationStore.ts';

@@ -3,7 +3,7 @@
  * the encoded `audioStream` frames of fixed texts (the greeting) are cached per format and rate,
  * so two hundred sessions asking for the same greeting cost one synthesis and one encode.
  */
-import type { OutputFormat } from '@voicewire/core/playai';
+import type { OutputFormat } from '@voicewire/core/playai/protocol';
 import { encodeClip, synthesizeSpeech } from '../audio/index.ts';
 
 /** Audio per `audioStream` message: small enough to stop quickly, large enough to stay cheap. */

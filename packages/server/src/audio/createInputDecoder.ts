@@ -1,5 +1,5 @@
 import { bytesToPcm16, mulawDecode, pcm16ToFloat } from '@voicewire/core';
-import type { InputEncoding } from '@voicewire/core/playai';
+import type { InputEncoding } from '@voicewire/core/playai/protocol';
 import { InputDecodeError } from './errors.ts';
 import { OggOpusInput } from './input/oggOpusInput.ts';
 import { preloadOpus } from './input/opusStream.ts';

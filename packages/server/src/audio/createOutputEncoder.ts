@@ -1,5 +1,5 @@
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '@voicewire/core';
-import { OUTPUT_FORMATS, type OutputFormat } from '@voicewire/core/playai';
+import { OUTPUT_FORMATS, type OutputFormat } from '@voicewire/core/playai/protocol';
 import { createFlacEncoder } from './encoders/flacEncoder.ts';
 import { createMp3Encoder } from './encoders/mp3Encoder.ts';
 import { createOggEncoder } from './encoders/oggEncoder.ts';

@@ -1,4 +1,4 @@
-import type { OutputFormat } from '@voicewire/core/playai';
+import type { OutputFormat } from '@voicewire/core/playai/protocol';
 import { concatBytes } from './concatBytes.ts';
 import { createOutputEncoder } from './createOutputEncoder.ts';
 import { flacBlockSize } from './encoders/flacEncoder.ts';

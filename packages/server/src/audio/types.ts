@@ -1,4 +1,4 @@
-import type { InputEncoding, OutputFormat } from '@voicewire/core/playai';
+import type { InputEncoding, OutputFormat } from '@voicewire/core/playai/protocol';
 
 /**
  * A streaming encoder for one agent audio stream (one `newAudioStream` … `audioStreamEnd`).

@@ -1,4 +1,4 @@
-import type { OutputFormat } from '@voicewire/core/playai';
+import type { OutputFormat } from '@voicewire/core/playai/protocol';
 import { type LocalAgent, startLocalAgent, synthesizeSpeech } from '@voicewire/server';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { audioBytes, connect } from './client.ts';

@@ -1,4 +1,4 @@
-import type { OutputFormat } from '@voicewire/core/playai';
+import type { OutputFormat } from '@voicewire/core/playai/protocol';
 import { encodeClip } from '@voicewire/server';
 import { describe, expect, test } from 'vitest';
 import { toDb, tone, toneAmplitude } from '../../../../testing/audio.ts';

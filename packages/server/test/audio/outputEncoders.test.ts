@@ -1,5 +1,5 @@
 import { mulawDecode, pcm16ToFloat } from '@voicewire/core';
-import type { OutputFormat } from '@voicewire/core/playai';
+import type { OutputFormat } from '@voicewire/core/playai/protocol';
 import { createOutputEncoder } from '@voicewire/server';
 import { afterAll, describe, expect, test } from 'vitest';
 import { concat, toDb, tone, toneAmplitude } from '../../../../testing/audio.ts';

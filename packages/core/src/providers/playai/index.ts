@@ -1,13 +1,8 @@
 /**
- * `@voicewire/core/playai`: PlayAI's agent talk protocol (docs/protocol.md). `playai()` is the
- * provider (the default of a conversation without one); the rest are the protocol's messages
- * and helpers, for servers and tools that speak it (the local agent and the relay use them).
+ * `@voicewire/core/playai`: PlayAI's agent talk protocol as a voicewire provider (docs/protocol.md),
+ * the default of a conversation without one. Its messages and parsers, for servers and tools
+ * that speak the protocol, are `@voicewire/core/playai/protocol`.
  */
-
-export * from './errorCodes.ts';
-export * from './messages.ts';
-export * from './parseClientMessage.ts';
-export * from './parseServerMessage.ts';
-export { DEFAULT_PLAYAI_INPUT, DEFAULT_PLAYAI_OUTPUT, type PlayAIOptions, playai } from './provider.ts';
-export { buildSocketUrl, DEFAULT_TALK_URL } from './socketUrl.ts';
-export * from './validateSetup.ts';
+export { OUTPUT_FORMATS, type OutputFormat } from './messages.ts';
+export { DEFAULT_PLAYAI_INPUT, DEFAULT_PLAYAI_OUTPUT, type PlayAIOptions } from './options.ts';
+export { playai } from './provider.ts';

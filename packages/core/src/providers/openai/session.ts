@@ -3,90 +3,50 @@ import { parseJsonObject } from '../parseJson.ts';
 import { relayCloseError } from '../relayClose.ts';
 import type {
   CloseDecision,
-  Provider,
   ProviderError,
   ProviderEvent,
+  ProviderSession,
   ProviderSocket,
+  ProviderStartOptions,
   WireInputFormat,
   WireOutputFormat,
 } from '../types.ts';
 
-export interface OpenAIRealtimeOptions {
-  /** The Realtime model. @defaultValue 'gpt-realtime' */
-  model?: string;
-  /** The voice (`marin`, `cedar`, `alloy`…). @defaultValue the model's */
-  voice?: string;
-  /** The system instructions. */
-  instructions?: string;
-  /**
-   * The agent speaks first: `true` asks the model for a response as soon as the session is set up
-   * (apps make the model greet this way); a string is what it should say; `false` waits for the
-   * user. @defaultValue true
-   */
-  greeting?: boolean | string;
-  /**
-   * Server-side voice activity detection: OpenAI's `server_vad` or `semantic_vad`. Push-to-talk
-   * turns it off (`turn_detection: null`) and commits the audio on release.
-   * @defaultValue 'server_vad'
-   */
-  turnDetection?: 'server_vad' | 'semantic_vad';
-  /**
-   * The model that transcribes the user (the transcript's user turns); `null` turns the
-   * transcription off. @defaultValue 'gpt-4o-mini-transcribe'
-   */
-  transcriptionModel?: string | null;
-}
+import { OPENAI_REALTIME_URL, type OpenAIRealtimeOptions } from './options.ts';
 
-/** OpenAI's own endpoint. */
-export const OPENAI_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
 const DEFAULT_MODEL = 'gpt-realtime';
 const PCM_RATE_HZ = 24_000;
 const PCMU_RATE_HZ = 8_000;
 
-/**
- * OpenAI's Realtime API over a WebSocket (docs/providers.md, "OpenAI Realtime"): the session is
- * configured with `session.update` and counts as connected on `session.updated`; audio is PCM16
- * at 24 kHz both ways (μ-law at 8 kHz when `input.encoding` / `output.format` is `mulaw`).
- *
- * Credentials: an API key (the `apiKey` option, prototypes only) or an ephemeral key `ek_…`
- * returned by `getToken` travel as the subprotocol `openai-insecure-api-key.<key>`, as OpenAI's
- * browser clients send them; any other token is a relay session token, sent as `?token=`. `url`
- * is the endpoint without its query (`wss://relay.example.com/v1/realtime`); `?model=` is added.
- *
- * A barge-in truncates the item the user was hearing at the played position
- * (`conversation.item.truncate` with `audio_end_ms`), so the model's context holds only what was
- * heard. Sessions cannot be resumed: a dropped connection ends the conversation, saying so.
- */
-export function openaiRealtime(options: OpenAIRealtimeOptions = {}): Provider {
+/** OpenAI Realtime's session for one call: see openaiRealtime() in index.ts. */
+export function startSession(
+  options: OpenAIRealtimeOptions,
+  start: ProviderStartOptions,
+): ProviderSession | string {
+  const model = options.model ?? DEFAULT_MODEL;
+  if (typeof model !== 'string' || model.trim() === '')
+    return 'openaiRealtime: "model" must be a model name.';
+  const mulawIn = start.input.encoding === 'mulaw';
+  const mulawOut = start.output.format === 'mulaw';
+  const input: WireInputFormat = mulawIn
+    ? { encoding: 'mulaw', sampleRate: PCMU_RATE_HZ }
+    : { encoding: 'linear16', sampleRate: PCM_RATE_HZ };
+  const output: WireOutputFormat = mulawOut
+    ? { format: 'mulaw', sampleRate: PCMU_RATE_HZ }
+    : { format: 'pcm16', sampleRate: PCM_RATE_HZ };
+  const session = {
+    model,
+    input,
+    output,
+    pushToTalk: start.turnTaking === 'pushToTalk',
+    url: start.url ?? OPENAI_REALTIME_URL,
+  };
   return {
-    name: 'openai',
-    start(start) {
-      const model = options.model ?? DEFAULT_MODEL;
-      if (typeof model !== 'string' || model.trim() === '')
-        return 'openaiRealtime: "model" must be a model name.';
-      const mulawIn = start.input.encoding === 'mulaw';
-      const mulawOut = start.output.format === 'mulaw';
-      const input: WireInputFormat = mulawIn
-        ? { encoding: 'mulaw', sampleRate: PCMU_RATE_HZ }
-        : { encoding: 'linear16', sampleRate: PCM_RATE_HZ };
-      const output: WireOutputFormat = mulawOut
-        ? { format: 'mulaw', sampleRate: PCMU_RATE_HZ }
-        : { format: 'pcm16', sampleRate: PCM_RATE_HZ };
-      const session = {
-        model,
-        input,
-        output,
-        pushToTalk: start.turnTaking === 'pushToTalk',
-        url: start.url ?? OPENAI_REALTIME_URL,
-      };
-      return {
-        input,
-        output,
-        pushToTalkControl: true,
-        transcriptOnInterrupt: 'estimate',
-        socket: (credentials) => openSocket(options, session, credentials.apiKey, credentials.token),
-      };
-    },
+    input,
+    output,
+    pushToTalkControl: true,
+    transcriptOnInterrupt: 'estimate',
+    socket: (credentials) => openSocket(options, session, credentials.apiKey, credentials.token),
   };
 }
 

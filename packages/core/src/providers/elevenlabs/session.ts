@@ -3,71 +3,36 @@ import { parseJsonObject } from '../parseJson.ts';
 import { relayCloseError } from '../relayClose.ts';
 import type {
   CloseDecision,
-  Provider,
   ProviderError,
   ProviderEvent,
+  ProviderSession,
   ProviderSocket,
+  ProviderStartOptions,
   WireInputFormat,
   WireOutputFormat,
 } from '../types.ts';
 
-export interface ElevenLabsOptions {
-  /** The agent (public, or private behind a signed URL or a relay). */
-  agentId: string;
-  /** Overrides of the agent's configuration for this conversation (each must be allowed in the agent's settings). */
-  overrides?: {
-    /** The system prompt. */
-    prompt?: string;
-    /** What the agent says first. */
-    firstMessage?: string;
-    /** The voice. */
-    voiceId?: string;
-    /** The language, as an ISO 639-1 code (`en`, `fr`…). */
-    language?: string;
-  };
-  /** Values for the agent's dynamic variables (`{{name}}` in its prompt). */
-  dynamicVariables?: Record<string, string | number | boolean>;
-}
+import { ELEVENLABS_CONVERSATION_URL, type ElevenLabsOptions } from './options.ts';
 
-/** ElevenLabs' own endpoint. */
-export const ELEVENLABS_CONVERSATION_URL = 'wss://api.elevenlabs.io/v1/convai/conversation';
 /** What an agent uses unless its settings say otherwise; the server announces the real ones. */
 const DEFAULT_INPUT: WireInputFormat = { encoding: 'linear16', sampleRate: 16_000 };
 const DEFAULT_OUTPUT: WireOutputFormat = { format: 'pcm16', sampleRate: 16_000 };
 
-/**
- * ElevenLabs Agents over a WebSocket (docs/providers.md, "ElevenLabs"): the client sends its
- * overrides (`conversation_initiation_client_data`), the server's first message announces the
- * conversation and the audio formats (`conversation_initiation_metadata`: `pcm_16000` both ways
- * unless the agent is set otherwise; the capture and the player follow what it says). Audio is
- * base64 PCM (or μ-law) in JSON both ways; the server pings and the client answers.
- *
- * Credentials: a public agent needs none. A private agent needs a signed URL, minted by your
- * server with its `xi-api-key` (`GET /v1/convai/conversation/get-signed-url`): return it from
- * `getToken` and it is used as the socket's URL. Any other token is a relay session token, sent
- * as `?token=`. (An API key cannot be used from a browser: ElevenLabs takes it only as a header.)
- * `url` is the endpoint without its query; `?agent_id=` is added.
- *
- * A barge-in: the server says `interruption`; audio of the interrupted response that still
- * arrives is dropped; the transcript keeps what was heard (the server's correction when it sends
- * one). Conversations cannot be resumed: a dropped connection ends the conversation, saying so.
- */
-export function elevenlabs(options: ElevenLabsOptions): Provider {
+/** ElevenLabs' session for one call: see elevenlabs() in index.ts. */
+export function startSession(
+  options: ElevenLabsOptions,
+  start: ProviderStartOptions,
+): ProviderSession | string {
+  if (typeof options?.agentId !== 'string' || options.agentId.trim() === '') {
+    return 'elevenlabs: the "agentId" option is required.';
+  }
+  const url = start.url ?? ELEVENLABS_CONVERSATION_URL;
   return {
-    name: 'elevenlabs',
-    start(start) {
-      if (typeof options?.agentId !== 'string' || options.agentId.trim() === '') {
-        return 'elevenlabs: the "agentId" option is required.';
-      }
-      const url = start.url ?? ELEVENLABS_CONVERSATION_URL;
-      return {
-        input: DEFAULT_INPUT,
-        output: DEFAULT_OUTPUT,
-        pushToTalkControl: false,
-        transcriptOnInterrupt: 'estimate',
-        socket: (credentials) => openSocket(options, url, credentials.token),
-      };
-    },
+    input: DEFAULT_INPUT,
+    output: DEFAULT_OUTPUT,
+    pushToTalkControl: false,
+    transcriptOnInterrupt: 'estimate',
+    socket: (credentials) => openSocket(options, url, credentials.token),
   };
 }
 
