@@ -116,7 +116,8 @@ export interface LocalAgentOptions {
      */
     agentOutputAudioFormat?: ElevenLabsFormat;
     /**
-     * A `ping` every this many ms; a client that answers none for 10 pings (and 30 s) is dropped.
+     * A `ping` every this many ms; a client that answers none for 15 intervals (30 s at the
+     * default) is dropped with 1008.
      * @defaultValue 2000
      */
     pingIntervalMs?: number;

@@ -17,9 +17,12 @@ import { openConnection } from './handshake.ts';
 
 /** How long the agent waits for the client's overrides before starting with its own settings. */
 const INITIATION_WAIT_MS = 2_000;
-/** A client that answers no ping for this long (and this many pings) is gone: the call is dropped. */
-const PONG_TIMEOUT_MS = 30_000;
+/**
+ * A client that has answered none of this many pings, for this many ping intervals (30 s at the
+ * default 2 s), is gone: the call is dropped.
+ */
 const PONG_TIMEOUT_PINGS = 10;
+const PONG_TIMEOUT_INTERVALS = 15;
 
 /** The SDK's messages the agent takes without answering. */
 const QUIET_TYPES: ReadonlySet<string> = new Set([
@@ -201,7 +204,8 @@ export class ElevenLabsConnection implements DialectConnection {
       const now = performance.now();
       // Since the last pong (or the start of the call).
       const silentFor = now - this.#lastPongAt;
-      if (this.#pingsSent.size >= PONG_TIMEOUT_PINGS && silentFor >= PONG_TIMEOUT_MS) {
+      const interval = this.#host.ctx.elevenlabs.pingIntervalMs;
+      if (this.#pingsSent.size >= PONG_TIMEOUT_PINGS && silentFor >= PONG_TIMEOUT_INTERVALS * interval) {
         this.#host.log(
           `voicewire-agent: ${this.#host.init.remote} answered no ping for ${Math.round(silentFor / 1000)} s: dropping the call`,
         );
