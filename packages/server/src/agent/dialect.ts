@@ -173,8 +173,12 @@ export interface DialectConnection {
   responseInterrupted(response: SpeechResponse, cause: 'speech' | 'client'): void;
   /** The greeting phase is over (spoken, interrupted, dropped, or none): once per call. */
   greetingEnded(text: string): void;
-  /** The agent hangs up after its goodbye: the last frame before the 1000 close. */
-  hangingUp(): void;
+  /**
+   * The agent hangs up after its goodbye: the last frames before the 1000 close. Returns how long
+   * to give the client to close first (ElevenLabs' SDK shuts its microphone and closes when told
+   * the call ended); 0 closes at once.
+   */
+  hangingUp(): number;
   error(kind: AgentErrorKind, message: string): void;
   /** `?fault=error:CODE:MS`: say error `code` (talk-protocol numbering) as the call fails. */
   faultError(code: number, message: string): void;

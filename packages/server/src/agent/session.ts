@@ -1,9 +1,9 @@
 /**
  * One connection to the local agent, from the socket opening to its close: the agent's brain,
  * whatever protocol the client speaks. It owns the conversation's state: the user's turns
- * (listener.ts), the agent's responses (response.ts), the greeting, barge-in, hanging up, the
- * faults a client asked for in the URL, the connection limit and the log line. What goes over
- * the wire, and how the connection authenticates and opens, is the dialect's (dialect.ts).
+ * (listener.ts), what the agent says (voice.ts: the greeting, responses, barge-in), hanging up,
+ * the faults a client asked for in the URL, the connection limit and the log line. What goes
+ * over the wire, and how the connection authenticates and opens, is the dialect's (dialect.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
@@ -17,16 +17,14 @@ import { TurnListener, type UserTurn } from './listener.ts';
 import {
   GOODBYE_TEXT,
   PROMPT_TEXT,
-  type PreparedSpeech,
   prepareReply,
   prepareText,
   REPLY_TEXT,
-  type ResponseKind,
-  type ResponseOutput,
-  SpeechResponse,
+  type SpeechResponse,
 } from './response.ts';
 import { SessionSocket } from './socket.ts';
-import { type AudioChunk, clipSource, encodedSpeech, type SpeechOutput, warmSpeech } from './speech.ts';
+import { type SpeechOutput, warmSpeech } from './speech.ts';
+import { AgentVoice } from './voice.ts';
 
 /** Longest text input answered (spoken back). */
 const MAX_TEXT_INPUT_CHARS = 300;
@@ -42,7 +40,7 @@ type SessionState = 'opening' | 'live' | 'ending' | 'closed';
 /** A user turn waiting for the client to ask for its answer (`respond: false`, push-to-talk). */
 type PendingTurn = { kind: 'audio'; turn: UserTurn } | { kind: 'text'; text: string };
 
-export class AgentSession implements ResponseOutput, DialectHost {
+export class AgentSession implements DialectHost {
   readonly ctx: SessionContext;
   readonly init: SessionInit;
   readonly protocol: string | undefined;
@@ -56,14 +54,8 @@ export class AgentSession implements ResponseOutput, DialectHost {
   #listener: TurnListener | undefined;
   #output: SpeechOutput = { format: 'pcm16', sampleRate: 24_000 };
   #policy: TurnPolicy;
-  #response: SpeechResponse | undefined;
+  #voice: AgentVoice | undefined;
   #pending: PendingTurn | undefined;
-  /** Bumped whenever a response in preparation must be abandoned (barge-in, close). */
-  #generation = 0;
-  /** The generation of the response being prepared; it is current while nothing bumped it. */
-  #preparing = -1;
-  #greetingStarted = false;
-  #greetingEnded = false;
   #repliesCompleted = 0;
   #hangupAfterTurns: number | undefined;
   #unknownTypes = new Set<string>();
@@ -133,7 +125,7 @@ export class AgentSession implements ResponseOutput, DialectHost {
   }
 
   get greeted(): boolean {
-    return this.#greetingStarted;
+    return this.#voice?.greeted ?? false;
   }
 
   start(start: ConversationStart): string {
@@ -154,6 +146,21 @@ export class AgentSession implements ResponseOutput, DialectHost {
     });
     listener.setDetectTurns(this.#policy.detectTurns);
     this.#listener = listener;
+    const conn = this.#conn;
+    this.#voice = new AgentVoice({
+      ctx: this.ctx,
+      conn,
+      conversation,
+      output: () => this.#output,
+      canSpeak: (kind) => this.#state === 'live' || (kind === 'goodbye' && this.#state === 'ending'),
+      internalError: (what, error) => this.internalError(what, error),
+      replyPlayed: () => {
+        if (this.#hangupAfterTurns !== undefined && ++this.#repliesCompleted >= this.#hangupAfterTurns) {
+          this.#sayGoodbye();
+        }
+      },
+      goodbyeDone: () => this.#hangUp(),
+    });
     const faults = start.query.faults;
     this.#summary = [
       `agent=${start.agentId}`,
@@ -178,30 +185,7 @@ export class AgentSession implements ResponseOutput, DialectHost {
   }
 
   speakGreeting(text: string): void {
-    if (this.#greetingStarted || !this.live) return;
-    this.#greetingStarted = true;
-    // Clients that open their microphone when the greeting ends (PlayAI's SDK does) need that
-    // even when there is no greeting: it then comes at once, with an empty message.
-    if (text === '') {
-      this.#endGreeting('');
-      return;
-    }
-    const generation = ++this.#generation;
-    this.#preparing = generation;
-    encodedSpeech(text, this.#output).then(
-      (clip) => {
-        // The user spoke first (or left): the greeting is dropped, never talked over them.
-        if (generation !== this.#generation || this.#state !== 'live') {
-          this.#endGreeting('');
-          return;
-        }
-        this.#startResponse('greeting', text, clipSource(clip), clip.durationMs);
-      },
-      (error) => {
-        this.internalError('could not synthesise the greeting', error);
-        this.#endGreeting('');
-      },
-    );
+    if (this.live) this.#voice!.speakGreeting(text);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -261,14 +245,15 @@ export class AgentSession implements ResponseOutput, DialectHost {
 
   requestResponse(): 'started' | 'active' | 'ended' {
     if (this.#state !== 'live') return 'ended';
-    if (this.#response || this.#preparing === this.#generation) return 'active';
+    const voice = this.#voice!;
+    if (voice.busy) return 'active';
     const pending = this.#pending;
     this.#pending = undefined;
+    const greeting = this.ctx.greeting.trim();
     if (pending) this.#answer(pending);
-    else if (!this.#greetingStarted && this.ctx.greeting.trim() !== '')
-      this.speakGreeting(this.ctx.greeting.trim());
+    else if (!voice.greeted && greeting !== '') voice.speakGreeting(greeting);
     else
-      this.#prepare(
+      voice.say(
         'prompt',
         PROMPT_TEXT,
         prepareText(PROMPT_TEXT, this.#output),
@@ -278,16 +263,7 @@ export class AgentSession implements ResponseOutput, DialectHost {
   }
 
   cancelResponse(): boolean {
-    if (this.#response) {
-      this.#generation++;
-      this.#interruptResponse('client');
-      return true;
-    }
-    if (this.#preparing === this.#generation) {
-      this.#generation++;
-      return true;
-    }
-    return false;
+    return this.#voice?.cancel() ?? false;
   }
 
   heard(response: SpeechResponse, audioEndMs: number): void {
@@ -311,10 +287,7 @@ export class AgentSession implements ResponseOutput, DialectHost {
   #onSpeechStart(audioStartMs: number): void {
     if (this.#state !== 'live') return;
     this.#conn.speechStarted(audioStartMs);
-    if (!this.#policy.interrupt) return;
-    // Barge-in: whatever the agent is saying (or about to say) stops now.
-    this.#generation++;
-    this.#interruptResponse('speech');
+    if (this.#policy.interrupt) this.#voice!.bargeIn();
   }
 
   #onTurnEnd(turn: UserTurn): void {
@@ -338,7 +311,7 @@ export class AgentSession implements ResponseOutput, DialectHost {
   #answer(pending: PendingTurn): void {
     if (pending.kind === 'audio') {
       const { utterance, sampleRate } = pending.turn;
-      this.#prepare(
+      this.#voice!.say(
         'reply',
         REPLY_TEXT,
         prepareReply(utterance, sampleRate, this.#output),
@@ -347,83 +320,7 @@ export class AgentSession implements ResponseOutput, DialectHost {
       return;
     }
     const answer = `You wrote: ${pending.text}`;
-    this.#prepare('reply', answer, prepareText(answer, this.#output), 'could not answer the text input');
-  }
-
-  /** Speak `text` once its audio is ready, unless the user spoke (or left) in the meantime. */
-  #prepare(kind: ResponseKind, text: string, speech: Promise<PreparedSpeech>, failure: string): void {
-    const generation = ++this.#generation;
-    this.#preparing = generation;
-    speech.then(
-      ({ source, speechMs }) => {
-        if (generation !== this.#generation || this.#state === 'closed') return;
-        if (kind !== 'goodbye' && this.#state !== 'live') return;
-        this.#interruptResponse('client');
-        this.#startResponse(kind, text, source, speechMs);
-      },
-      (error) => {
-        if (generation === this.#generation) this.#preparing = -1;
-        this.internalError(failure, error);
-        if (kind === 'goodbye') this.#hangUp();
-      },
-    );
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // The agent speaking
-
-  #startResponse(kind: ResponseKind, text: string, source: PreparedSpeech['source'], speechMs: number): void {
-    this.#preparing = -1;
-    const turn = this.ctx.conversations.addTurn(this.#conversation!, {
-      role: 'agent',
-      text,
-      interrupted: false,
-    });
-    const response = new SpeechResponse(this, kind, text, source, speechMs, turn);
-    this.#response = response;
-    this.#conn.responseStarted(response);
-    this.ctx.ticker.add(response);
-    response.start(performance.now());
-  }
-
-  sendAudio(response: SpeechResponse, chunk: AudioChunk): void {
-    this.#conn.audio(response, chunk);
-  }
-
-  /** Called by the response when its audio has played out. */
-  responseFinished(response: SpeechResponse): void {
-    this.ctx.ticker.delete(response);
-    if (this.#response !== response) return;
-    this.#response = undefined;
-    if (response.kind === 'greeting') this.#endGreeting(response.text);
-    this.#conn.responseDone(response);
-    if (response.kind === 'goodbye') {
-      this.#hangUp();
-      return;
-    }
-    if (response.kind === 'reply' && this.#hangupAfterTurns !== undefined) {
-      if (++this.#repliesCompleted >= this.#hangupAfterTurns) this.#sayGoodbye();
-    }
-  }
-
-  /** The greeting phase is over, exactly once per call. */
-  #endGreeting(text: string): void {
-    this.#greetingStarted = true;
-    if (this.#greetingEnded || this.#state === 'closed') return;
-    this.#greetingEnded = true;
-    this.#conn.greetingEnded(text);
-  }
-
-  #interruptResponse(cause: 'speech' | 'client'): void {
-    const response = this.#response;
-    if (!response) return;
-    this.ctx.ticker.delete(response);
-    this.#response = undefined;
-    const spoken = response.spokenText();
-    response.turn.text = spoken;
-    response.turn.interrupted = true;
-    this.#conn.responseInterrupted(response, cause);
-    if (response.kind === 'greeting') this.#endGreeting(spoken);
+    this.#voice!.say('reply', answer, prepareText(answer, this.#output), 'could not answer the text input');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -433,7 +330,7 @@ export class AgentSession implements ResponseOutput, DialectHost {
   #sayGoodbye(): void {
     this.#state = 'ending';
     this.#listener?.stop();
-    this.#prepare(
+    this.#voice!.say(
       'goodbye',
       GOODBYE_TEXT,
       prepareText(GOODBYE_TEXT, this.#output),
@@ -443,8 +340,9 @@ export class AgentSession implements ResponseOutput, DialectHost {
 
   #hangUp(): void {
     if (this.#state === 'closed') return;
-    this.#conn.hangingUp();
-    this.close(1000, 'agent hung up');
+    const graceMs = this.#conn.hangingUp();
+    if (graceMs > 0) this.later(graceMs, () => this.close(1000, 'agent hung up'));
+    else this.close(1000, 'agent hung up');
   }
 
   #warm(): void {
@@ -508,11 +406,9 @@ export class AgentSession implements ResponseOutput, DialectHost {
   }
 
   #stopEverything(): void {
-    this.#generation++;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    if (this.#response) this.ctx.ticker.delete(this.#response);
-    this.#response = undefined;
+    this.#voice?.stop();
     this.#listener?.stop();
     this.ctx.liveSessions.delete(this);
   }

@@ -256,6 +256,24 @@ describe('ElevenLabs Agents: the conversation', () => {
   });
 });
 
+describe('ElevenLabs Agents: hanging up', () => {
+  test('after the last reply and the goodbye: end_call, then a 1000 close from the agent if the client does not close', async () => {
+    const client = await start('agent_id=agent-a&hangupAfterTurns=1', { agent: { first_message: '' } });
+    client.send({ type: 'user_message', text: 'bye' });
+    const closed = await client.closed;
+    expect(closed.code).toBe(1000);
+    const responses = client.messages
+      .filter((m) => m.type === 'agent_response')
+      .map((m) => (m.agent_response_event as { agent_response: string }).agent_response);
+    expect(responses).toEqual(['You wrote: bye', 'That is all for now. Goodbye!']);
+    const last = client.messages.filter((m) => m.type !== 'ping').at(-1)!;
+    expect(last).toMatchObject({
+      type: 'agent_tool_response',
+      agent_tool_response: { tool_name: 'end_call', is_error: false },
+    });
+  });
+});
+
 describe('ElevenLabs Agents: pings', () => {
   test('pings every interval, ping_ms from the pongs; a client that stops answering is dropped with 1008', async () => {
     const quick = await startLocalAgent({

@@ -74,8 +74,12 @@ beforeAll(async () => {
     args: chromiumArgs({ fakeAudioFile: wav }),
     headless: true,
   });
+  // The greeting is the agent's own too, so that it is rendered before the call: the fake
+  // microphone's file may be anywhere when the SDK opens it, and speech that came before the
+  // greeting started would (rightly) drop it.
   publicAgent = await startLocalAgent({
     allowAnonymous: true,
+    greeting: GREETING,
     hangupAfterTurns: 2,
     log: (line) => agentLog.push(line),
   });
@@ -200,7 +204,7 @@ function messages(list: SdkEvent[], source: 'ai' | 'user'): string[] {
 }
 
 describe('@elevenlabs/client against the local agent', () => {
-  test('greeting, a turn answered, a barge-in interrupted, pings answered, and the agent ends the call with 1000', async () => {
+  test('greeting, a turn answered, a barge-in interrupted, pings answered, and the agent ends the call (end_call, then 1000)', async () => {
     const { context, page, wire, refused, console: consoleLines, pageErrors } = await openPage();
     try {
       const conversationId = await startSession(page, {
@@ -232,8 +236,17 @@ describe('@elevenlabs/client against the local agent', () => {
         .poll(async () => named(await events(page), 'onDisconnect').length, { timeout: 90_000 })
         .toBe(1);
       const list = await events(page);
-      // The agent ended it: a 1000 close, which the SDK reports as ended by the agent.
-      expect(named(list, 'onDisconnect')[0]!.arg).toMatchObject({ reason: 'agent', closeCode: 1000 });
+      // The agent ended it as the service does, with its end_call tool: the SDK reports the call
+      // ended by the agent, shuts its microphone and closes with 1000.
+      expect(named(list, 'onDisconnect')[0]!.arg).toMatchObject({
+        reason: 'agent',
+        context: { type: 'end_call' },
+      });
+      const last = wire.filter((m) => m.direction === '<' && m.type !== 'ping' && m.type !== 'audio').at(-1)!;
+      expect(last.message).toMatchObject({
+        type: 'agent_tool_response',
+        agent_tool_response: { tool_name: 'end_call', tool_type: 'system', is_called: true },
+      });
 
       // What the SDK showed: the greeting, the user's turns (no recogniser offline: how much
       // speech there was), the replies, and the goodbye last.
@@ -299,7 +312,7 @@ describe('@elevenlabs/client against the local agent', () => {
       const counted = /pings=(\d+) pongs=(\d+)/.exec(line)!;
       expect(Number(counted[2])).toBeGreaterThan(3);
       expect(Number(counted[2])).toBeLessThanOrEqual(Number(counted[1]));
-      expect(line).toContain('closed by agent 1000');
+      expect(line).toMatch(/closed by (client|agent) 1000/);
 
       expect(named(list, 'onError')).toEqual([]);
       expect(named(list, 'onDebug')).toEqual([]);

@@ -15,6 +15,8 @@ import type { AudioChunk, SpeechOutput } from '../../speech.ts';
 import { ELEVENLABS_GARBAGE_FRAMES } from './garbage.ts';
 import { openConnection } from './handshake.ts';
 
+/** After `end_call`, how long the client has to close before the agent does. */
+const END_CALL_GRACE_MS = 1_000;
 /** How long the agent waits for the client's overrides before starting with its own settings. */
 const INITIATION_WAIT_MS = 2_000;
 /**
@@ -273,7 +275,24 @@ export class ElevenLabsConnection implements DialectConnection {
 
   greetingEnded(): void {}
 
-  hangingUp(): void {}
+  /**
+   * As the service ends a call: the agent's `end_call` system tool, which the SDK answers by
+   * shutting its microphone and closing; a client that does not is closed (1000) a second later.
+   */
+  hangingUp(): number {
+    this.#send({
+      type: 'agent_tool_response',
+      agent_tool_response: {
+        tool_name: 'end_call',
+        tool_call_id: `end_call_${this.#eventId + 1}`,
+        tool_type: 'system',
+        is_error: false,
+        is_called: true,
+        event_id: ++this.#eventId,
+      },
+    });
+    return END_CALL_GRACE_MS;
+  }
 
   error(kind: AgentErrorKind, message: string): void {
     this.#error(kind, message);

@@ -4,13 +4,13 @@
  * `@openai/agents-realtime` validates (every field its schemas require). See docs/providers.md,
  * "OpenAI Realtime".
  */
-import { randomBytes } from 'node:crypto';
 import { decodeBase64 } from '@voicewire/core';
 import type { AgentErrorKind, DialectConnection, DialectHost } from '../../dialect.ts';
 import type { SpeechResponse } from '../../response.ts';
 import type { AudioChunk } from '../../speech.ts';
 import { OPENAI_GARBAGE_FRAMES } from './garbage.ts';
 import { openConnection } from './handshake.ts';
+import { CONTENT_INDEX, OpenAIEvents, type StoredItem } from './OpenAIEvents.ts';
 import {
   applySessionUpdate,
   defaultSessionConfig,
@@ -21,43 +21,26 @@ import {
   sessionObject,
 } from './sessionConfig.ts';
 
-/** Items remembered for `conversation.item.retrieve` and `truncate`; the oldest go first. */
-const MAX_ITEMS = 500;
 /** Without a `session.update`, an `auto` greeting starts this long after `session.created`. */
 const AUTO_GREETING_WAIT_MS = 1_000;
-/** The first content part of the first output item: the agent only ever makes one of each. */
-const OUTPUT_INDEX = 0;
-const CONTENT_INDEX = 0;
-
-type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
-type StoredItem =
-  | { id: string; kind: 'assistant'; response: SpeechResponse; status: ItemStatus }
-  | { id: string; kind: 'user-audio'; transcript: string | null }
-  | { id: string; kind: 'client'; item: Record<string, unknown> };
-
-interface ResponseIds {
-  responseId: string;
-  itemId: string;
-}
-
 export class OpenAIConnection implements DialectConnection {
   readonly garbage = OPENAI_GARBAGE_FRAMES;
   readonly #host: DialectHost;
-  readonly #idPrefix = randomBytes(6).toString('base64url');
-  #nextId = 0;
   #config!: OpenAISessionConfig;
   #greeting: 'on-request' | 'auto' = 'on-request';
   #updates = 0;
-  readonly #items = new Map<string, StoredItem>();
-  #lastItemId: string | null = null;
-  readonly #responses = new Map<number, ResponseIds>();
-  /** The user item a `speech_started` named, until its turn ends. */
-  #speakingItemId: string | undefined;
   #truncations: string[] = [];
   #conversationId = '';
 
+  readonly #events: OpenAIEvents;
+
   constructor(host: DialectHost) {
     this.#host = host;
+    this.#events = new OpenAIEvents(
+      host,
+      () => this.#config,
+      () => this.#conversationId,
+    );
   }
 
   opened(): void {
@@ -65,12 +48,12 @@ export class OpenAIConnection implements DialectConnection {
     const opened = openConnection(host);
     if (!opened.ok) {
       host.setSummary(`refused: ${opened.code}`);
-      this.#error(opened.type, opened.code, opened.message, opened.param, null);
+      this.#events.error(opened.type, opened.code, opened.message, opened.param, null);
       host.close(opened.closeCode, opened.code);
       return;
     }
     this.#greeting = opened.greeting;
-    this.#config = defaultSessionConfig(this.#id('sess_'), opened.model, host.ctx.silenceMs);
+    this.#config = defaultSessionConfig(this.#events.id('sess_'), opened.model, host.ctx.silenceMs);
     this.#conversationId = host.start({
       agentId: opened.model,
       input: inputEncodingOf(this.#config.inputFormat),
@@ -79,9 +62,9 @@ export class OpenAIConnection implements DialectConnection {
       query: opened.query,
       summary: opened.anonymous ? 'anonymous' : '',
     });
-    this.#send({
+    this.#events.send({
       type: 'session.created',
-      event_id: this.#id('event_'),
+      event_id: this.#events.id('event_'),
       session: sessionObject(this.#config),
     });
     if (this.#greeting === 'auto') {
@@ -92,7 +75,7 @@ export class OpenAIConnection implements DialectConnection {
   }
 
   receiveBinary(): void {
-    this.#error(
+    this.#events.error(
       'invalid_request_error',
       'invalid_message',
       'Binary frames are not part of the Realtime API: send JSON text events.',
@@ -106,7 +89,7 @@ export class OpenAIConnection implements DialectConnection {
     try {
       event = JSON.parse(text);
     } catch {
-      this.#error(
+      this.#events.error(
         'invalid_request_error',
         'invalid_json',
         'We could not parse the JSON body of your request: the event must be one JSON object.',
@@ -116,13 +99,19 @@ export class OpenAIConnection implements DialectConnection {
       return;
     }
     if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-      this.#error('invalid_request_error', 'invalid_type', 'The event must be a JSON object.', null, null);
+      this.#events.error(
+        'invalid_request_error',
+        'invalid_type',
+        'The event must be a JSON object.',
+        null,
+        null,
+      );
       return;
     }
     const record = event as Record<string, unknown>;
     const eventId = typeof record.event_id === 'string' ? record.event_id : null;
     if (typeof record.type !== 'string') {
-      this.#error(
+      this.#events.error(
         'invalid_request_error',
         'missing_required_parameter',
         "Missing required parameter: 'type'.",
@@ -161,7 +150,7 @@ export class OpenAIConnection implements DialectConnection {
       case 'input_audio_buffer.commit': {
         const problem = host.commitInput();
         if (problem !== undefined) {
-          this.#error(
+          this.#events.error(
             'invalid_request_error',
             'input_audio_buffer_commit_empty',
             `Error committing input audio buffer: ${problem}.`,
@@ -173,16 +162,16 @@ export class OpenAIConnection implements DialectConnection {
       }
       case 'input_audio_buffer.clear':
         host.clearInput();
-        this.#speakingItemId = undefined;
-        this.#send({ type: 'input_audio_buffer.cleared', event_id: this.#id('event_') });
+        this.#events.forgetSpeech();
+        this.#events.send({ type: 'input_audio_buffer.cleared', event_id: this.#events.id('event_') });
         return;
       case 'conversation.item.create':
         this.#createItem(event.item, eventId);
         return;
       case 'conversation.item.retrieve': {
-        const item = typeof event.item_id === 'string' ? this.#items.get(event.item_id) : undefined;
+        const item = typeof event.item_id === 'string' ? this.#events.items.get(event.item_id) : undefined;
         if (!item) {
-          this.#error(
+          this.#events.error(
             'invalid_request_error',
             'item_retrieve_invalid_item_id',
             `Error retrieving item: no item with id ${show(event.item_id)}.`,
@@ -191,17 +180,17 @@ export class OpenAIConnection implements DialectConnection {
           );
           return;
         }
-        this.#send({
+        this.#events.send({
           type: 'conversation.item.retrieved',
-          event_id: this.#id('event_'),
-          item: this.#itemJson(item),
+          event_id: this.#events.id('event_'),
+          item: this.#events.itemJson(item),
         });
         return;
       }
       case 'conversation.item.delete': {
         const id = typeof event.item_id === 'string' ? event.item_id : undefined;
-        if (id === undefined || !this.#items.delete(id)) {
-          this.#error(
+        if (id === undefined || !this.#events.items.delete(id)) {
+          this.#events.error(
             'invalid_request_error',
             'item_delete_invalid_item_id',
             `Error deleting item: no item with id ${show(event.item_id)}.`,
@@ -210,7 +199,11 @@ export class OpenAIConnection implements DialectConnection {
           );
           return;
         }
-        this.#send({ type: 'conversation.item.deleted', event_id: this.#id('event_'), item_id: id });
+        this.#events.send({
+          type: 'conversation.item.deleted',
+          event_id: this.#events.id('event_'),
+          item_id: id,
+        });
         return;
       }
       case 'conversation.item.truncate':
@@ -219,7 +212,7 @@ export class OpenAIConnection implements DialectConnection {
       case 'response.create': {
         const answer = host.requestResponse();
         if (answer === 'active') {
-          this.#error(
+          this.#events.error(
             'invalid_request_error',
             'conversation_already_has_active_response',
             'Conversation already has an active response in progress.',
@@ -239,7 +232,7 @@ export class OpenAIConnection implements DialectConnection {
         return;
       default:
         host.logUnknownType(type);
-        this.#error(
+        this.#events.error(
           'invalid_request_error',
           'invalid_value',
           `Invalid value: ${show(type)}. The local agent does not support this client event.`,
@@ -278,7 +271,11 @@ export class OpenAIConnection implements DialectConnection {
                 : host.ctx.silenceMs,
           },
     );
-    this.#send({ type: 'session.updated', event_id: this.#id('event_'), session: sessionObject(config) });
+    this.#events.send({
+      type: 'session.updated',
+      event_id: this.#events.id('event_'),
+      session: sessionObject(config),
+    });
     if (++this.#updates === 1 && this.#greeting === 'auto') this.#greet();
   }
 
@@ -312,19 +309,19 @@ export class OpenAIConnection implements DialectConnection {
       .filter((part) => part.type === 'input_text' && typeof part.text === 'string')
       .map((part) => part.text as string)
       .join('\n');
-    const id = typeof given.id === 'string' && given.id !== '' ? given.id : this.#id('item_');
+    const id = typeof given.id === 'string' && given.id !== '' ? given.id : this.#events.id('item_');
     const stored: StoredItem = { id, kind: 'client', item: { ...given, type, id } };
-    const previous = this.#remember(stored);
-    const json = this.#itemJson(stored);
-    this.#send({
+    const previous = this.#events.remember(stored);
+    const json = this.#events.itemJson(stored);
+    this.#events.send({
       type: 'conversation.item.added',
-      event_id: this.#id('event_'),
+      event_id: this.#events.id('event_'),
       previous_item_id: previous,
       item: json,
     });
-    this.#send({
+    this.#events.send({
       type: 'conversation.item.done',
-      event_id: this.#id('event_'),
+      event_id: this.#events.id('event_'),
       previous_item_id: previous,
       item: json,
     });
@@ -333,9 +330,9 @@ export class OpenAIConnection implements DialectConnection {
   }
 
   #truncate(event: Record<string, unknown>, eventId: string | null): void {
-    const item = typeof event.item_id === 'string' ? this.#items.get(event.item_id) : undefined;
+    const item = typeof event.item_id === 'string' ? this.#events.items.get(event.item_id) : undefined;
     if (item?.kind !== 'assistant') {
-      this.#error(
+      this.#events.error(
         'invalid_request_error',
         'item_truncate_invalid_item_id',
         `Error truncating item: no assistant audio item with id ${show(event.item_id)}.`,
@@ -376,9 +373,9 @@ export class OpenAIConnection implements DialectConnection {
     this.#host.heard(response, endMs);
     item.status = 'incomplete';
     this.#truncations.push(`${endMs}ms`);
-    this.#send({
+    this.#events.send({
       type: 'conversation.item.truncated',
-      event_id: this.#id('event_'),
+      event_id: this.#events.id('event_'),
       item_id: item.id,
       content_index: CONTENT_INDEX,
       audio_end_ms: endMs,
@@ -389,13 +386,7 @@ export class OpenAIConnection implements DialectConnection {
   // The brain's outputs
 
   speechStarted(audioStartMs: number): void {
-    this.#speakingItemId = this.#id('item_');
-    this.#send({
-      type: 'input_audio_buffer.speech_started',
-      event_id: this.#id('event_'),
-      audio_start_ms: Math.round(audioStartMs),
-      item_id: this.#speakingItemId,
-    });
+    this.#events.speechStarted(audioStartMs);
   }
 
   userTurn(turn: {
@@ -404,169 +395,45 @@ export class OpenAIConnection implements DialectConnection {
     detected: boolean;
     speechSeconds: number;
   }): void {
-    const itemId = this.#speakingItemId ?? this.#id('item_');
-    this.#speakingItemId = undefined;
-    if (turn.detected) {
-      this.#send({
-        type: 'input_audio_buffer.speech_stopped',
-        event_id: this.#id('event_'),
-        audio_end_ms: Math.round(turn.audioEndMs),
-        item_id: itemId,
-      });
-    }
-    const item: StoredItem = { id: itemId, kind: 'user-audio', transcript: null };
-    const previous = this.#remember(item);
-    this.#send({
-      type: 'input_audio_buffer.committed',
-      event_id: this.#id('event_'),
-      previous_item_id: previous,
-      item_id: itemId,
-    });
-    const json = this.#itemJson(item);
-    this.#send({
-      type: 'conversation.item.added',
-      event_id: this.#id('event_'),
-      previous_item_id: previous,
-      item: json,
-    });
-    this.#send({
-      type: 'conversation.item.done',
-      event_id: this.#id('event_'),
-      previous_item_id: previous,
-      item: json,
-    });
-    // No recogniser runs offline: the "transcript" says how much speech there was.
-    if (this.#config.transcription !== null) {
-      item.transcript = turn.description;
-      this.#send({
-        type: 'conversation.item.input_audio_transcription.completed',
-        event_id: this.#id('event_'),
-        item_id: itemId,
-        content_index: CONTENT_INDEX,
-        transcript: turn.description,
-        usage: { type: 'duration', seconds: Math.max(0, Math.round(turn.speechSeconds)) },
-      });
-    }
+    this.#events.userTurn(turn);
   }
 
   responseStarted(response: SpeechResponse): void {
-    const ids = { responseId: this.#id('resp_'), itemId: this.#id('item_') };
-    this.#responses.set(response.id, ids);
-    const item: StoredItem = { id: ids.itemId, kind: 'assistant', response, status: 'in_progress' };
-    const previous = this.#remember(item);
-    const where = {
-      response_id: ids.responseId,
-      item_id: ids.itemId,
-      output_index: OUTPUT_INDEX,
-      content_index: CONTENT_INDEX,
-    };
-    this.#send({
-      type: 'response.created',
-      event_id: this.#id('event_'),
-      response: this.#responseJson(ids, 'in_progress', []),
-    });
-    const added = { ...this.#itemJson(item), content: [] };
-    this.#send({
-      type: 'response.output_item.added',
-      event_id: this.#id('event_'),
-      response_id: ids.responseId,
-      output_index: OUTPUT_INDEX,
-      item: added,
-    });
-    this.#send({
-      type: 'conversation.item.added',
-      event_id: this.#id('event_'),
-      previous_item_id: previous,
-      item: added,
-    });
-    this.#send({
-      type: 'response.content_part.added',
-      event_id: this.#id('event_'),
-      ...where,
-      part: { type: 'audio', transcript: '' },
-    });
-    // The whole text at once: the agent knows what it will say before it says it.
-    this.#send({
-      type: 'response.output_audio_transcript.delta',
-      event_id: this.#id('event_'),
-      ...where,
-      delta: response.text,
-    });
+    this.#events.responseStarted(response);
   }
 
   audio(response: SpeechResponse, chunk: AudioChunk): void {
-    const ids = this.#responses.get(response.id);
-    if (!ids) return;
-    // Built by hand: a delta every 60 ms, its ids and base64 need no escaping.
-    this.#host.sendText(
-      `{"type":"response.output_audio.delta","event_id":"${this.#id('event_')}","response_id":"${ids.responseId}","item_id":"${ids.itemId}","output_index":${OUTPUT_INDEX},"content_index":${CONTENT_INDEX},"delta":"${chunk.base64()}"}`,
-    );
+    this.#events.audio(response, chunk);
   }
 
   responseDone(response: SpeechResponse): void {
-    this.#finish(response, 'completed');
+    this.#events.finish(response, 'completed');
   }
 
   responseInterrupted(response: SpeechResponse, cause: 'speech' | 'client'): void {
-    this.#finish(response, 'cancelled', cause === 'speech' ? 'turn_detected' : 'client_cancelled');
-  }
-
-  #finish(response: SpeechResponse, status: 'completed' | 'cancelled', reason?: string): void {
-    const ids = this.#responses.get(response.id);
-    if (!ids) return;
-    this.#responses.delete(response.id);
-    const stored = this.#items.get(ids.itemId);
-    if (stored?.kind === 'assistant') stored.status = status === 'completed' ? 'completed' : 'incomplete';
-    const where = {
-      response_id: ids.responseId,
-      item_id: ids.itemId,
-      output_index: OUTPUT_INDEX,
-      content_index: CONTENT_INDEX,
-    };
-    // What was said: all of it, or the words spoken before the interruption.
-    const transcript = response.turn.text;
-    this.#send({ type: 'response.output_audio.done', event_id: this.#id('event_'), ...where });
-    this.#send({
-      type: 'response.output_audio_transcript.done',
-      event_id: this.#id('event_'),
-      ...where,
-      transcript,
-    });
-    this.#send({
-      type: 'response.content_part.done',
-      event_id: this.#id('event_'),
-      ...where,
-      part: { type: 'audio', transcript },
-    });
-    const item = stored
-      ? this.#itemJson(stored)
-      : { id: ids.itemId, type: 'message', role: 'assistant', status: 'incomplete', content: [] };
-    this.#send({
-      type: 'response.output_item.done',
-      event_id: this.#id('event_'),
-      response_id: ids.responseId,
-      output_index: OUTPUT_INDEX,
-      item,
-    });
-    this.#send({ type: 'conversation.item.done', event_id: this.#id('event_'), item });
-    this.#send({
-      type: 'response.done',
-      event_id: this.#id('event_'),
-      response: this.#responseJson(ids, status, [item], reason ? { type: 'cancelled', reason } : null),
-    });
+    this.#events.finish(response, 'cancelled', cause === 'speech' ? 'turn_detected' : 'client_cancelled');
   }
 
   greetingEnded(): void {}
 
-  hangingUp(): void {}
+  /** The service has no hang-up event: the close says it. */
+  hangingUp(): number {
+    return 0;
+  }
 
   error(kind: AgentErrorKind, message: string): void {
-    if (kind === 'internal') this.#error('server_error', 'server_error', message, null, null);
-    else this.#error('invalid_request_error', 'invalid_value', message, null, null);
+    if (kind === 'internal') this.#events.error('server_error', 'server_error', message, null, null);
+    else this.#events.error('invalid_request_error', 'invalid_value', message, null, null);
   }
 
   faultError(code: number, message: string): void {
-    this.#error(code >= 4500 ? 'server_error' : 'invalid_request_error', String(code), message, null, null);
+    this.#events.error(
+      code >= 4500 ? 'server_error' : 'invalid_request_error',
+      String(code),
+      message,
+      null,
+      null,
+    );
   }
 
   describe(): string {
@@ -581,89 +448,8 @@ export class OpenAIConnection implements DialectConnection {
 
   // -------------------------------------------------------------------------------------------
 
-  #responseJson(
-    ids: ResponseIds,
-    status: string,
-    output: unknown[],
-    statusDetails: unknown = null,
-  ): Record<string, unknown> {
-    const zero = { cached_tokens: 0, text_tokens: 0, audio_tokens: 0 };
-    return {
-      object: 'realtime.response',
-      id: ids.responseId,
-      status,
-      status_details: statusDetails,
-      output,
-      conversation_id: this.#conversationId,
-      output_modalities: ['audio'],
-      max_output_tokens: 'inf',
-      audio: { output: { format: this.#config.outputFormat, voice: this.#config.voice } },
-      usage:
-        status === 'in_progress'
-          ? null
-          : {
-              total_tokens: 0,
-              input_tokens: 0,
-              output_tokens: 0,
-              input_token_details: zero,
-              output_token_details: { text_tokens: 0, audio_tokens: 0 },
-            },
-      metadata: null,
-    };
-  }
-
-  #itemJson(item: StoredItem): Record<string, unknown> {
-    const base = { id: item.id, object: 'realtime.item', type: 'message' };
-    switch (item.kind) {
-      case 'assistant':
-        return {
-          ...base,
-          status: item.status,
-          role: 'assistant',
-          content: [{ type: 'output_audio', transcript: item.response.turn.text }],
-        };
-      case 'user-audio':
-        return {
-          ...base,
-          status: 'completed',
-          role: 'user',
-          content: [{ type: 'input_audio', transcript: item.transcript }],
-        };
-      case 'client':
-        return { status: 'completed', ...item.item, object: 'realtime.item' };
-    }
-  }
-
-  /** Add an item at the end of the conversation; returns the id of the one before it. */
-  #remember(item: StoredItem): string | null {
-    const previous = this.#lastItemId;
-    this.#items.set(item.id, item);
-    this.#lastItemId = item.id;
-    while (this.#items.size > MAX_ITEMS) this.#items.delete(this.#items.keys().next().value!);
-    return previous;
-  }
-
   #invalid(message: string, param: string, eventId: string | null): void {
-    this.#error('invalid_request_error', 'invalid_value', message, param, eventId);
-  }
-
-  /** `{ type: 'error', error: { type, code, message, param, event_id } }`; the socket stays open. */
-  #error(type: string, code: string, message: string, param: string | null, eventId: string | null): void {
-    if (!this.#host.allowError()) return;
-    this.#send({
-      type: 'error',
-      event_id: this.#id('event_'),
-      error: { type, code, message, param, event_id: eventId },
-    });
-  }
-
-  #send(event: Record<string, unknown>): void {
-    this.#host.sendText(JSON.stringify(event));
-  }
-
-  /** Ids like the service's (`event_…`, `item_…`, `resp_…`): unique per connection, cheap to make. */
-  #id(prefix: string): string {
-    return `${prefix}${this.#idPrefix}${(this.#nextId++).toString(36)}`;
+    this.#events.error('invalid_request_error', 'invalid_value', message, param, eventId);
   }
 }
 

@@ -189,8 +189,9 @@ class PlayAIConnection implements DialectConnection {
     this.#send({ type: 'onAgentGreetingEnd', message: text });
   }
 
-  hangingUp(): void {
+  hangingUp(): number {
     this.#send({ type: 'hangup', endedBy: 'agent' });
+    return 0;
   }
 
   error(kind: AgentErrorKind, message: string): void {
