@@ -92,7 +92,13 @@ export class AgentSession implements DialectHost {
       }
     });
     ws.on('close', (code, reason) => this.#onClose(code, reason.toString('utf8')));
-    this.#conn.opened?.();
+    try {
+      this.#conn.opened?.();
+    } catch (error) {
+      this.ctx.log(`voicewire-agent: ${this.init.remote} handshake failed: ${errorText(error)}`);
+      this.#summary = `${dialect.name}: handshake failed`;
+      this.close(1011, 'internal error');
+    }
   }
 
   get conversationId(): string | undefined {

@@ -64,9 +64,12 @@ export class SessionSocket {
 
   /** Close from the agent's side; a peer that never answers the close frame is cut off. */
   close(code: number, reason: string): void {
-    this.#closedByAgent ??= { code, reason };
+    // A close frame's reason is at most 123 bytes of UTF-8 (ws throws past that); a reason may
+    // quote what a client sent.
+    const fitted = fitCloseReason(reason);
+    this.#closedByAgent ??= { code, reason: fitted };
     const ws = this.#ws;
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, fitted);
     const timer = setTimeout(() => ws.terminate(), 2_000);
     timer.unref();
   }
@@ -84,6 +87,18 @@ export class SessionSocket {
     if (this.#socketError) return `closed ${code} after a socket error: ${clip(this.#socketError)}`;
     return `closed by client ${code}${reason ? ` "${clip(reason)}"` : ''}`;
   }
+}
+
+const MAX_CLOSE_REASON_BYTES = 123;
+
+function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason, 'utf8') <= MAX_CLOSE_REASON_BYTES) return reason;
+  let fitted = '';
+  for (const character of reason) {
+    if (Buffer.byteLength(`${fitted}${character}…`, 'utf8') > MAX_CLOSE_REASON_BYTES) break;
+    fitted += character;
+  }
+  return `${fitted}…`;
 }
 
 function clip(text: string): string {

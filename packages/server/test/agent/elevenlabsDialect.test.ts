@@ -110,6 +110,13 @@ describe('ElevenLabs Agents: opening', () => {
       /Invalid API key or signature/,
     ],
     ['no agent_id', '', { 'xi-api-key': KEY }, /Missing agent_id/],
+    // Quoted in the reason, which must still fit a close frame (123 bytes of UTF-8).
+    [
+      'an agent id of 60 euro signs',
+      `agent_id=${encodeURIComponent('€'.repeat(60))}`,
+      { 'xi-api-key': KEY },
+      /^Agent "€+/,
+    ],
     [
       'a bad format',
       `agent_id=agent-a&agent_output_audio_format=mp3_44100`,
@@ -121,6 +128,7 @@ describe('ElevenLabs Agents: opening', () => {
     const closed = await client.closed;
     expect(closed.code).toBe(1008);
     expect(closed.reason).toMatch(reason);
+    expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
     expect(client.raw).toEqual([]);
   });
 

@@ -69,7 +69,7 @@ export class ElevenLabsConnection implements DialectConnection {
     if (!opened.ok) {
       this.#phase = 'refused';
       host.setSummary(`refused: ${opened.reason}`);
-      host.close(opened.closeCode, opened.reason.slice(0, 120));
+      host.close(opened.closeCode, opened.reason);
       return;
     }
     this.#opened = opened;
