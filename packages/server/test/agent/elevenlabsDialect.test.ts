@@ -264,6 +264,38 @@ describe('ElevenLabs Agents: the conversation', () => {
   });
 });
 
+describe('ElevenLabs Agents: faults and the limit', () => {
+  test('?fault=error:4500:200: an error_event with the close code, then close 1011; ?fault=drop:200: 1006', async () => {
+    const failing = await start('agent_id=agent-a&fault=error:4500:200', { agent: { first_message: '' } });
+    const { message } = await failing.waitFor('error');
+    expect(message.error_event).toMatchObject({ code: 1011, error_type: 'unknown', details: { code: 4500 } });
+    expect((await failing.closed).code).toBe(1011);
+    const dropped = await start('agent_id=agent-a&fault=drop:200', { agent: { first_message: '' } });
+    expect((await dropped.closed).code).toBe(1006);
+  });
+
+  test('at maxConnections the next connection is closed with 1013', async () => {
+    const small = await startLocalAgent({
+      allowAnonymous: true,
+      greeting: '',
+      maxConnections: 1,
+      log: false,
+    });
+    try {
+      const first = await connect(conversationUrl(small, 'agent_id=a'), { protocols: ['convai'] });
+      first.send({ type: 'conversation_initiation_client_data' });
+      await first.waitFor('conversation_initiation_metadata');
+      const second = await connect(conversationUrl(small, 'agent_id=a'), { protocols: ['convai'] });
+      const closed = await second.closed;
+      expect(closed.code).toBe(1013);
+      expect(closed.reason).toMatch(/allows 1/);
+      await first.close();
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('ElevenLabs Agents: hanging up', () => {
   test('after the last reply and the goodbye: end_call, then a 1000 close from the agent if the client does not close', async () => {
     const client = await start('agent_id=agent-a&hangupAfterTurns=1', { agent: { first_message: '' } });
