@@ -82,8 +82,6 @@ export interface ConversationStart {
 export interface DialectHost {
   readonly ctx: SessionContext;
   readonly init: SessionInit;
-  /** The subprotocol echoed in the handshake, if any. */
-  readonly protocol: string | undefined;
 
   // Handshake
   /** Check a credential (`undefined`: none presented) against the agent's keys and minted tokens. */
@@ -108,15 +106,11 @@ export interface DialectHost {
   setInput(encoding: AgentInputEncoding, sampleRate?: number): string | undefined;
   /** Speak with this from the next response on. */
   setOutput(output: SpeechOutput): void;
-  readonly output: SpeechOutput;
   setTurnPolicy(policy: Partial<TurnPolicy>): void;
-  readonly policy: TurnPolicy;
   /** The user's turn is over (push-to-talk); returns the problem when there is nothing to commit. */
   commitInput(): string | undefined;
   /** Forget the input audio not yet part of a turn. */
   clearInput(): void;
-  /** Input audio received so far, in ms. */
-  readonly inputMs: number;
   /**
    * Answer now: the pending user turn, or the greeting if it has not been spoken, or a short
    * prompt. `active` when a response is already being prepared or spoken.

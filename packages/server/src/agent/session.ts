@@ -43,7 +43,6 @@ type PendingTurn = { kind: 'audio'; turn: UserTurn } | { kind: 'text'; text: str
 export class AgentSession implements DialectHost {
   readonly ctx: SessionContext;
   readonly init: SessionInit;
-  readonly protocol: string | undefined;
   readonly #ws: WebSocket;
   readonly #socket: SessionSocket;
   readonly #conn: DialectConnection;
@@ -61,12 +60,11 @@ export class AgentSession implements DialectHost {
   #unknownTypes = new Set<string>();
   #summary = 'no handshake';
 
-  constructor(ws: WebSocket, ctx: SessionContext, init: SessionInit, dialect: Dialect, protocol?: string) {
+  constructor(ws: WebSocket, ctx: SessionContext, init: SessionInit, dialect: Dialect) {
     this.#ws = ws;
     this.#socket = new SessionSocket(ws);
     this.ctx = ctx;
     this.init = init;
-    this.protocol = protocol;
     this.#policy = { detectTurns: true, respond: true, interrupt: true, silenceMs: ctx.silenceMs };
     this.#summary = `${dialect.name}: no handshake`;
     this.#conn = dialect.connect(this);
@@ -216,17 +214,9 @@ export class AgentSession implements DialectHost {
     }
   }
 
-  get output(): SpeechOutput {
-    return this.#output;
-  }
-
   setOutput(output: SpeechOutput): void {
     this.#output = output;
     if (this.live) this.#warm();
-  }
-
-  get policy(): TurnPolicy {
-    return this.#policy;
   }
 
   setTurnPolicy(policy: Partial<TurnPolicy>): void {
@@ -243,10 +233,6 @@ export class AgentSession implements DialectHost {
   clearInput(): void {
     this.#listener?.clear();
     if (this.#pending?.kind === 'audio') this.#pending = undefined;
-  }
-
-  get inputMs(): number {
-    return this.#listener?.audioMs ?? 0;
   }
 
   requestResponse(): 'started' | 'active' | 'ended' {

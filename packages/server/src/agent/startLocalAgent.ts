@@ -348,7 +348,6 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
           path: parsed.pathname,
         },
         chosen,
-        ws.protocol === '' ? undefined : ws.protocol,
       );
       sessions.add(session);
       session.onClosed = () => sessions.delete(session);
