@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 import { workspaceSources } from '../../testing/workspaceSources.ts';
 
-// Compatibility with PlayAI's own browser SDK (@play-ai/agent-web-sdk, pinned): the unmodified
-// SDK runs in Debian's headless Chromium with a fake microphone and holds a conversation with the
-// local agent over a real socket. One file, one browser at a time.
+// Compatibility with the vendors' own SDKs, pinned and unmodified, each holding a conversation with
+// the local agent over a real socket: PlayAI's (@play-ai/agent-web-sdk) and ElevenLabs'
+// (@elevenlabs/client) in Debian's headless Chromium with a fake microphone, OpenAI's
+// (@openai/agents-realtime) in Node. One file, one browser at a time.
 export default defineConfig({
   plugins: [workspaceSources()],
   test: {

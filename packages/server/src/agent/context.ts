@@ -1,31 +1,53 @@
 /**
  * What a session is given: the agent's shared state ({@link SessionContext}) and what its socket
- * URL asked for ({@link SessionInit}, read by {@link parseSessionQuery}).
+ * request asked for ({@link SessionInit}; the per-call options every dialect shares are read by
+ * {@link parseSessionQuery}).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ConversationStore } from './conversationStore.ts';
+import type { Credentials } from './credentials.ts';
 import { type Fault, parseFaults } from './faults.ts';
 import type { Ticker } from './ticker.ts';
+
+/** The OpenAI dialect's greeting: spoken on the client's first `response.create`, or at once. */
+export type OpenAIGreeting = 'on-request' | 'auto';
+
+/** The ElevenLabs dialect's audio formats, as its `conversation_initiation_metadata` names them. */
+export const ELEVENLABS_FORMATS = [
+  'pcm_8000',
+  'pcm_16000',
+  'pcm_22050',
+  'pcm_24000',
+  'pcm_44100',
+  'pcm_48000',
+  'ulaw_8000',
+] as const;
+export type ElevenLabsFormat = (typeof ELEVENLABS_FORMATS)[number];
 
 /** What every session of one agent shares. */
 export interface SessionContext {
   readonly ticker: Ticker;
   readonly conversations: ConversationStore;
-  /** Sessions past a successful setup: what `maxConnections` counts. */
+  /** Sessions past a successful handshake: what `maxConnections` counts. */
   readonly liveSessions: Set<object>;
   readonly silenceMs: number;
   readonly greeting: string;
   readonly maxConnections: number;
   /** End each call after this many replies (`hangupAfterTurns`); `undefined`: never. */
   readonly hangupAfterTurns: number | undefined;
-  /**
-   * Checks the key and the agent id together: `undefined` when both are fine. `apiKey` is
-   * `undefined` when the setup has none (an anonymous client, when the agent allows them).
-   */
-  authorize(apiKey: string | undefined, agentId: string): { code: number; message: string } | undefined;
+  readonly credentials: Credentials;
+  /** Whether `agentId` is served: well formed, and in `agentIds` when that is set. */
+  servesAgent(agentId: string): boolean;
+  readonly openaiGreeting: OpenAIGreeting;
+  readonly elevenlabs: {
+    inputFormat: ElevenLabsFormat;
+    outputFormat: ElevenLabsFormat;
+    pingIntervalMs: number;
+  };
   log(line: string): void;
 }
 
-/** Per-call settings a client may give in the socket URL's query. */
+/** Per-call settings a client may give in the socket URL's query, on every protocol. */
 export interface SessionQuery {
   faults: Fault[];
   /** `?hangupAfterTurns=N`: overrides the agent's own setting for this call. */
@@ -33,10 +55,15 @@ export interface SessionQuery {
 }
 
 export interface SessionInit {
-  /** From the URL path; `undefined` when the path had none. */
+  /** From the URL path (PlayAI's protocol); `undefined` when the path had none. */
   agentId: string | undefined;
-  /** The query, or what is wrong with it (the setup is then refused with 4400). */
+  /** The query's shared options, or what is wrong with them (the handshake is then refused). */
   query: { ok: true; value: SessionQuery } | { ok: false; error: string };
+  /** The whole query, for what a dialect reads itself (`model`, `agent_id`, formats, tokens). */
+  params: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** The subprotocols the client offered, in its order. */
+  protocols: readonly string[];
   /** For the log: who connected and to what (never the query, which may carry a token). */
   remote: string;
   path: string;

@@ -3,13 +3,15 @@
  * test (or a developer in the demo) can make one conversation fail without touching the server:
  *
  * - `?fault=drop:MS`        MS ms after setup the TCP connection is cut with no close frame (1006);
- * - `?fault=error:CODE:MS`  MS ms after setup the agent sends `{type:'error', code: CODE}` and closes;
- * - `?fault=garbage`        malformed frames are interleaved with the normal stream.
+ * - `?fault=error:CODE:MS`  MS ms after setup the agent sends error CODE (in each dialect's own
+ *                           shape) and closes;
+ * - `?fault=garbage`        malformed frames (each dialect's own) are interleaved with the normal stream.
  *
  * Several may be combined with commas (`?fault=garbage,drop:3000`) or by repeating `fault`.
+ * "Setup" is each protocol's handshake: PlayAI's `setup`, OpenAI's `session.created`, ElevenLabs'
+ * `conversation_initiation_metadata`.
  */
 import { describeErrorCode } from '@voicewire/core';
-import type { SessionSocket } from './socket.ts';
 
 export type Fault =
   | { kind: 'drop'; afterMs: number }
@@ -72,29 +74,34 @@ function parseDelay(text: string | undefined): number | undefined {
 
 /** What arming a call's faults needs from its session. */
 export interface FaultTarget {
-  socket: SessionSocket;
+  /** Interleave these malformed frames with everything sent from now on. */
+  injectGarbage(): void;
+  /** Cut the TCP connection with no close frame. */
+  cut(reason: string): void;
+  /** Say error `code` the dialect's way, as the call fails. */
+  sendError(code: number, message: string): void;
   /** Run `fn` in `ms` (cancelled when the session ends). */
   later(ms: number, fn: () => void): void;
   isLive(): boolean;
   close(code: number, reason: string): void;
 }
 
-/** Set a call's faults going, once its setup is accepted. */
+/** Set a call's faults going, once its handshake is accepted. */
 export function armFaults(faults: readonly Fault[], target: FaultTarget): void {
   for (const fault of faults) {
     switch (fault.kind) {
       case 'garbage':
-        target.socket.injectGarbage(GARBAGE_FRAMES);
+        target.injectGarbage();
         break;
       case 'drop':
-        target.later(fault.afterMs, () => target.socket.cut(`fault drop:${fault.afterMs} (connection cut)`));
+        target.later(fault.afterMs, () => target.cut(`fault drop:${fault.afterMs} (connection cut)`));
         break;
       case 'error':
         target.later(fault.afterMs, () => {
           if (!target.isLive()) return;
           const info = describeErrorCode(fault.code);
           const message = `${info.message} (injected by fault=error:${fault.code}:${fault.afterMs})`;
-          target.socket.sendError(fault.code, message, true);
+          target.sendError(fault.code, message);
           target.close(closeCodeForError(fault.code), `fault error:${fault.code}`);
         });
         break;
@@ -127,26 +134,13 @@ function clip(text: string): string {
 }
 
 /**
- * The malformed frames `?fault=garbage` sends, in turn: each is something a robust client must
- * survive without losing the conversation (drop it, count it, surface it to a debug callback).
- * None is valid base64 audio, so none can corrupt the audio stream if it is dropped.
+ * Malformed frames any JSON protocol's client must survive: each dialect adds its own (its audio
+ * message with data that is not audio, its known types with fields of the wrong type).
  */
-export const GARBAGE_FRAMES: readonly string[] = [
-  // Invalid JSON (truncated mid-message).
-  '{"type":"audioStream","data":"AAAA',
-  // An unknown message type.
-  '{"type":"voicewireGarbage","note":"an unknown message type a client must ignore"}',
-  // audioStream whose data is not base64.
-  '{"type":"audioStream","data":"@@ not base64 at all! @@"}',
-  // Wrong field types.
-  '{"type":"audioStream","data":12345}',
-  '{"type":"onAgentTranscript","message":{"not":"a string"}}',
-  '{"type":"onUserTranscript","message":[1,2,3]}',
-  // JSON that is not an object, or has no type.
+export const COMMON_GARBAGE_FRAMES: readonly string[] = [
   '[1,2,3]',
   'null',
   '{"data":"no type field"}',
   '{"type":42}',
-  // Not JSON at all.
   'garbage \u0000 frame',
 ];

@@ -1,3 +1,4 @@
+export type { ElevenLabsFormat, OpenAIGreeting } from './context.ts';
 export type { ConversationRecord, ConversationTurn } from './conversationStore.ts';
 export { type Fault, type ParseFaultsResult, parseFaults } from './faults.ts';
 export {

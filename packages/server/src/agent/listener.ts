@@ -1,8 +1,9 @@
 /**
- * The agent listening: `audioIn` frames decoded, fed to the voice activity detector, and the
- * user's turns cut out of the captured audio when the detector hears them end.
+ * The agent listening: the client's audio decoded, fed to the voice activity detector, and the
+ * user's turns cut out of the captured audio when the detector hears them end. With turn
+ * detection off (push-to-talk: OpenAI's `turn_detection: null`) the audio is only kept, and the
+ * client says when a turn is over (`commit`).
  */
-import { decodeBase64 } from '@voicewire/core';
 import type { createInputDecoder } from '../audio/index.ts';
 import type { Tickable, Ticker } from './ticker.ts';
 import { createVoiceActivityDetector, type SpeechEndEvent, type VoiceActivityDetector } from './vad.ts';
@@ -19,6 +20,10 @@ const MAX_UTTERANCE_S = 30;
 const MAX_PLAYBACK_S = 10;
 /** When a client stops sending audio mid-turn, its turn ends after the silence time plus this. */
 const STALL_GRACE_MS = 300;
+/** A muted client's empty frame counts as this much silence until a real frame sets the size. */
+const DEFAULT_FRAME_S = 0.02;
+
+type InputDecoder = ReturnType<typeof createInputDecoder>;
 
 /** One finished turn of the user's. */
 export interface UserTurn {
@@ -26,11 +31,15 @@ export interface UserTurn {
   utterance: Float32Array;
   sampleRate: number;
   speechSeconds: number;
+  /** Where the turn ended in the session's input audio, in ms from its first sample. */
+  audioEndMs: number;
+  /** `true` when the detector heard it end; `false` when the client committed it. */
+  detected: boolean;
 }
 
 export interface ListenerEvents {
-  /** The user started speaking (barge-in). */
-  onSpeechStart(): void;
+  /** The user started speaking (barge-in), `audioStartMs` into the session's input audio. */
+  onSpeechStart(audioStartMs: number): void;
   onTurnEnd(turn: UserTurn): void;
 }
 
@@ -42,57 +51,65 @@ interface CapturedChunk {
 }
 
 export class TurnListener implements Tickable {
-  readonly #decoder: ReturnType<typeof createInputDecoder>;
+  #decoder: InputDecoder;
   readonly #ticker: Ticker;
-  readonly #silenceMs: number;
+  #silenceMs: number;
   readonly #events: ListenerEvents;
+  #detectTurns = true;
   #vad: VoiceActivityDetector | undefined;
+  /** Input audio before the current detector (rate changes start a new one), in ms. */
+  #offsetMs = 0;
   #capture: CapturedChunk[] = [];
   #lastFrameSamples = 0;
   #lastAudioAt = 0;
   #stopped = false;
 
-  constructor(
-    decoder: ReturnType<typeof createInputDecoder>,
-    ticker: Ticker,
-    silenceMs: number,
-    events: ListenerEvents,
-  ) {
+  constructor(decoder: InputDecoder, ticker: Ticker, silenceMs: number, events: ListenerEvents) {
     this.#decoder = decoder;
     this.#ticker = ticker;
     this.#silenceMs = silenceMs;
     this.#events = events;
   }
 
+  /** Decode what follows with another decoder (the client changed its input format). */
+  setDecoder(decoder: InputDecoder): void {
+    this.#decoder = decoder;
+  }
+
   /**
-   * One `audioIn` frame's `data`. Returns what is wrong with it (the session answers 4400), or
-   * `undefined` when it was taken.
+   * Turn detection on (the detector ends turns) or off (audio is kept until `commit`). Switching
+   * drops what was captured: it belonged to the other way of taking turns.
    */
-  audioIn(data: string): string | undefined {
+  setDetectTurns(on: boolean): void {
+    if (on === this.#detectTurns) return;
+    this.#detectTurns = on;
+    this.#restart();
+  }
+
+  /** The silence that ends a turn, from the next detector on. */
+  setSilenceMs(ms: number): void {
+    if (ms === this.#silenceMs) return;
+    this.#silenceMs = ms;
+    if (!this.#vad?.speaking) this.#restart();
+  }
+
+  /** Input audio received so far, in ms. */
+  get audioMs(): number {
+    const vad = this.#vad;
+    return this.#offsetMs + (vad ? (vad.position / vad.sampleRate) * 1000 : 0);
+  }
+
+  /**
+   * One chunk of the client's audio, as it came over the wire. Returns what is wrong with it (the
+   * dialect reports it), or `undefined` when it was taken.
+   */
+  audioIn(bytes: Uint8Array): string | undefined {
     if (this.#stopped) return undefined;
-    if (data === '') {
-      // A muted client keeps sending empty frames at its frame rate: count them as silence of
-      // the last frame's length, so a turn ends when the user mutes mid-sentence.
-      const vad = this.#vad;
-      if (!vad) return undefined;
-      const count = this.#lastFrameSamples || Math.round(vad.sampleRate * 0.02);
-      this.#lastAudioAt = performance.now();
-      this.#capture.push({ start: vad.position, length: count, samples: null });
-      vad.processSilence(count);
-      this.#afterAudio();
-      return undefined;
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = decodeBase64(data);
-    } catch (error) {
-      return `audioIn.data is not valid base64 (${errorText(error)}).`;
-    }
     let decoded: { samples: Float32Array; sampleRate: number };
     try {
       decoded = this.#decoder.decode(bytes);
     } catch (error) {
-      return `audioIn could not be decoded: ${errorText(error)}`;
+      return `could not be decoded: ${errorText(error)}`;
     }
     if (decoded.samples.length === 0) return undefined;
     let vad = this.#vad;
@@ -108,6 +125,58 @@ export class TurnListener implements Tickable {
     vad.process(decoded.samples);
     this.#afterAudio();
     return undefined;
+  }
+
+  /**
+   * A frame of silence: a muted client keeps sending empty frames at its frame rate. Counted as
+   * silence of the last frame's length, so a turn ends when the user mutes mid-sentence.
+   */
+  silenceIn(): void {
+    const vad = this.#vad;
+    if (this.#stopped || !vad) return;
+    const count = this.#lastFrameSamples || Math.round(vad.sampleRate * DEFAULT_FRAME_S);
+    this.#lastAudioAt = performance.now();
+    this.#capture.push({ start: vad.position, length: count, samples: null });
+    vad.processSilence(count);
+    this.#afterAudio();
+  }
+
+  /**
+   * The client says the user's turn is over. With turn detection off, everything captured since
+   * the last commit is the turn; with it on, a turn in progress ends now. Returns the problem
+   * when there is nothing to commit.
+   */
+  commit(): string | undefined {
+    const vad = this.#vad;
+    if (this.#stopped) return undefined;
+    if (this.#detectTurns) {
+      if (!vad?.speaking) return 'there is no speech to commit';
+      vad.forceEnd();
+      return undefined;
+    }
+    if (!vad || this.#capture.length === 0) return 'the input audio buffer is empty';
+    const first = this.#capture[0]!;
+    const last = this.#capture[this.#capture.length - 1]!;
+    const from = first.start;
+    const to = last.start + last.length;
+    const whole = this.#takeUtterance(from, to);
+    this.#events.onTurnEnd({
+      utterance:
+        whole.length > MAX_PLAYBACK_S * vad.sampleRate
+          ? whole.slice(0, MAX_PLAYBACK_S * vad.sampleRate)
+          : whole,
+      sampleRate: vad.sampleRate,
+      speechSeconds: measureSpeech(whole, vad.sampleRate, this.#silenceMs),
+      audioEndMs: this.audioMs,
+      detected: false,
+    });
+    return undefined;
+  }
+
+  /** Forget the audio captured so far (OpenAI's `input_audio_buffer.clear`). */
+  clear(): void {
+    if (this.#vad?.speaking) this.#restart();
+    else this.#capture = [];
   }
 
   /** Watchdog while the user talks: a client that stops sending mid-turn still gets an end. */
@@ -127,17 +196,36 @@ export class TurnListener implements Tickable {
     this.#capture = [];
   }
 
-  #createVad(sampleRate: number): VoiceActivityDetector {
-    this.#vad?.forceEnd();
+  /** A fresh detector at the same rate, with nothing captured and no turn in progress. */
+  #restart(): void {
+    const vad = this.#vad;
     this.#capture = [];
+    if (!vad) return;
+    this.#offsetMs += (vad.position / vad.sampleRate) * 1000;
+    this.#vad = undefined;
+    this.#ticker.delete(this);
+  }
+
+  #createVad(sampleRate: number): VoiceActivityDetector {
+    const previous = this.#vad;
+    if (previous) {
+      if (this.#detectTurns) previous.forceEnd();
+      this.#offsetMs += (previous.position / previous.sampleRate) * 1000;
+    }
+    this.#capture = [];
+    const offsetMs = this.#offsetMs;
+    const detect = this.#detectTurns;
     const vad = createVoiceActivityDetector({
       sampleRate,
       silenceMs: this.#silenceMs,
-      onSpeechStart: () => {
+      onSpeechStart: (event) => {
+        if (!detect || this.#vad !== vad) return;
         this.#ticker.add(this);
-        this.#events.onSpeechStart();
+        this.#events.onSpeechStart(offsetMs + (event.onsetSample / sampleRate) * 1000);
       },
-      onSpeechEnd: (event) => this.#onSpeechEnd(event, sampleRate),
+      onSpeechEnd: (event) => {
+        if (detect && this.#vad === vad) this.#onSpeechEnd(event, sampleRate, offsetMs);
+      },
     });
     this.#vad = vad;
     return vad;
@@ -145,8 +233,13 @@ export class TurnListener implements Tickable {
 
   #afterAudio(): void {
     const vad = this.#vad!;
+    const first = this.#capture[0];
+    if (!this.#detectTurns) {
+      // Push-to-talk: everything is kept until the commit, up to the longest utterance.
+      if (first && vad.position - first.start > MAX_UTTERANCE_S * vad.sampleRate) this.#capture.shift();
+      return;
+    }
     if (vad.speaking) {
-      const first = this.#capture[0];
       if (first && vad.position - first.start > MAX_UTTERANCE_S * vad.sampleRate) vad.forceEnd();
       return;
     }
@@ -161,7 +254,7 @@ export class TurnListener implements Tickable {
     if (drop > 0) this.#capture.splice(0, drop);
   }
 
-  #onSpeechEnd(event: SpeechEndEvent, sampleRate: number): void {
+  #onSpeechEnd(event: SpeechEndEvent, sampleRate: number, offsetMs: number): void {
     this.#ticker.delete(this);
     if (this.#stopped) return;
     const from = Math.max(0, event.onsetSample - Math.round(PREROLL_S * sampleRate));
@@ -173,6 +266,8 @@ export class TurnListener implements Tickable {
       utterance: this.#takeUtterance(from, to),
       sampleRate,
       speechSeconds: event.speechSeconds,
+      audioEndMs: offsetMs + (event.lastSpeechSample / sampleRate) * 1000,
+      detected: true,
     });
   }
 
@@ -194,6 +289,24 @@ export class TurnListener implements Tickable {
     }
     return out;
   }
+}
+
+/**
+ * Seconds of speech in a committed buffer: the detector run over it, the stretches it heard
+ * added up. A push-to-talk turn is described like a detected one ("1.2 s of speech").
+ */
+function measureSpeech(samples: Float32Array, sampleRate: number, silenceMs: number): number {
+  let seconds = 0;
+  const vad = createVoiceActivityDetector({
+    sampleRate,
+    silenceMs,
+    onSpeechEnd: (event) => {
+      seconds += event.speechSeconds;
+    },
+  });
+  vad.process(samples);
+  vad.forceEnd();
+  return seconds;
 }
 
 function errorText(error: unknown): string {

@@ -3,41 +3,53 @@
  * paced in real time by the shared ticker, and the audio a reply is made of.
  */
 import { createResampler } from '@voicewire/core';
-import type { OutputFormat } from '@voicewire/core/playai/protocol';
 import type { ConversationTurn } from './conversationStore.ts';
-import { type ChunkSource, createEncodingSource, speechPcm } from './speech.ts';
+import {
+  type AudioChunk,
+  type ChunkSource,
+  createEncodingSource,
+  type SpeechOutput,
+  speechPcm,
+} from './speech.ts';
 import type { Tickable } from './ticker.ts';
 
 /** What the agent says after the user's turn, before playing the user's own audio back. */
 export const REPLY_TEXT = 'Here is what I heard.';
 /** What the agent says before it hangs up (`hangupAfterTurns`). */
 export const GOODBYE_TEXT = 'That is all for now. Goodbye!';
+/** What the agent says when asked for a response with nothing to answer (and no greeting left). */
+export const PROMPT_TEXT = "I'm listening.";
 /** How far ahead of real time audio may be sent: a small cushion against network jitter. */
 const LEAD_MS = 100;
 /** Pause between the reply sentence and the played-back utterance. */
 const REPLY_GAP_S = 0.25;
 
-export type ResponseKind = 'greeting' | 'reply' | 'goodbye';
+/**
+ * `greeting`: the conversation's first words; `reply`: an answer to the user (counted for
+ * `hangupAfterTurns`); `prompt`: {@link PROMPT_TEXT}, asked for with nothing to answer;
+ * `goodbye`: the last words before hanging up.
+ */
+export type ResponseKind = 'greeting' | 'reply' | 'prompt' | 'goodbye';
 
 /** Where a response's audio goes: the session that owns it. */
 export interface ResponseOutput {
-  /** Send a prepared `audioStream` frame. */
-  sendFrame(frame: Buffer): void;
+  /** Send a chunk of the response's audio. */
+  sendAudio(response: SpeechResponse, chunk: AudioChunk): void;
   /** The response's audio has played out. */
   responseFinished(response: SpeechResponse): void;
 }
 
 /**
- * `audioStreamEnd.jobId`: a number, as the deployed service sends it (docs/protocol.md). Unique
- * within this process, which is all a client can rely on.
+ * Responses are numbered within the process: PlayAI's `audioStreamEnd.jobId` is this number, as
+ * the deployed service sends one (docs/protocol.md), and dialects key their own ids on it.
  */
-let lastJobId = 0;
+let lastResponseId = 0;
 
 /** One agent response being spoken: paced by the shared ticker. */
 export class SpeechResponse implements Tickable {
   readonly kind: ResponseKind;
   readonly text: string;
-  readonly jobId = ++lastJobId;
+  readonly id = ++lastResponseId;
   readonly turn: ConversationTurn;
   /** Audio time of the part that speaks `text` (a reply then plays the user's audio back). */
   readonly speechMs: number;
@@ -76,7 +88,7 @@ export class SpeechResponse implements Tickable {
         this.#exhausted = true;
         break;
       }
-      if (chunk.frame !== null) this.#output.sendFrame(chunk.frame);
+      if (chunk.bytes.length > 0) this.#output.sendAudio(this, chunk);
       this.#sentMs += chunk.ms;
     }
     // The end is announced when the audio has had time to play, not when the last byte left:
@@ -84,10 +96,25 @@ export class SpeechResponse implements Tickable {
     if (this.#exhausted && elapsed >= this.#sentMs) this.#output.responseFinished(this);
   }
 
+  /** Audio sent so far, in ms. */
+  get sentMs(): number {
+    return this.#sentMs;
+  }
+
+  /** The whole response's audio, in ms. */
+  get durationMs(): number {
+    return this.#source.durationMs;
+  }
+
   /** The words of `text` spoken by now, in proportion to the audio sent. */
   spokenText(): string {
-    if (this.speechMs <= 0 || this.#sentMs >= this.speechMs) return this.text;
-    return wordPrefix(this.text, this.#sentMs / this.speechMs);
+    return this.heardText(this.#sentMs);
+  }
+
+  /** The words of `text` within the first `audioMs` of the response's audio. */
+  heardText(audioMs: number): string {
+    if (this.speechMs <= 0 || audioMs >= this.speechMs) return this.text;
+    return wordPrefix(this.text, audioMs / this.speechMs);
   }
 }
 
@@ -98,12 +125,9 @@ export interface PreparedSpeech {
 }
 
 /** `text` spoken in the session's output format. */
-export async function prepareText(
-  text: string,
-  format: OutputFormat,
-  sampleRate: number,
-): Promise<PreparedSpeech> {
-  const pcm = await speechPcm(text, sampleRate);
+export async function prepareText(text: string, output: SpeechOutput): Promise<PreparedSpeech> {
+  const { format, sampleRate, voice } = output;
+  const pcm = await speechPcm(text, sampleRate, voice);
   const source = await createEncodingSource(pcm, format, sampleRate);
   return { source, speechMs: (pcm.length / sampleRate) * 1000 };
 }
@@ -115,10 +139,10 @@ export async function prepareText(
 export async function prepareReply(
   utterance: Float32Array,
   inputRate: number,
-  format: OutputFormat,
-  outputRate: number,
+  output: SpeechOutput,
 ): Promise<PreparedSpeech> {
-  const sentence = await speechPcm(REPLY_TEXT, outputRate);
+  const { format, sampleRate: outputRate, voice } = output;
+  const sentence = await speechPcm(REPLY_TEXT, outputRate, voice);
   const echoed = inputRate === outputRate ? utterance : resampleWhole(utterance, inputRate, outputRate);
   const gap = Math.round(REPLY_GAP_S * outputRate);
   const pcm = new Float32Array(sentence.length + gap + echoed.length);

@@ -1,89 +1,102 @@
 /**
- * One connection to the local agent, from the socket opening to its close: the setup handshake
- * (setup.ts), the greeting, the user's turns (listener.ts) and the agent's responses
- * (response.ts), barge-in, hanging up, and the faults a client asked for in the URL. The
- * messages and their shapes are those of docs/protocol.md.
+ * One connection to the local agent, from the socket opening to its close: the agent's brain,
+ * whatever protocol the client speaks. It owns the conversation's state: the user's turns
+ * (listener.ts), what the agent says (voice.ts: the greeting, responses, barge-in), hanging up,
+ * the faults a client asked for in the URL, the connection limit and the log line. What goes
+ * over the wire, and how the connection authenticates and opens, is the dialect's (dialect.ts).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  parseClientMessage,
-  type ResolvedSetup,
-  SDK_CLIENT_MESSAGE_TYPES,
-} from '@voicewire/core/playai/protocol';
 import type WebSocket from 'ws';
+import { type AgentInputEncoding, createInputDecoder } from '../audio/index.ts';
 import type { SessionContext, SessionInit } from './context.ts';
 import type { ConversationRecord } from './conversationStore.ts';
+import type { CredentialCheck } from './credentials.ts';
+import type { ConversationStart, Dialect, DialectConnection, DialectHost, TurnPolicy } from './dialect.ts';
 import { armFaults, describeFaults } from './faults.ts';
 import { TurnListener, type UserTurn } from './listener.ts';
 import {
   GOODBYE_TEXT,
-  type PreparedSpeech,
+  PROMPT_TEXT,
   prepareReply,
   prepareText,
   REPLY_TEXT,
-  type ResponseKind,
-  type ResponseOutput,
-  SpeechResponse,
+  type SpeechResponse,
 } from './response.ts';
-import { acceptSetup, clip } from './setup.ts';
 import { SessionSocket } from './socket.ts';
-import { clipSource, encodedSpeech, warmSpeech } from './speech.ts';
+import { type SpeechOutput, warmSpeech } from './speech.ts';
+import { AgentVoice } from './voice.ts';
 
-/** Without a setup in this long, the connection is not a client of ours. */
-const SETUP_TIMEOUT_MS = 15_000;
-/** Longest `customInput` text spoken back. */
-const MAX_CUSTOM_INPUT_CHARS = 300;
+/** Longest text input answered (spoken back). */
+const MAX_TEXT_INPUT_CHARS = 300;
 /** Distinct unknown message types logged per session: enough to notice, never a flood. */
 const MAX_LOGGED_UNKNOWN_TYPES = 8;
 
-/** The SDK's bookkeeping messages: accepted quietly, never answered, never stored. */
-const QUIET_CLIENT_TYPES: ReadonlySet<string> = new Set(SDK_CLIENT_MESSAGE_TYPES);
+/**
+ * `opening`: the dialect's handshake is under way; `ending`: the goodbye is being spoken, and
+ * nothing the user says starts another turn.
+ */
+type SessionState = 'opening' | 'live' | 'ending' | 'closed';
 
-/** `ending`: the goodbye is being spoken; nothing the user says starts another turn. */
-type SessionState = 'awaiting-setup' | 'live' | 'ending' | 'closed';
+/** A user turn waiting for the client to ask for its answer (`respond: false`, push-to-talk). */
+type PendingTurn = { kind: 'audio'; turn: UserTurn } | { kind: 'text'; text: string };
 
-export class AgentSession implements ResponseOutput {
+export class AgentSession implements DialectHost {
+  readonly ctx: SessionContext;
+  readonly init: SessionInit;
   readonly #ws: WebSocket;
   readonly #socket: SessionSocket;
-  readonly #ctx: SessionContext;
-  readonly #init: SessionInit;
+  readonly #conn: DialectConnection;
   readonly #openedAt = Date.now();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
-  #state: SessionState = 'awaiting-setup';
-  #setup: ResolvedSetup | undefined;
+  #state: SessionState = 'opening';
   #conversation: ConversationRecord | undefined;
   #listener: TurnListener | undefined;
-  #response: SpeechResponse | undefined;
-  /** Bumped whenever a response in preparation must be abandoned (barge-in, close). */
-  #generation = 0;
-  #greetingEnded = false;
+  #output: SpeechOutput = { format: 'pcm16', sampleRate: 24_000 };
+  #policy: TurnPolicy;
+  #voice: AgentVoice | undefined;
+  #pending: PendingTurn | undefined;
   #repliesCompleted = 0;
   #hangupAfterTurns: number | undefined;
   #unknownTypes = new Set<string>();
-  #setupSummary = 'no setup';
+  #summary = 'no handshake';
 
-  constructor(ws: WebSocket, ctx: SessionContext, init: SessionInit) {
+  constructor(ws: WebSocket, ctx: SessionContext, init: SessionInit, dialect: Dialect) {
     this.#ws = ws;
     this.#socket = new SessionSocket(ws);
-    this.#ctx = ctx;
-    this.#init = init;
+    this.ctx = ctx;
+    this.init = init;
+    this.#policy = { detectTurns: true, respond: true, interrupt: true, silenceMs: ctx.silenceMs };
+    this.#summary = `${dialect.name}: no handshake`;
+    this.#conn = dialect.connect(this);
     ws.on('message', (data, isBinary) => {
+      if (this.#state === 'closed') return;
       try {
-        this.#onMessage(data, isBinary);
+        const bytes = Buffer.isBuffer(data)
+          ? data
+          : Array.isArray(data)
+            ? Buffer.concat(data)
+            : Buffer.from(data);
+        // ws hands text frames over as a Buffer (its default binaryType): decode without copying.
+        if (isBinary) this.#conn.receiveBinary(bytes);
+        else this.#conn.receiveText(bytes.toString('utf8'));
       } catch (error) {
         // A bug of ours must cost one message, never the process and every other session.
-        if (this.#state === 'awaiting-setup') {
-          this.#ctx.log(`voicewire-agent: ${this.#init.remote} setup failed: ${errorText(error)}`);
-          this.#failSetup(4500, 'Internal error: the local agent failed on the setup message.', 1011);
-        } else this.#internalError('failed on a message', error);
+        if (this.#state === 'opening') {
+          this.ctx.log(`voicewire-agent: ${this.init.remote} handshake failed: ${errorText(error)}`);
+          this.#summary = `${dialect.name}: handshake failed`;
+          this.#conn.faultError(4500, 'Internal error: the local agent failed on the opening message.');
+          this.close(1011, 'internal error');
+        } else this.internalError('failed on a message', error);
       }
     });
     ws.on('close', (code, reason) => this.#onClose(code, reason.toString('utf8')));
-    this.#later(SETUP_TIMEOUT_MS, () => {
-      if (this.#state === 'awaiting-setup') {
-        this.#failSetup(4400, `No setup message within ${SETUP_TIMEOUT_MS / 1000} s of connecting.`, 1008);
-      }
-    });
+    try {
+      this.#conn.opened?.();
+    } catch (error) {
+      this.ctx.log(`voicewire-agent: ${this.init.remote} handshake failed: ${errorText(error)}`);
+      this.#summary = `${dialect.name}: handshake failed`;
+      this.close(1011, 'internal error');
+    }
   }
 
   get conversationId(): string | undefined {
@@ -93,7 +106,7 @@ export class AgentSession implements ResponseOutput {
   /** Close from the server's side (the agent is shutting down). */
   shutdown(code: number, reason: string): void {
     if (this.#state === 'closed') return;
-    this.#close(code, reason);
+    this.close(code, reason);
   }
 
   terminate(): void {
@@ -101,248 +114,205 @@ export class AgentSession implements ResponseOutput {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Incoming frames
+  // The handshake (DialectHost)
 
-  #onMessage(data: WebSocket.RawData, isBinary: boolean): void {
-    if (this.#state === 'closed') return;
-    if (isBinary) {
-      const message = 'Binary frames are not part of the protocol: send JSON text frames.';
-      if (this.#state === 'awaiting-setup') this.#failSetup(4400, message, 1003);
-      else this.#sendError(4400, message, false);
-      return;
-    }
-    // ws hands text frames over as a Buffer (its default binaryType); decode without copying.
-    const text = Buffer.isBuffer(data)
-      ? data.toString('utf8')
-      : Array.isArray(data)
-        ? Buffer.concat(data).toString('utf8')
-        : Buffer.from(data).toString('utf8');
-    if (this.#state === 'awaiting-setup') this.#onSetup(text);
-    else this.#onLiveMessage(text);
+  checkCredential(credential: string | undefined): CredentialCheck {
+    return this.ctx.credentials.check(credential);
   }
 
-  #onSetup(text: string): void {
-    const accepted = acceptSetup(text, this.#ctx, this.#init);
-    if (!accepted.ok) {
-      this.#failSetup(accepted.code, accepted.message, accepted.closeCode);
-      return;
-    }
-    const { setup, query, resumed } = accepted;
-    const agentId = this.#init.agentId ?? '';
+  atCapacity(): boolean {
+    return this.ctx.liveSessions.size >= this.ctx.maxConnections;
+  }
+
+  get live(): boolean {
+    return this.#state === 'live' || this.#state === 'ending';
+  }
+
+  get greeted(): boolean {
+    return this.#voice?.greeted ?? false;
+  }
+
+  start(start: ConversationStart): string {
+    if (this.#state !== 'opening') throw new Error('the conversation has already started');
+    const decoder = createInputDecoder(start.input.encoding, start.input.sampleRate);
     this.#state = 'live';
-    this.#setup = setup;
-    this.#ctx.liveSessions.add(this);
-    this.#conversation = resumed ?? this.#ctx.conversations.create(`conv_${randomId()}`, agentId);
-    this.#hangupAfterTurns = query.hangupAfterTurns ?? this.#ctx.hangupAfterTurns;
-    this.#listener = new TurnListener(accepted.decoder, this.#ctx.ticker, this.#ctx.silenceMs, {
-      onSpeechStart: () => this.#onSpeechStart(),
+    this.ctx.liveSessions.add(this);
+    const resumed = start.resumed;
+    const conversation =
+      resumed ?? this.ctx.conversations.create(start.conversationId ?? `conv_${randomId()}`, start.agentId);
+    this.#conversation = conversation;
+    this.#hangupAfterTurns = start.query.hangupAfterTurns ?? this.ctx.hangupAfterTurns;
+    this.#output = start.output;
+    this.#policy = { ...this.#policy, ...start.policy };
+    const listener = new TurnListener(decoder, this.ctx.ticker, this.#policy.silenceMs, {
+      onSpeechStart: (audioStartMs) => this.#onSpeechStart(audioStartMs),
       onTurnEnd: (turn) => this.#onTurnEnd(turn),
     });
-    this.#setupSummary = [
-      `agent=${agentId}`,
-      `conversation=${this.#conversation.id}${resumed ? ' (resumed)' : ''}`,
-      `out=${setup.outputFormat}@${setup.outputSampleRate}`,
-      `in=${setup.inputEncoding}${setup.inputSampleRate ? `@${setup.inputSampleRate}` : ''}`,
-      ...(setup.apiKey === undefined || setup.apiKey.trim() === '' ? ['anonymous'] : []),
-      ...(query.faults.length ? [`faults=${describeFaults(query.faults)}`] : []),
-      ...(this.#hangupAfterTurns !== undefined ? [`hangupAfterTurns=${this.#hangupAfterTurns}`] : []),
-    ].join(' ');
-
-    armFaults(query.faults, {
-      socket: this.#socket,
-      later: (ms, fn) => this.#later(ms, fn),
-      isLive: () => this.#state === 'live',
-      close: (code, reason) => this.#close(code, reason),
+    listener.setDetectTurns(this.#policy.detectTurns);
+    this.#listener = listener;
+    const conn = this.#conn;
+    this.#voice = new AgentVoice({
+      ctx: this.ctx,
+      conn,
+      conversation,
+      output: () => this.#output,
+      canSpeak: (kind) => this.#state === 'live' || (kind === 'goodbye' && this.#state === 'ending'),
+      internalError: (what, error) => this.internalError(what, error),
+      replyPlayed: () => {
+        if (this.#hangupAfterTurns !== undefined && ++this.#repliesCompleted >= this.#hangupAfterTurns) {
+          this.#sayGoodbye();
+        }
+      },
+      goodbyeDone: () => this.#hangUp(),
     });
-    this.#sendJson({
-      type: 'init',
-      conversationId: this.#conversation.id,
-      agentOwnerId: 'voicewire-local',
-      language: 'en',
+    const faults = start.query.faults;
+    this.#summary = [
+      `agent=${start.agentId}`,
+      `conversation=${conversation.id}${resumed ? ' (resumed)' : ''}`,
+      start.summary,
+      ...(faults.length ? [`faults=${describeFaults(faults)}`] : []),
+      ...(this.#hangupAfterTurns !== undefined ? [`hangupAfterTurns=${this.#hangupAfterTurns}`] : []),
+    ]
+      .filter((part) => part !== '')
+      .join(' ');
+    armFaults(faults, {
+      injectGarbage: () => this.#socket.injectGarbage(this.#conn.garbage),
+      cut: (reason) => this.#socket.cut(reason),
+      sendError: (code, message) => this.#conn.faultError(code, message),
+      later: (ms, fn) => this.later(ms, fn),
+      isLive: () => this.#state === 'live',
+      close: (code, reason) => this.close(code, reason),
     });
     // Render the stock sentences now, so the first answer does not wait for the synthesiser.
-    warmSpeech(REPLY_TEXT, setup.outputSampleRate);
-    if (this.#hangupAfterTurns !== undefined) warmSpeech(GOODBYE_TEXT, setup.outputSampleRate);
-    const greeting = resumed ? '' : (setup.customGreeting ?? this.#ctx.greeting).trim();
-    // Clients that open their microphone on onAgentGreetingEnd (PlayAI's SDK does) need it even
-    // when there is no greeting: it then comes at once, with an empty message.
-    if (greeting === '') this.#endGreeting('');
-    else this.#speakGreeting(greeting);
+    this.#warm();
+    return conversation.id;
   }
 
-  #onLiveMessage(text: string): void {
-    const parsed = parseClientMessage(text);
-    if (parsed.kind === 'invalid') {
-      this.#sendError(4400, `Invalid parameters: ${parsed.error}`, false);
-      return;
+  speakGreeting(text: string): void {
+    if (this.live) this.#voice!.speakGreeting(text);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inputs (DialectHost)
+
+  audioIn(bytes: Uint8Array): string | undefined {
+    if (this.#state !== 'live') return undefined;
+    return this.#listener!.audioIn(bytes);
+  }
+
+  silenceIn(): void {
+    if (this.#state === 'live') this.#listener!.silenceIn();
+  }
+
+  setInput(encoding: AgentInputEncoding, sampleRate?: number): string | undefined {
+    try {
+      const decoder = createInputDecoder(encoding, sampleRate);
+      this.#listener?.setDecoder(decoder);
+      return undefined;
+    } catch (error) {
+      return errorText(error);
     }
-    if (parsed.kind === 'unknown') {
-      // The SDK's bookkeeping is accepted quietly and dropped (nothing of a call is recorded);
-      // other types are ignored with one log line, as a tolerant server does.
-      if (QUIET_CLIENT_TYPES.has(parsed.type)) return;
-      if (!this.#unknownTypes.has(parsed.type) && this.#unknownTypes.size < MAX_LOGGED_UNKNOWN_TYPES) {
-        this.#unknownTypes.add(parsed.type);
-        this.#ctx.log(
-          `voicewire-agent: ${this.#init.remote} ignored a message of unknown type "${clip(parsed.type)}"`,
-        );
-      }
-      return;
-    }
-    const message = parsed.message;
-    switch (message.type) {
-      case 'audioIn': {
-        if (this.#state !== 'live') return;
-        const problem = this.#listener!.audioIn(message.data);
-        if (problem !== undefined) this.#sendError(4400, `Invalid parameters: ${problem}`, false);
-        return;
-      }
-      case 'customInput':
-        if (this.#state === 'live') this.#onCustomInput(message.data);
-        return;
-      case 'setup':
-        this.#sendError(4400, 'Invalid parameters: this session is already set up.', false);
-        return;
-    }
+  }
+
+  setOutput(output: SpeechOutput): void {
+    this.#output = output;
+    if (this.live) this.#warm();
+  }
+
+  setTurnPolicy(policy: Partial<TurnPolicy>): void {
+    this.#policy = { ...this.#policy, ...policy };
+    this.#listener?.setDetectTurns(this.#policy.detectTurns);
+    this.#listener?.setSilenceMs(this.#policy.silenceMs);
+  }
+
+  commitInput(): string | undefined {
+    if (this.#state !== 'live') return undefined;
+    return this.#listener!.commit();
+  }
+
+  clearInput(): void {
+    this.#listener?.clear();
+    if (this.#pending?.kind === 'audio') this.#pending = undefined;
+  }
+
+  requestResponse(): 'started' | 'active' | 'ended' {
+    if (this.#state !== 'live') return 'ended';
+    const voice = this.#voice!;
+    if (voice.busy) return 'active';
+    const pending = this.#pending;
+    this.#pending = undefined;
+    const greeting = this.ctx.greeting.trim();
+    if (pending) this.#answer(pending);
+    else if (!voice.greeted && greeting !== '') voice.speakGreeting(greeting);
+    else
+      voice.say(
+        'prompt',
+        PROMPT_TEXT,
+        prepareText(PROMPT_TEXT, this.#output),
+        'could not prepare a response',
+      );
+    return 'started';
+  }
+
+  cancelResponse(): boolean {
+    return this.#voice?.cancel() ?? false;
+  }
+
+  heard(response: SpeechResponse, audioEndMs: number): void {
+    const heard = response.heardText(audioEndMs);
+    response.turn.text = heard;
+    if (heard !== response.text || audioEndMs < response.durationMs) response.turn.interrupted = true;
+  }
+
+  textInput(text: string, respond: boolean): void {
+    if (this.#state !== 'live') return;
+    const clipped = text.trim().slice(0, MAX_TEXT_INPUT_CHARS);
+    if (clipped === '') return;
+    this.ctx.conversations.addTurn(this.#conversation!, { role: 'user', text: clipped, interrupted: false });
+    if (respond) this.#answer({ kind: 'text', text: clipped });
+    else this.#pending = { kind: 'text', text: clipped };
   }
 
   // -------------------------------------------------------------------------------------------
   // Turn-taking
 
-  #onSpeechStart(): void {
+  #onSpeechStart(audioStartMs: number): void {
     if (this.#state !== 'live') return;
-    this.#sendJson({ type: 'voiceActivityStart' });
-    // Barge-in: whatever the agent is saying (or about to say) stops now.
-    this.#generation++;
-    this.#interruptResponse();
+    this.#conn.speechStarted(audioStartMs);
+    if (this.#policy.interrupt) this.#voice!.bargeIn();
   }
 
   #onTurnEnd(turn: UserTurn): void {
     if (this.#state !== 'live') return;
-    this.#sendJson({ type: 'voiceActivityEnd' });
     const description = `(${turn.speechSeconds.toFixed(1)} s of speech)`;
-    this.#sendJson({ type: 'onUserTranscript', message: description });
-    this.#ctx.conversations.addTurn(this.#conversation!, {
+    this.#conn.userTurn({
+      description,
+      audioEndMs: turn.audioEndMs,
+      detected: turn.detected,
+      speechSeconds: turn.speechSeconds,
+    });
+    this.ctx.conversations.addTurn(this.#conversation!, {
       role: 'user',
       text: description,
       interrupted: false,
     });
-    const setup = this.#setup!;
-    this.#prepare(
-      'reply',
-      REPLY_TEXT,
-      prepareReply(turn.utterance, turn.sampleRate, setup.outputFormat, setup.outputSampleRate),
-      'could not prepare the reply',
-    );
+    if (this.#policy.respond && turn.detected) this.#answer({ kind: 'audio', turn });
+    else this.#pending = { kind: 'audio', turn };
   }
 
-  #onCustomInput(data: string): void {
-    const text = data.trim().slice(0, MAX_CUSTOM_INPUT_CHARS);
-    if (text === '') return;
-    this.#ctx.conversations.addTurn(this.#conversation!, { role: 'user', text, interrupted: false });
-    const answer = `You wrote: ${text}`;
-    const setup = this.#setup!;
-    this.#prepare(
-      'reply',
-      answer,
-      prepareText(answer, setup.outputFormat, setup.outputSampleRate),
-      'could not answer customInput',
-    );
-  }
-
-  /** Speak `text` once its audio is ready, unless the user spoke (or left) in the meantime. */
-  #prepare(kind: ResponseKind, text: string, speech: Promise<PreparedSpeech>, failure: string): void {
-    const generation = ++this.#generation;
-    speech.then(
-      ({ source, speechMs }) => {
-        if (generation !== this.#generation || this.#state === 'closed') return;
-        if (kind !== 'goodbye' && this.#state !== 'live') return;
-        this.#interruptResponse();
-        this.#startResponse(kind, text, source, speechMs);
-      },
-      (error) => {
-        this.#internalError(failure, error);
-        if (kind === 'goodbye') this.#hangUp();
-      },
-    );
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // The agent speaking
-
-  #speakGreeting(text: string): void {
-    const setup = this.#setup!;
-    const generation = ++this.#generation;
-    encodedSpeech(text, setup.outputFormat, setup.outputSampleRate).then(
-      (clip) => {
-        // The user spoke first (or left): the greeting is dropped, never talked over them.
-        if (generation !== this.#generation || this.#state !== 'live') {
-          this.#endGreeting('');
-          return;
-        }
-        this.#startResponse('greeting', text, clipSource(clip), clip.durationMs);
-      },
-      (error) => {
-        this.#internalError('could not synthesise the greeting', error);
-        this.#endGreeting('');
-      },
-    );
-  }
-
-  #startResponse(kind: ResponseKind, text: string, source: PreparedSpeech['source'], speechMs: number): void {
-    const turn = this.#ctx.conversations.addTurn(this.#conversation!, {
-      role: 'agent',
-      text,
-      interrupted: false,
-    });
-    const response = new SpeechResponse(this, kind, text, source, speechMs, turn);
-    this.#response = response;
-    if (kind === 'greeting') this.#sendJson({ type: 'onAgentGreeting', message: text });
-    else this.#sendJson({ type: 'onAgentTranscript', message: text });
-    this.#sendJson({ type: 'newAudioStream' });
-    this.#ctx.ticker.add(response);
-    response.start(performance.now());
-  }
-
-  /** Called by the response when its audio has played out. */
-  responseFinished(response: SpeechResponse): void {
-    this.#ctx.ticker.delete(response);
-    if (this.#response !== response) return;
-    this.#response = undefined;
-    if (response.kind === 'greeting') this.#endGreeting(response.text);
-    // Top-level message and a numeric jobId, as the deployed service sends it; the nested object
-    // is the older form, kept for clients that read it (docs/protocol.md, "Server → client").
-    this.#sendJson({
-      type: 'audioStreamEnd',
-      message: response.text,
-      jobId: response.jobId,
-      audioStreamEnd: { message: response.text, jobId: response.jobId },
-    });
-    if (response.kind === 'goodbye') {
-      this.#hangUp();
+  #answer(pending: PendingTurn): void {
+    if (pending.kind === 'audio') {
+      const { utterance, sampleRate } = pending.turn;
+      this.#voice!.say(
+        'reply',
+        REPLY_TEXT,
+        prepareReply(utterance, sampleRate, this.#output),
+        'could not prepare the reply',
+      );
       return;
     }
-    if (response.kind === 'reply' && this.#hangupAfterTurns !== undefined) {
-      if (++this.#repliesCompleted >= this.#hangupAfterTurns) this.#sayGoodbye();
-    }
-  }
-
-  /** `onAgentGreetingEnd`, exactly once per call. */
-  #endGreeting(text: string): void {
-    if (this.#greetingEnded || this.#state === 'closed') return;
-    this.#greetingEnded = true;
-    this.#sendJson({ type: 'onAgentGreetingEnd', message: text });
-  }
-
-  #interruptResponse(): void {
-    const response = this.#response;
-    if (!response) return;
-    this.#ctx.ticker.delete(response);
-    this.#response = undefined;
-    const spoken = response.spokenText();
-    response.turn.text = spoken;
-    response.turn.interrupted = true;
-    this.#sendJson({ type: 'onAgentInterrupted', updatedMessage: spoken });
-    if (response.kind === 'greeting') this.#endGreeting(spoken);
+    const answer = `You wrote: ${pending.text}`;
+    this.#voice!.say('reply', answer, prepareText(answer, this.#output), 'could not answer the text input');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -352,90 +322,104 @@ export class AgentSession implements ResponseOutput {
   #sayGoodbye(): void {
     this.#state = 'ending';
     this.#listener?.stop();
-    const setup = this.#setup!;
-    this.#prepare(
+    this.#voice!.say(
       'goodbye',
       GOODBYE_TEXT,
-      prepareText(GOODBYE_TEXT, setup.outputFormat, setup.outputSampleRate),
+      prepareText(GOODBYE_TEXT, this.#output),
       'could not synthesise the goodbye',
     );
   }
 
   #hangUp(): void {
     if (this.#state === 'closed') return;
-    this.#sendJson({ type: 'hangup', endedBy: 'agent' });
-    this.#close(1000, 'agent hung up');
+    const graceMs = this.#conn.hangingUp();
+    if (graceMs > 0) this.later(graceMs, () => this.close(1000, 'agent hung up'));
+    else this.close(1000, 'agent hung up');
+  }
+
+  #warm(): void {
+    const { sampleRate, voice } = this.#output;
+    warmSpeech(REPLY_TEXT, sampleRate, voice);
+    if (this.#hangupAfterTurns !== undefined) warmSpeech(GOODBYE_TEXT, sampleRate, voice);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Sending and closing
+  // The wire (DialectHost)
 
-  /** Send a prepared `audioStream` frame (JSON text as bytes). */
-  sendFrame(frame: Buffer): void {
+  sendText(frame: string | Buffer): void {
     this.#socket.sendText(frame);
   }
 
-  #sendJson(message: Record<string, unknown>): void {
-    this.#socket.sendJson(message);
+  sendBinary(bytes: Uint8Array): void {
+    this.#socket.sendBinary(bytes);
   }
 
-  /** An error that does not end the session (a bad frame, an undecodable chunk). */
-  #sendError(code: number, message: string, isFatal: boolean): void {
-    this.#socket.sendError(code, message, isFatal);
+  allowError(): boolean {
+    return this.#socket.allowError();
   }
 
-  #internalError(what: string, error: unknown): void {
-    if (this.#state === 'awaiting-setup' || this.#state === 'closed') return;
-    this.#ctx.log(`voicewire-agent: ${this.#init.remote} ${what}: ${errorText(error)}`);
-    this.#sendError(4500, `Internal error: the local agent ${what}.`, false);
+  setSummary(summary: string): void {
+    this.#summary = summary;
   }
 
-  #failSetup(code: number, message: string, closeCode: number): void {
-    this.#setupSummary = `setup refused ${code}`;
-    // The error frame goes out before the close frame; `isFatal` because the call is over
-    // (clients that validate the shape, like PlayAI's SDK, drop an error without it).
-    this.#socket.sendError(code, message, true);
-    this.#close(closeCode, `setup refused (${code})`);
+  log(line: string): void {
+    this.ctx.log(line);
   }
 
-  #close(code: number, reason: string): void {
+  logUnknownType(type: string): void {
+    if (this.#unknownTypes.has(type) || this.#unknownTypes.size >= MAX_LOGGED_UNKNOWN_TYPES) return;
+    this.#unknownTypes.add(type);
+    this.ctx.log(`voicewire-agent: ${this.init.remote} ignored a message of unknown type "${clip(type)}"`);
+  }
+
+  internalError(what: string, error: unknown): void {
+    if (this.#state === 'opening' || this.#state === 'closed') return;
+    this.ctx.log(`voicewire-agent: ${this.init.remote} ${what}: ${errorText(error)}`);
+    this.#conn.error('internal', `Internal error: the local agent ${what}.`);
+  }
+
+  close(code: number, reason: string): void {
     if (this.#state === 'closed') return;
     this.#stopEverything();
     this.#state = 'closed';
     this.#socket.close(code, reason);
   }
 
+  later(ms: number, fn: () => void): () => void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
+    return () => {
+      clearTimeout(timer);
+      this.#timers.delete(timer);
+    };
+  }
+
   #stopEverything(): void {
-    this.#generation++;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    if (this.#response) this.#ctx.ticker.delete(this.#response);
-    this.#response = undefined;
+    this.#voice?.stop();
     this.#listener?.stop();
-    this.#ctx.liveSessions.delete(this);
+    this.ctx.liveSessions.delete(this);
   }
 
   #onClose(code: number, reason: string): void {
     this.#stopEverything();
     this.#state = 'closed';
+    this.#conn.closed?.();
     const seconds = ((Date.now() - this.#openedAt) / 1000).toFixed(1);
     const how = this.#socket.describeClose(code, reason);
-    this.#ctx.log(
-      `voicewire-agent: ${this.#init.remote} ${this.#init.path} · ${this.#setupSummary} · ${seconds} s · ${how}`,
+    const extra = this.#conn.describe?.();
+    this.ctx.log(
+      `voicewire-agent: ${this.init.remote} ${this.init.path} · ${this.#summary} · ${seconds} s · ${how}${extra ? ` · ${extra}` : ''}`,
     );
     this.onClosed?.();
   }
 
   /** Set by the agent to forget the session. */
   onClosed: (() => void) | undefined;
-
-  #later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, ms);
-    this.#timers.add(timer);
-  }
 }
 
 function randomId(): string {
@@ -444,4 +428,8 @@ function randomId(): string {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function clip(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }

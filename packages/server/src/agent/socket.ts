@@ -1,12 +1,13 @@
 /**
- * A session's side of its WebSocket: JSON text frames out (with the garbage a `?fault=garbage`
- * call asked for), errors capped so a misbehaving client cannot make the agent flood it, the
- * close handshake, and the one log line per connection that says how it ended.
+ * A session's side of its WebSocket: text and binary frames out (with the garbage a
+ * `?fault=garbage` call asked for), errors capped so a misbehaving client cannot make the agent
+ * flood it, the close handshake, and what the log line says about how it ended.
  */
 import WebSocket from 'ws';
 
 /** Frames prepared as bytes are still JSON text frames. */
 const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
 
 export class SessionSocket {
   readonly #ws: WebSocket;
@@ -29,37 +30,46 @@ export class SessionSocket {
     this.#garbageFrames = frames;
   }
 
-  sendJson(message: Record<string, unknown>): void {
-    this.sendText(JSON.stringify(message));
-  }
-
   /** A text frame, as a string or as prepared UTF-8 bytes. */
   sendText(data: string | Buffer): void {
     const ws = this.#ws;
     if (ws.readyState !== WebSocket.OPEN) return;
     ws.send(data, TEXT_FRAME);
-    // One malformed frame after the first message (init) and after every third one from then on.
+    this.#afterFrame(ws);
+  }
+
+  /** A binary frame (protocols that carry audio as bytes, such as Deepgram's). */
+  sendBinary(data: Uint8Array): void {
+    const ws = this.#ws;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(data, BINARY_FRAME);
+    this.#afterFrame(ws);
+  }
+
+  /**
+   * Whether one more error frame may go out: the count is capped so that a client sending garbage
+   * at 50 frames a second does not get 50 errors a second back.
+   */
+  allowError(): boolean {
+    return ++this.#errorsSent <= 100 || this.#errorsSent % 50 === 0;
+  }
+
+  #afterFrame(ws: WebSocket): void {
+    // One malformed frame after the first message and after every third one from then on.
     const garbage = this.#garbageFrames;
-    if (garbage && this.#garbageCount++ % 3 === 0) {
+    if (garbage && garbage.length > 0 && this.#garbageCount++ % 3 === 0) {
       ws.send(garbage[Math.floor(this.#garbageCount / 3) % garbage.length]!, TEXT_FRAME);
     }
   }
 
-  /**
-   * An `error` frame. Every error carries `isFatal` (docs/protocol.md, "Errors"); the count is
-   * capped so that a client sending garbage at 50 frames a second does not get 50 errors a second
-   * back.
-   */
-  sendError(code: number, message: string, isFatal: boolean): void {
-    if (++this.#errorsSent > 100 && this.#errorsSent % 50 !== 0) return;
-    this.sendJson({ type: 'error', code, message, isFatal });
-  }
-
   /** Close from the agent's side; a peer that never answers the close frame is cut off. */
   close(code: number, reason: string): void {
-    this.#closedByAgent ??= { code, reason };
+    // A close frame's reason is at most 123 bytes of UTF-8 (ws throws past that); a reason may
+    // quote what a client sent.
+    const fitted = fitCloseReason(reason);
+    this.#closedByAgent ??= { code, reason: fitted };
     const ws = this.#ws;
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, fitted);
     const timer = setTimeout(() => ws.terminate(), 2_000);
     timer.unref();
   }
@@ -77,6 +87,18 @@ export class SessionSocket {
     if (this.#socketError) return `closed ${code} after a socket error: ${clip(this.#socketError)}`;
     return `closed by client ${code}${reason ? ` "${clip(reason)}"` : ''}`;
   }
+}
+
+const MAX_CLOSE_REASON_BYTES = 123;
+
+function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason, 'utf8') <= MAX_CLOSE_REASON_BYTES) return reason;
+  let fitted = '';
+  for (const character of reason) {
+    if (Buffer.byteLength(`${fitted}${character}…`, 'utf8') > MAX_CLOSE_REASON_BYTES) break;
+    fitted += character;
+  }
+  return `${fitted}…`;
 }
 
 function clip(text: string): string {

@@ -1,31 +1,48 @@
 /**
- * The local agent: a protocol-faithful stand-in for the talk service, so the library can be
- * developed, demonstrated and tested without an account. It serves the API page's
- * `ws://HOST:PORT/v1/talk/<agentId>` and the deployed SDK's
- * `ws://HOST:PORT/v1/agents/<agentId>/start-conversation` (the same protocol on both; see
- * docs/protocol.md), and answers plain `GET /` and `GET /health`.
+ * The local agent: a protocol-faithful stand-in for voice-agent services, so the library can be
+ * developed, demonstrated and tested without an account. One brain (session.ts) speaks several
+ * vendors' protocols (dialects/), each at the vendor's own path, on one port:
+ *
+ * - PlayAI's talk protocol: the API page's `ws://HOST:PORT/v1/talk/<agentId>` and the deployed
+ *   SDK's `ws://HOST:PORT/v1/agents/<agentId>/start-conversation` (docs/protocol.md);
+ * - OpenAI Realtime: `ws://HOST:PORT/v1/realtime?model=…` (and `POST /v1/realtime/client_secrets`);
+ * - ElevenLabs Agents: `ws://HOST:PORT/v1/convai/conversation?agent_id=…` (and
+ *   `GET /v1/convai/conversation/get-signed-url`).
+ *
+ * It also answers plain `GET /` and `GET /health`. See docs/providers.md for each protocol.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http from 'node:http';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { describeErrorCode } from '@voicewire/core';
 import { WebSocketServer } from 'ws';
 import { closeSpeech, prepareSpeech } from '../audio/index.ts';
-import { isValidAgentId, MAX_HANGUP_AFTER_TURNS, parseSessionQuery, type SessionContext } from './context.ts';
+import {
+  ELEVENLABS_FORMATS,
+  type ElevenLabsFormat,
+  MAX_HANGUP_AFTER_TURNS,
+  type OpenAIGreeting,
+  parseSessionQuery,
+  type SessionContext,
+} from './context.ts';
 import { ConversationStore } from './conversationStore.ts';
+import { type ApiKeyGrant, Credentials } from './credentials.ts';
+import type { Dialect, HttpContext } from './dialect.ts';
+import { elevenlabsDialect } from './dialects/elevenlabs/elevenlabsDialect.ts';
+import { openaiDialect } from './dialects/openai/openaiDialect.ts';
+import { TALK_PATH } from './dialects/playai/acceptSetup.ts';
+import { playaiDialect } from './dialects/playai/playaiDialect.ts';
 import { REPLY_TEXT } from './response.ts';
 import { AgentSession } from './session.ts';
 import { warmSpeech } from './speech.ts';
 import { createTicker } from './ticker.ts';
 
-/** An API key that only opens some agents (a key for another agent gets 4401). */
-export interface ApiKeyGrant {
-  key: string;
-  agentIds: readonly string[];
-}
+export type { ApiKeyGrant } from './credentials.ts';
+export { TALK_PATH } from './dialects/playai/acceptSetup.ts';
+
+/** The protocols served, in the order their paths are tried. */
+const DIALECTS: readonly Dialect[] = [playaiDialect, openaiDialect, elevenlabsDialect];
 
 export interface LocalAgentOptions {
   /**
@@ -36,14 +53,18 @@ export interface LocalAgentOptions {
   /** @defaultValue '127.0.0.1' */
   host?: string;
   /**
-   * The keys accepted in `setup.apiKey`. When given, only these (a missing key gets 1001, an
-   * unknown one 1003, a key granted to other agents 4401); otherwise any non-empty key.
+   * The keys accepted, on every protocol: PlayAI's `setup.apiKey`, OpenAI's
+   * `Authorization: Bearer` or `openai-insecure-api-key.` subprotocol, ElevenLabs' `xi-api-key`.
+   * When given, only these and the tokens minted from them (OpenAI `ek_…` keys, ElevenLabs signed
+   * URLs); otherwise any non-empty key. On PlayAI's protocol a missing key gets 1001, an unknown
+   * one 1003, a key granted to other agents 4401. For OpenAI the model is the agent id.
    */
   apiKeys?: ReadonlyArray<string | ApiKeyGrant>;
   /**
-   * Accept a setup without `apiKey`, as the service does for public agents (PlayAI's browser SDK
-   * sends none). A key that is given is still checked.
-   * @defaultValue false (a key is required, as the API page says)
+   * Accept a connection without a credential, as the services do for public agents (PlayAI's and
+   * ElevenLabs' browser SDKs send none for a public agent). A credential that is given is still
+   * checked.
+   * @defaultValue false (a key is required, as the API pages say)
    */
   allowAnonymous?: boolean;
   /**
@@ -59,8 +80,9 @@ export interface LocalAgentOptions {
    */
   maxConnections?: number;
   /**
-   * The agent ids served; any other gets 1002. Otherwise every id of 1–128 characters from
-   * `A–Z a–z 0–9 _ -` is an agent.
+   * The agent ids served (PlayAI's path id, ElevenLabs' `agent_id`, OpenAI's `model`); any other
+   * is refused (1002 on PlayAI's protocol). Otherwise every id of 1–128 characters from
+   * `A–Z a–z 0–9 _ -` (and `.` in a model) is an agent.
    */
   agentIds?: readonly string[];
   /**
@@ -68,8 +90,38 @@ export interface LocalAgentOptions {
    * @defaultValue 600
    */
   silenceMs?: number;
-  /** What the agent says first when the setup has no `customGreeting`. An empty string: nothing. */
+  /**
+   * What the agent says first when the client names no greeting of its own (PlayAI's
+   * `customGreeting`, ElevenLabs' `first_message`). An empty string: nothing.
+   */
   greeting?: string;
+  /**
+   * When the agent greets on OpenAI's protocol, which has no greeting of its own: `on-request`
+   * speaks it in answer to the client's first `response.create` (how apps make the model greet);
+   * `auto` speaks it as soon as the client's first `session.update` is answered (or 1 s after
+   * `session.created` without one). `?greeting=auto|on-request` on the socket URL sets it per call.
+   * @defaultValue 'on-request'
+   */
+  openaiGreeting?: OpenAIGreeting;
+  /** ElevenLabs' protocol: the formats `conversation_initiation_metadata` announces, and pings. */
+  elevenlabs?: {
+    /**
+     * The user's audio (`user_input_audio_format`); `?user_input_audio_format=` on the socket URL
+     * sets it per call. @defaultValue 'pcm_16000'
+     */
+    userInputAudioFormat?: ElevenLabsFormat;
+    /**
+     * The agent's audio (`agent_output_audio_format`); `?agent_output_audio_format=` sets it per
+     * call. @defaultValue 'pcm_16000'
+     */
+    agentOutputAudioFormat?: ElevenLabsFormat;
+    /**
+     * A `ping` every this many ms; a client that answers none for 15 intervals (30 s at the
+     * default) is dropped with 1008.
+     * @defaultValue 2000
+     */
+    pingIntervalMs?: number;
+  };
   /**
    * One line per connection when it closes (who, the setup, how long, how it ended). Keys are never
    * logged. `true` writes to the console; a function receives the lines.
@@ -78,7 +130,9 @@ export interface LocalAgentOptions {
   log?: boolean | ((line: string) => void);
   /**
    * Serve on an existing HTTP(S) server instead of opening a port: the agent only takes the
-   * upgrades for `/v1/talk/…` and `/v1/agents/…/start-conversation` and leaves everything else (and closing the server) to its owner.
+   * upgrades to its protocols' paths (`/v1/talk/…`, `/v1/agents/…/start-conversation`,
+   * `/v1/realtime`, `/v1/convai/conversation`) and leaves everything else (and closing the
+   * server) to its owner.
    */
   server?: http.Server | https.Server;
 }
@@ -88,8 +142,9 @@ export interface LocalAgent {
   readonly url: string;
   readonly port: number;
   /**
-   * `ws://127.0.0.1:PORT`: the deployed SDK's path is under it,
-   * `${origin}/v1/agents/${agentId}/start-conversation`.
+   * `ws://127.0.0.1:PORT`: every protocol's path is under it: PlayAI's SDK
+   * `${origin}/v1/agents/${agentId}/start-conversation`, OpenAI `${origin}/v1/realtime?model=…`,
+   * ElevenLabs `${origin}/v1/convai/conversation?agent_id=…`.
    */
   readonly origin: string;
   /** Close every session and stop listening. */
@@ -97,10 +152,6 @@ export interface LocalAgent {
 }
 
 export const DEFAULT_GREETING = "Hi! I'm the voicewire local agent. Say something and I'll answer.";
-export const TALK_PATH = '/v1/talk';
-/** The deployed SDK's path: `/v1/agents/<agentId>/start-conversation`. */
-const AGENTS_PATH = /^\/v1\/agents\/([^/]*)\/start-conversation\/?$/;
-const TALK_PATH_PATTERN = /^\/v1\/talk(?:\/([^/]*))?\/?$/;
 /** Largest client frame accepted: a second of 48 kHz WAV in base64 is ~130 KB. */
 const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 /**
@@ -110,6 +161,8 @@ const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 const WARM_RATE_HZ = 24_000;
 /** Conversations kept for `continueConversation`. */
 const REMEMBERED_CONVERSATIONS = 1000;
+/** What `agentIds` may hold: agent ids, and OpenAI model names (which may have dots). */
+const AGENT_OR_MODEL_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
  * Agents running in this process: the speech process is shared by all of them and stopped
@@ -130,8 +183,8 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
     throw new RangeError(`silenceMs must be from 50 to 10000 ms, got ${silenceMs}`);
   }
   for (const id of options.agentIds ?? []) {
-    if (!isValidAgentId(id))
-      throw new RangeError(`agent id "${id}" must be 1–128 characters of A–Z a–z 0–9 _ -`);
+    if (!AGENT_OR_MODEL_PATTERN.test(id))
+      throw new RangeError(`agent id "${id}" must be 1–128 characters of A–Z a–z 0–9 _ - (and . in a model)`);
   }
   const hangupAfterTurns = options.hangupAfterTurns;
   if (
@@ -142,15 +195,31 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
       `hangupAfterTurns must be an integer from 1 to ${MAX_HANGUP_AFTER_TURNS}, got ${hangupAfterTurns}`,
     );
   }
-  const allowAnonymous = options.allowAnonymous ?? false;
-  const log = makeLogger(options.log ?? true);
-  const grants = (options.apiKeys ?? []).map((entry) =>
-    typeof entry === 'string'
-      ? { digest: digest(entry), agentIds: undefined }
-      : { digest: digest(entry.key), agentIds: new Set(entry.agentIds) },
-  );
-  if (options.apiKeys && grants.length === 0)
+  const openaiGreeting = options.openaiGreeting ?? 'on-request';
+  if (openaiGreeting !== 'on-request' && openaiGreeting !== 'auto') {
+    throw new RangeError(
+      `openaiGreeting must be "on-request" or "auto", got ${JSON.stringify(openaiGreeting)}`,
+    );
+  }
+  const elevenlabs = {
+    inputFormat: options.elevenlabs?.userInputAudioFormat ?? 'pcm_16000',
+    outputFormat: options.elevenlabs?.agentOutputAudioFormat ?? 'pcm_16000',
+    pingIntervalMs: options.elevenlabs?.pingIntervalMs ?? 2_000,
+  } as const;
+  for (const format of [elevenlabs.inputFormat, elevenlabs.outputFormat]) {
+    if (!(ELEVENLABS_FORMATS as readonly string[]).includes(format))
+      throw new RangeError(
+        `ElevenLabs audio format must be one of ${ELEVENLABS_FORMATS.join(', ')}, got ${format}`,
+      );
+  }
+  if (!Number.isInteger(elevenlabs.pingIntervalMs) || elevenlabs.pingIntervalMs < 100) {
+    throw new RangeError(
+      `elevenlabs.pingIntervalMs must be an integer of at least 100, got ${elevenlabs.pingIntervalMs}`,
+    );
+  }
+  if (options.apiKeys && options.apiKeys.length === 0)
     throw new RangeError('apiKeys is empty: no key could ever be accepted');
+  const log = makeLogger(options.log ?? true);
   const agentIds = options.agentIds ? new Set(options.agentIds) : undefined;
 
   const sessions = new Set<AgentSession>();
@@ -162,55 +231,57 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
     greeting: options.greeting ?? DEFAULT_GREETING,
     maxConnections,
     hangupAfterTurns,
-    authorize(apiKey, agentId) {
-      if (apiKey === undefined && !allowAnonymous) {
-        return { code: 1001, message: `${describeErrorCode(1001).message} The setup message has no apiKey.` };
-      }
-      let grant: (typeof grants)[number] | undefined;
-      if (apiKey !== undefined && grants.length > 0) {
-        const given = digest(apiKey);
-        grant = grants.find((g) => timingSafeEqual(g.digest, given));
-        if (!grant) {
-          return {
-            code: 1003,
-            message: `${describeErrorCode(1003).message} This API key is not accepted here.`,
-          };
-        }
-      }
-      if (!isValidAgentId(agentId) || (agentIds && !agentIds.has(agentId))) {
-        return {
-          code: 1002,
-          message:
-            agentId === ''
-              ? `${describeErrorCode(1002).message} The URL has no agent id: connect to ${TALK_PATH}/<agentId>.`
-              : `${describeErrorCode(1002).message} No agent "${clip(agentId)}" here.`,
-        };
-      }
-      if (grant?.agentIds && !grant.agentIds.has(agentId)) {
-        return { code: 4401, message: `${describeErrorCode(4401).message}` };
-      }
-      return undefined;
-    },
+    credentials: new Credentials(options.apiKeys, options.allowAnonymous ?? false),
+    servesAgent: (agentId) => agentIds === undefined || agentIds.has(agentId),
+    openaiGreeting,
+    elevenlabs,
     log,
   };
 
+  const dialectOf = new WeakMap<IncomingMessage, Dialect>();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_PAYLOAD_BYTES,
     perMessageDeflate: false,
     clientTracking: false,
+    // Echo a subprotocol the client offered (browsers and ws fail the handshake otherwise), the
+    // one its dialect picks: never one that carries a key.
+    handleProtocols: (protocols, request) => dialectOf.get(request)?.selectProtocol([...protocols]) ?? false,
   });
 
   const ownServer = options.server === undefined;
   const server: http.Server | https.Server = options.server ?? http.createServer();
   let actualPort = 0;
   let url = '';
+  let origin = '';
+  const corsHeaders = { 'access-control-allow-origin': '*', 'cache-control': 'no-store' };
+  const httpContext: HttpContext = {
+    ctx,
+    get origin() {
+      return origin;
+    },
+    headers: corsHeaders,
+  };
 
   function onRequest(request: IncomingMessage, response: ServerResponse): void {
     const path = safePath(request.url);
-    const headers = { 'access-control-allow-origin': '*', 'cache-control': 'no-store' };
+    const headers = corsHeaders;
     if (request.method === 'OPTIONS') {
-      response.writeHead(204, { ...headers, 'access-control-allow-methods': 'GET, OPTIONS' }).end();
+      response
+        .writeHead(204, {
+          ...headers,
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers': 'authorization, content-type, xi-api-key',
+        })
+        .end();
+      return;
+    }
+    try {
+      for (const dialect of DIALECTS) if (dialect.handleHttp?.(request, response, httpContext)) return;
+    } catch (error) {
+      log(`voicewire-agent: HTTP ${request.method} ${path} failed: ${errorText(error)}`);
+      if (!response.headersSent) response.writeHead(500, headers);
+      response.end();
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -223,14 +294,14 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
       return;
     }
     if (path === '/') {
-      const body = `voicewire local agent\nConnect a WebSocket to ${url}/<agentId> (or PlayAI's SDK path, ${url.slice(0, -TALK_PATH.length)}/v1/agents/<agentId>/start-conversation) and send {"type":"setup","apiKey":"..."} first.\n`;
+      const body = [
+        'voicewire local agent',
+        `PlayAI: connect a WebSocket to ${url}/<agentId> (or PlayAI's SDK path, ${origin}/v1/agents/<agentId>/start-conversation) and send {"type":"setup","apiKey":"..."} first.`,
+        `OpenAI Realtime: ${origin}/v1/realtime?model=<model> (Authorization: Bearer <key>, or the subprotocols realtime and openai-insecure-api-key.<key>).`,
+        `ElevenLabs Agents: ${origin}/v1/convai/conversation?agent_id=<agentId> (subprotocol convai).`,
+        '',
+      ].join('\n');
       response.writeHead(200, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(body);
-      return;
-    }
-    if (path === TALK_PATH || path.startsWith(`${TALK_PATH}/`) || AGENTS_PATH.test(path)) {
-      response
-        .writeHead(426, { ...headers, 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' })
-        .end(`This is a WebSocket endpoint: connect with new WebSocket('${url}/<agentId>').\n`);
       return;
     }
     response.writeHead(404, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
@@ -238,29 +309,46 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
 
   function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const parsed = new URL(request.url ?? '/', 'http://localhost');
-    const match = TALK_PATH_PATTERN.exec(parsed.pathname) ?? AGENTS_PATH.exec(parsed.pathname);
-    if (!match) {
+    let dialect: Dialect | undefined;
+    let match: { agentId?: string } | undefined;
+    for (const candidate of DIALECTS) {
+      match = candidate.matches(parsed.pathname);
+      if (match) {
+        dialect = candidate;
+        break;
+      }
+    }
+    if (!dialect || !match) {
       // On a shared server, other paths belong to someone else.
       if (ownServer) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       }
       return;
     }
-    let agentId: string | undefined;
-    try {
-      agentId = match[1] === undefined || match[1] === '' ? undefined : decodeURIComponent(match[1]);
-    } catch {
-      agentId = '\u0000invalid';
-    }
-    // No Origin check: the demo page and other sites connect cross-origin, as they may to the real service.
+    const chosen = dialect;
+    const agentId = match.agentId;
+    dialectOf.set(request, chosen);
+    // No Origin check: the demo page and other sites connect cross-origin, as they may to the real services.
     wss.handleUpgrade(request, socket, head, (ws) => {
       const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
-      const session = new AgentSession(ws, ctx, {
-        agentId,
-        query: parseSessionQuery(parsed.searchParams),
-        remote,
-        path: parsed.pathname,
-      });
+      const offered = (request.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
+      const session = new AgentSession(
+        ws,
+        ctx,
+        {
+          agentId,
+          query: parseSessionQuery(parsed.searchParams),
+          params: parsed.searchParams,
+          headers: request.headers,
+          protocols: offered,
+          remote,
+          path: parsed.pathname,
+        },
+        chosen,
+      );
       sessions.add(session);
       session.onClosed = () => sessions.delete(session);
     });
@@ -287,12 +375,13 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
   warmSpeech(REPLY_TEXT, WARM_RATE_HZ);
   const address = server.address() as AddressInfo;
   actualPort = address.port;
-  url = `ws://${urlHost(ownServer ? host : address.address)}:${actualPort}${TALK_PATH}`;
+  origin = `ws://${urlHost(ownServer ? host : address.address)}:${actualPort}`;
+  url = `${origin}${TALK_PATH}`;
 
   let closing: Promise<void> | undefined;
   return {
     url,
-    origin: url.slice(0, -TALK_PATH.length),
+    origin,
     port: actualPort,
     close() {
       closing ??= (async () => {
@@ -335,11 +424,6 @@ function makeLogger(option: boolean | ((line: string) => void)): (line: string) 
   return option ? (line) => console.log(line) : () => {};
 }
 
-/** Keys are compared by digest: equal lengths for timingSafeEqual, and the key itself never kept. */
-function digest(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
-}
-
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '' || host === '::' || host === '[::]') return '127.0.0.1';
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
@@ -351,10 +435,6 @@ function safePath(url: string | undefined): string {
   } catch {
     return '/';
   }
-}
-
-function clip(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 function errorText(error: unknown): string {

@@ -1,19 +1,22 @@
 import { bytesToPcm16, mulawDecode, pcm16ToFloat } from '@voicewire/core';
-import type { InputEncoding } from '@voicewire/core/playai/protocol';
+import { alawDecode } from './codec/alaw.ts';
 import { InputDecodeError } from './errors.ts';
 import { OggOpusInput } from './input/oggOpusInput.ts';
 import { preloadOpus } from './input/opusStream.ts';
 import { WavInput } from './input/wavInput.ts';
 import { WebmOpusInput } from './input/webmOpusInput.ts';
-import type { DecodedInput, InputDecoder } from './types.ts';
+import type { AgentInputEncoding, DecodedInput, InputDecoder } from './types.ts';
 
 /**
  * Whether the local agent can decode `audioIn` in this encoding. The headerless codecs other than
  * linear16 and μ-law (flac, amr-nb, amr-wb, opus, speex, g729) have no decoder here: setup
- * refuses them with a 4400 that says so, rather than accepting audio it would ignore.
+ * refuses them with a 4400 that says so, rather than accepting audio it would ignore. G.711 A-law
+ * (`alaw`) is not a talk-protocol encoding, but other vendors' protocols carry it.
  */
-export function canDecodeInput(encoding: InputEncoding): boolean {
-  return encoding === 'linear16' || encoding === 'mulaw' || encoding === 'media-container';
+export function canDecodeInput(encoding: AgentInputEncoding): boolean {
+  return (
+    encoding === 'linear16' || encoding === 'mulaw' || encoding === 'alaw' || encoding === 'media-container'
+  );
 }
 
 const EMPTY = new Float32Array(0);
@@ -25,7 +28,7 @@ const EMPTY = new Float32Array(0);
  * (Firefox's); Opus comes out at 48 kHz. Other containers (mp4, …) are refused with an
  * `InputDecodeError` that says what to send.
  */
-export function createInputDecoder(encoding: InputEncoding, sampleRate?: number): InputDecoder {
+export function createInputDecoder(encoding: AgentInputEncoding, sampleRate?: number): InputDecoder {
   if (!canDecodeInput(encoding)) {
     throw new InputDecodeError(
       `the local agent cannot decode inputEncoding "${encoding}"; use linear16, mulaw or media-container (WAV, WebM/Opus or Ogg/Opus)`,
@@ -55,10 +58,11 @@ export function createInputDecoder(encoding: InputEncoding, sampleRate?: number)
       },
     };
   }
+  const expand = encoding === 'alaw' ? alawDecode : mulawDecode;
   return {
     encoding,
     decode(bytes) {
-      return { samples: bytes.length === 0 ? EMPTY : pcm16ToFloat(mulawDecode(bytes)), sampleRate: rate };
+      return { samples: bytes.length === 0 ? EMPTY : pcm16ToFloat(expand(bytes)), sampleRate: rate };
     },
   };
 }

@@ -1,9 +1,9 @@
-import type { OutputFormat } from '@voicewire/core/playai/protocol';
 import { concatBytes } from './concatBytes.ts';
 import { createOutputEncoder } from './createOutputEncoder.ts';
 import { flacBlockSize } from './encoders/flacEncoder.ts';
 import { WAV_HEADER_BYTES } from './encoders/pcmEncoders.ts';
 import { OggPageReader } from './ogg/oggPage.ts';
+import type { AgentAudioFormat } from './types.ts';
 
 /** A piece of an encoded stream and how much audio it carries, for pacing it out at real time. */
 export interface TimedChunk {
@@ -24,7 +24,7 @@ export interface TimedChunk {
  * codec: send chunk n once the chunks before it have had time to play.
  */
 export async function encodeClip(
-  format: OutputFormat,
+  format: AgentAudioFormat,
   sampleRate: number,
   samples: Float32Array,
   chunkMs: number,
@@ -57,7 +57,7 @@ interface Unit {
   samples: number;
 }
 
-function splitStream(format: OutputFormat, stream: Uint8Array): Unit[] {
+function splitStream(format: AgentAudioFormat, stream: Uint8Array): Unit[] {
   switch (format) {
     case 'mp3':
       return mp3Frames(stream);
@@ -71,7 +71,10 @@ function splitStream(format: OutputFormat, stream: Uint8Array): Unit[] {
     case 'raw':
       return pcmRuns(stream, 4);
     case 'mulaw':
+    case 'alaw':
       return pcmRuns(stream, 1);
+    case 'pcm16':
+      return pcmRuns(stream, 2);
     default:
       throw new Error(`encodeClip: cannot split ${format}`);
   }

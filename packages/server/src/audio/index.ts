@@ -1,6 +1,7 @@
 /**
  * The local agent's audio: speech synthesis (mespeak, offline), streaming encoders for the six
- * output formats, and decoders for the client's input encodings.
+ * output formats (and headerless PCM16 and A-law for other vendors' protocols), and decoders for
+ * the client's input encodings.
  */
 export { canDecodeInput, createInputDecoder } from './createInputDecoder.ts';
 export { createOutputEncoder } from './createOutputEncoder.ts';
@@ -8,6 +9,8 @@ export { encodeClip, type TimedChunk } from './encodeClip.ts';
 export { InputDecodeError } from './errors.ts';
 export { availableVoices, closeSpeech, prepareSpeech, synthesizeSpeech } from './synthesizeSpeech.ts';
 export type {
+  AgentAudioFormat,
+  AgentInputEncoding,
   DecodedInput,
   InputDecoder,
   OutputEncoder,

@@ -1,6 +1,16 @@
 import type { InputEncoding, OutputFormat } from '@voicewire/core/playai/protocol';
 
 /**
+ * What the agent's audio can be encoded as: the talk protocol's six output formats, and the
+ * headerless codecs other vendors' protocols carry: `pcm16` (16-bit little-endian PCM) and
+ * `alaw` (G.711 A-law). μ-law is the talk protocol's `mulaw`.
+ */
+export type AgentAudioFormat = OutputFormat | 'pcm16' | 'alaw';
+
+/** What the agent can decode from a client: the talk protocol's encodings, and G.711 A-law. */
+export type AgentInputEncoding = InputEncoding | 'alaw';
+
+/**
  * A streaming encoder for one agent audio stream (one `newAudioStream` … `audioStreamEnd`).
  *
  * Feed it mono float samples at `sampleRate` as they become available; every call returns the
@@ -10,7 +20,7 @@ import type { InputEncoding, OutputFormat } from '@voicewire/core/playai/protoco
  * Start a new encoder for every new audio stream: wav, ogg and flac streams open with headers.
  */
 export interface OutputEncoder {
-  readonly format: OutputFormat;
+  readonly format: AgentAudioFormat;
   /** Rate of the samples given to `encode()` (the session's `outputSampleRate`). */
   readonly sampleRate: number;
   /**
@@ -40,7 +50,7 @@ export interface DecodedInput {
  * an empty payload included.
  */
 export interface InputDecoder {
-  readonly encoding: InputEncoding;
+  readonly encoding: AgentInputEncoding;
   /**
    * Decode one `audioIn` payload. Throws `InputDecodeError` for data that does not fit the
    * encoding (the decoder stays usable: the next well-formed chunk decodes normally).

@@ -6,29 +6,53 @@
  *   node packages/server/bin/voicewire-agent.mjs --port 0 --api-key dev-key
  */
 import { parseArgs } from 'node:util';
-import type { ApiKeyGrant } from '../agent/index.ts';
+import type { ApiKeyGrant, ElevenLabsFormat } from '../agent/index.ts';
 
-const HELP = `voicewire-agent: a local agent that speaks the agent talk WebSocket protocol
+const ELEVENLABS_FORMATS = [
+  'pcm_8000',
+  'pcm_16000',
+  'pcm_22050',
+  'pcm_24000',
+  'pcm_44100',
+  'pcm_48000',
+  'ulaw_8000',
+];
+
+const HELP = `voicewire-agent: a local voice agent that speaks PlayAI's talk protocol, OpenAI Realtime and
+ElevenLabs Agents, each at the vendor's path, on one port
 
 Usage: voicewire-agent [options]
 
 Options:
   --port <n>              TCP port, 0 for any free one (default 8787)
   --host <addr>           interface to listen on (default 127.0.0.1)
-  --api-key <key>         accept only this key (repeatable); KEY@agentA,agentB limits the key to
-                          those agents. Without it, any non-empty key is accepted.
-  --allow-anonymous       accept a setup without apiKey, as the service does for public agents
-                          (PlayAI's browser SDK sends none); a key that is given is still checked
-  --agent-id <id>         serve only this agent id (repeatable; default: any valid id)
-  --max-connections <n>   concurrent conversations before setups get 4429 (default unlimited)
+  --api-key <key>         accept only this key (repeatable), on every protocol, and the tokens minted
+                          from it; KEY@agentA,agentB limits the key to those agents (OpenAI: models).
+                          Without it, any non-empty key is accepted.
+  --allow-anonymous       accept a connection without a key, as the services do for public agents
+                          (PlayAI's and ElevenLabs' browser SDKs send none); a given key is still checked
+  --agent-id <id>         serve only this agent id or OpenAI model (repeatable; default: any valid id)
+  --max-connections <n>   concurrent conversations before new ones are refused (default unlimited)
   --silence-ms <ms>       silence that ends the user's turn (default 600)
   --greeting <text>       what the agent says first (default: a short introduction)
-  --hangup-after-turns <n>  end each call after n replies: a goodbye, then hangup and close 1000
+  --hangup-after-turns <n>  end each call after n replies: a goodbye, then close 1000
+  --openai-greeting <when>  on-request (the client's first response.create, default) or auto (once
+                          the first session.update is answered)
+  --elevenlabs-input-format <f>   user_input_audio_format announced (default pcm_16000)
+  --elevenlabs-output-format <f>  agent_output_audio_format announced (default pcm_16000);
+                          ${ELEVENLABS_FORMATS.join(', ')}
+  --elevenlabs-ping-ms <ms>  ElevenLabs ping interval (default 2000)
   --quiet                 no log lines
   -h, --help              show this help
 
-Clients connect to ws://HOST:PORT/v1/talk/<agentId> (or PlayAI's SDK path,
-ws://HOST:PORT/v1/agents/<agentId>/start-conversation) and send {"type":"setup","apiKey":"..."} first.
+Protocols (see @voicewire/server's README and docs/providers.md):
+  PlayAI       ws://HOST:PORT/v1/talk/<agentId> (or ws://HOST:PORT/v1/agents/<agentId>/start-conversation);
+               send {"type":"setup","apiKey":"..."} first
+  OpenAI       ws://HOST:PORT/v1/realtime?model=<model>; Authorization: Bearer <key>, or the
+               subprotocols realtime + openai-insecure-api-key.<key>; POST /v1/realtime/client_secrets
+               mints ek_ keys
+  ElevenLabs   ws://HOST:PORT/v1/convai/conversation?agent_id=<agentId> (subprotocol convai); xi-api-key,
+               or a signed URL from GET /v1/convai/conversation/get-signed-url?agent_id=<agentId>
 Per call, in the URL query: ?hangupAfterTurns=N, and faults for testing: ?fault=drop:MS,
 ?fault=error:CODE:MS, ?fault=garbage.
 `;
@@ -44,6 +68,17 @@ function integer(name: string, value: string | undefined, min: number, max: numb
   if (!/^\d+$/.test(value) || n < min || n > max)
     fail(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
   return n;
+}
+
+function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value))
+    fail(`--${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
 }
 
 function parseKey(spec: string): string | ApiKeyGrant {
@@ -83,6 +118,20 @@ async function main(argv: string[]): Promise<void> {
     greeting: values.greeting,
     allowAnonymous: values['allow-anonymous'] ?? false,
     hangupAfterTurns: integer('hangup-after-turns', values['hangup-after-turns'], 1, 10_000),
+    openaiGreeting: oneOf('openai-greeting', values['openai-greeting'], ['on-request', 'auto'] as const),
+    elevenlabs: {
+      userInputAudioFormat: oneOf(
+        'elevenlabs-input-format',
+        values['elevenlabs-input-format'],
+        ELEVENLABS_FORMATS,
+      ) as ElevenLabsFormat | undefined,
+      agentOutputAudioFormat: oneOf(
+        'elevenlabs-output-format',
+        values['elevenlabs-output-format'],
+        ELEVENLABS_FORMATS,
+      ) as ElevenLabsFormat | undefined,
+      pingIntervalMs: integer('elevenlabs-ping-ms', values['elevenlabs-ping-ms'], 100, 600_000),
+    },
     log: !values.quiet,
   }).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
 
@@ -90,6 +139,8 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     `  e.g. ${agent.url}/demo-agent   (health: http://${new URL(agent.url).host}/health)\n`,
   );
+  process.stdout.write(`  OpenAI Realtime:   ${agent.origin}/v1/realtime?model=<model>\n`);
+  process.stdout.write(`  ElevenLabs Agents: ${agent.origin}/v1/convai/conversation?agent_id=<agentId>\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -120,6 +171,10 @@ function parseOptions(args: string[]) {
       greeting: { type: 'string' },
       'allow-anonymous': { type: 'boolean' },
       'hangup-after-turns': { type: 'string' },
+      'openai-greeting': { type: 'string' },
+      'elevenlabs-input-format': { type: 'string' },
+      'elevenlabs-output-format': { type: 'string' },
+      'elevenlabs-ping-ms': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

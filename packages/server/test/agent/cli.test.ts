@@ -123,10 +123,66 @@ describe('voicewire-agent', { timeout: 90_000 }, () => {
       '--greeting',
       '--allow-anonymous',
       '--hangup-after-turns',
+      '--openai-greeting',
+      '--elevenlabs-input-format',
+      '--elevenlabs-output-format',
+      '--elevenlabs-ping-ms',
+      '/v1/realtime?model=',
+      '/v1/convai/conversation?agent_id=',
     ]) {
       expect(text).toContain(flag);
     }
     expect(await exitCode(bad)).toBe(2);
+    const badFormat = spawn(process.execPath, [...cli, '--elevenlabs-output-format', 'mp3_44100'], {
+      cwd: root,
+    });
+    expect(await exitCode(badFormat)).toBe(2);
+  });
+
+  test('one port, three protocols: --api-key for OpenAI (Bearer) and ElevenLabs (xi-api-key), --openai-greeting auto, --elevenlabs-output-format', async () => {
+    const { child, output } = await start(process.execPath, [
+      ...cli,
+      '--port',
+      '0',
+      '--api-key',
+      'cli-key',
+      '--greeting',
+      'Hi.',
+      '--openai-greeting',
+      'auto',
+      '--elevenlabs-output-format',
+      'pcm_24000',
+    ]);
+    try {
+      const printed = /OpenAI Realtime: +(ws:\/\/[^/\s]+)\/v1\/realtime/;
+      await expect.poll(() => printed.test(output())).toBe(true);
+      const origin = printed.exec(output())![1]!;
+      await expect
+        .poll(output)
+        .toContain(`ElevenLabs Agents: ${origin}/v1/convai/conversation?agent_id=<agentId>`);
+      const openai = await connect(`${origin}/v1/realtime?model=gpt-realtime`, {
+        headers: { authorization: 'Bearer cli-key' },
+      });
+      await openai.waitFor('session.created');
+      openai.send({ type: 'session.update', session: { type: 'realtime' } });
+      const greeting = await openai.waitFor('response.output_audio_transcript.done');
+      expect(greeting.message.transcript).toBe('Hi.');
+      await openai.close();
+      const elevenlabs = await connect(`${origin}/v1/convai/conversation?agent_id=cli-agent`, {
+        protocols: ['convai'],
+        headers: { 'xi-api-key': 'cli-key' },
+      });
+      elevenlabs.send({ type: 'conversation_initiation_client_data' });
+      const metadata = await elevenlabs.waitFor('conversation_initiation_metadata');
+      expect(metadata.message.conversation_initiation_metadata_event).toMatchObject({
+        agent_output_audio_format: 'pcm_24000',
+        user_input_audio_format: 'pcm_16000',
+      });
+      await elevenlabs.close();
+      expect(output()).not.toMatch(/cli-key/);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   test('--allow-anonymous --hangup-after-turns 1: a setup without a key is served, and the first reply ends the call', async () => {

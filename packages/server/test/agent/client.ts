@@ -22,8 +22,12 @@ export interface TestClient {
   close(): Promise<void>;
 }
 
-export function connect(url: string): Promise<TestClient> {
-  const ws = new WebSocket(url);
+/** `protocols` and `headers` as a browser (subprotocols) or a Node client (headers) sends them. */
+export function connect(
+  url: string,
+  options: { protocols?: string[]; headers?: Record<string, string> } = {},
+): Promise<TestClient> {
+  const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers });
   const messages: ServerFrame[] = [];
   const raw: string[] = [];
   const times: number[] = [];

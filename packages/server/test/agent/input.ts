@@ -44,8 +44,16 @@ export interface Sender {
   stop(): void;
 }
 
-/** Send `payloads` as `audioIn` messages, one every `frameMs`, on a drift-free schedule. */
-export function sendInRealTime(client: TestClient, payloads: string[], frameMs = 20): Sender {
+/**
+ * Send `payloads` as `audioIn` messages (or whatever `message` wraps them in: another protocol's
+ * audio message), one every `frameMs`, on a drift-free schedule.
+ */
+export function sendInRealTime(
+  client: TestClient,
+  payloads: string[],
+  frameMs = 20,
+  message: (data: string) => unknown = (data) => ({ type: 'audioIn', data }),
+): Sender {
   let sent = 0;
   let stopped = false;
   const start = performance.now();
@@ -60,7 +68,7 @@ export function sendInRealTime(client: TestClient, payloads: string[], frameMs =
     }
     // Catch up if the timer ran late, as a capture thread with a queue would.
     const due = Math.min(payloads.length, Math.floor((performance.now() - start) / frameMs) + 1);
-    while (sent < due) client.send({ type: 'audioIn', data: payloads[sent++] });
+    while (sent < due) client.send(message(payloads[sent++]!));
     if (sent >= payloads.length) {
       finish();
       return;

@@ -1,4 +1,5 @@
 import { float32ToBytes, floatToPcm16, mulawEncode, pcm16ToBytes } from '@voicewire/core';
+import { alawEncode } from '../codec/alaw.ts';
 import type { OutputEncoder } from '../types.ts';
 import { sanitizeSamples } from './sanitize.ts';
 
@@ -38,7 +39,7 @@ function wavStreamHeader(sampleRate: number): Uint8Array {
 const EMPTY = new Uint8Array(0);
 
 abstract class PcmEncoder implements OutputEncoder {
-  abstract readonly format: 'wav' | 'raw' | 'mulaw';
+  abstract readonly format: 'wav' | 'raw' | 'mulaw' | 'pcm16' | 'alaw';
   readonly streamSampleRate: number;
   #finished = false;
   constructor(readonly sampleRate: number) {
@@ -86,4 +87,34 @@ export class MulawEncoder extends PcmEncoder {
   protected bytes(samples: Float32Array): Uint8Array {
     return samples.length === 0 ? EMPTY : mulawEncode(floatToPcm16(samples));
   }
+}
+
+/** Headerless 16-bit little-endian PCM: OpenAI's `audio/pcm`, ElevenLabs' `pcm_*`, Deepgram's `linear16`. */
+export class Pcm16Encoder extends PcmEncoder {
+  readonly format = 'pcm16' as const;
+  protected bytes(samples: Float32Array): Uint8Array {
+    return samples.length === 0 ? EMPTY : pcm16ToBytes(floatToPcm16(samples));
+  }
+}
+
+/** Headerless G.711 A-law, one byte per sample (OpenAI's `audio/pcma`). */
+export class AlawEncoder extends PcmEncoder {
+  readonly format = 'alaw' as const;
+  protected bytes(samples: Float32Array): Uint8Array {
+    return samples.length === 0 ? EMPTY : alawEncode(floatToPcm16(samples));
+  }
+}
+
+/**
+ * One self-contained WAV file (a header with the exact sizes, then 16-bit PCM) for `pcm16` bytes:
+ * for protocols that send every audio chunk as a file of its own (Hume EVI's `audio_output`).
+ */
+export function wavFile(pcm16: Uint8Array, sampleRate: number): Uint8Array {
+  const out = new Uint8Array(WAV_HEADER_BYTES + pcm16.length);
+  out.set(wavStreamHeader(sampleRate));
+  const view = new DataView(out.buffer);
+  view.setUint32(4, 36 + pcm16.length, true);
+  view.setUint32(40, pcm16.length, true);
+  out.set(pcm16, WAV_HEADER_BYTES);
+  return out;
 }

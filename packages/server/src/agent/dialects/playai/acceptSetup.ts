@@ -1,21 +1,26 @@
 /**
- * The setup handshake: the first message of a call, checked in the order the service answers
- * (the message itself, the key and the agent, the URL's options, the input encoding, the
- * conversation to resume, the connection limit). See docs/protocol.md, "setup" and "The local agent".
+ * The setup handshake of PlayAI's talk protocol: the first message of a call, checked in the
+ * order the service answers (the message itself, the key and the agent, the URL's options, the
+ * input encoding, the conversation to resume, the connection limit). See docs/protocol.md,
+ * "setup" and "The local agent".
  */
 import { describeErrorCode } from '@voicewire/core';
 import { parseClientMessage, type ResolvedSetup, validateSetup } from '@voicewire/core/playai/protocol';
-import { canDecodeInput, createInputDecoder } from '../audio/index.ts';
-import type { SessionContext, SessionInit, SessionQuery } from './context.ts';
-import type { ConversationRecord } from './conversationStore.ts';
+import { canDecodeInput, createInputDecoder } from '../../../audio/index.ts';
+import { isValidAgentId, type SessionQuery } from '../../context.ts';
+import type { ConversationRecord } from '../../conversationStore.ts';
+import type { DialectHost } from '../../dialect.ts';
+
+/** The API page's path: clients open `${TALK_PATH}/<agentId>`. */
+export const TALK_PATH = '/v1/talk';
 
 export interface AcceptedSetup {
   ok: true;
   setup: ResolvedSetup;
   query: SessionQuery;
-  decoder: ReturnType<typeof createInputDecoder>;
   /** The conversation `continueConversation` resumes; `undefined` for a new one. */
   resumed: ConversationRecord | undefined;
+  anonymous: boolean;
 }
 
 /** A refused setup: the `error` frame to send, then the close code. */
@@ -27,11 +32,8 @@ export interface RefusedSetup {
 }
 
 /** Read and check the first message of a call. Never throws for anything a client sends. */
-export function acceptSetup(
-  text: string,
-  ctx: SessionContext,
-  init: SessionInit,
-): AcceptedSetup | RefusedSetup {
+export function acceptSetup(text: string, host: DialectHost): AcceptedSetup | RefusedSetup {
+  const { ctx, init } = host;
   const parsed = parseClientMessage(text);
   if (parsed.kind === 'invalid') {
     // A setup that fails validation comes back as invalid too, with the exact reason.
@@ -51,8 +53,21 @@ export function acceptSetup(
 
   const agentId = init.agentId ?? '';
   const apiKey = setup.apiKey === undefined || setup.apiKey.trim() === '' ? undefined : setup.apiKey;
-  const refused = ctx.authorize(apiKey, agentId);
-  if (refused) return refuse(refused.code, refused.message);
+  const credential = host.checkCredential(apiKey);
+  if (!credential.ok) {
+    return credential.reason === 'missing'
+      ? refuse(1001, `${describeErrorCode(1001).message} The setup message has no apiKey.`)
+      : refuse(1003, `${describeErrorCode(1003).message} This API key is not accepted here.`);
+  }
+  if (!isValidAgentId(agentId) || !ctx.servesAgent(agentId)) {
+    return refuse(
+      1002,
+      agentId === ''
+        ? `${describeErrorCode(1002).message} The URL has no agent id: connect to ${TALK_PATH}/<agentId>.`
+        : `${describeErrorCode(1002).message} No agent "${clip(agentId)}" here.`,
+    );
+  }
+  if (!credential.allows(agentId)) return refuse(4401, describeErrorCode(4401).message);
   if (!init.query.ok) return refuse(4400, `Invalid parameters: ${init.query.error}`);
   if (!canDecodeInput(setup.inputEncoding)) {
     return refuse(
@@ -70,17 +85,16 @@ export function acceptSetup(
       );
     }
   }
-  if (ctx.liveSessions.size >= ctx.maxConnections) {
+  if (host.atCapacity()) {
     const info = describeErrorCode(4429);
     return refuse(4429, `${info.message} (this local agent allows ${ctx.maxConnections}).`, 1013);
   }
-  let decoder: ReturnType<typeof createInputDecoder>;
   try {
-    decoder = createInputDecoder(setup.inputEncoding, setup.inputSampleRate);
+    createInputDecoder(setup.inputEncoding, setup.inputSampleRate);
   } catch (error) {
     return refuse(4400, `Invalid parameters: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { ok: true, setup, query: init.query.value, decoder, resumed };
+  return { ok: true, setup, query: init.query.value, resumed, anonymous: credential.anonymous };
 }
 
 function refuse(code: number, message: string, closeCode = 1008): RefusedSetup {
