@@ -159,6 +159,9 @@ function openSocket(options: ElevenLabsOptions, endpoint: string, token: string 
             { type: 'send', frame: JSON.stringify({ type: 'pong', event_id: ping.event_id }) },
           ];
         }
+        case 'agent_tool_response':
+          // The agent's `end_call` tool: it hangs up once its last words have played.
+          return object(event.agent_tool_response).tool_name === 'end_call' ? [{ type: 'hangup' }] : [];
         case 'error':
           return [serverError(object(event.error_event))];
         default:
