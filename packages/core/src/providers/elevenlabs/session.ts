@@ -11,6 +11,7 @@ import type {
   WireInputFormat,
   WireOutputFormat,
 } from '../types.ts';
+import { withQuery } from '../url.ts';
 
 import { ELEVENLABS_CONVERSATION_URL, type ElevenLabsOptions } from './options.ts';
 
@@ -39,10 +40,12 @@ export function startSession(
 function openSocket(options: ElevenLabsOptions, endpoint: string, token: string | undefined): ProviderSocket {
   const signedUrl = token !== undefined && /^wss?:\/\//i.test(token) ? token : undefined;
   const relayToken = token !== undefined && token !== '' && signedUrl === undefined ? token : undefined;
-  const base = endpoint.replace(/[?#].*$/, '').replace(/\/+$/, '');
   const url =
     signedUrl ??
-    `${base}?agent_id=${encodeURIComponent(options.agentId)}${relayToken ? `&token=${encodeURIComponent(relayToken)}` : ''}`;
+    withQuery(
+      endpoint,
+      `agent_id=${encodeURIComponent(options.agentId)}${relayToken ? `&token=${encodeURIComponent(relayToken)}` : ''}`,
+    );
   /** Audio of responses older than the last interruption is dropped (its event ids are smaller). */
   let interruptedAt = -1;
   /** The response whose audio plays now, and the one whose text is the open agent turn. */

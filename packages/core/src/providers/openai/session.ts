@@ -11,6 +11,7 @@ import type {
   WireInputFormat,
   WireOutputFormat,
 } from '../types.ts';
+import { withQuery } from '../url.ts';
 
 import { OPENAI_REALTIME_URL, type OpenAIRealtimeOptions } from './options.ts';
 
@@ -68,7 +69,7 @@ function openSocket(
   const key = ephemeral ?? apiKey;
   const relayToken = token !== undefined && ephemeral === undefined && token !== '' ? token : undefined;
   const query = `model=${encodeURIComponent(settings.model)}${relayToken ? `&token=${encodeURIComponent(relayToken)}` : ''}`;
-  const url = `${settings.url.replace(/[?#].*$/, '').replace(/\/+$/, '')}?${query}`;
+  const url = withQuery(settings.url, query);
   let pushToTalk = settings.pushToTalk;
   let greeted = false;
   let ready = false;
