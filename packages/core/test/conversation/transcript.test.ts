@@ -1,7 +1,12 @@
 import type { TranscriptTurn } from '@voicewire/core';
 import { createTestConversation } from '@voicewire/core/testing';
 import { describe, expect, it } from 'vitest';
-import { interruptAgentTurn, mergeTranscript } from '../../src/conversation/transcript.ts';
+import {
+  applyTranscript,
+  interruptAgentTurn,
+  mergeTranscript,
+  wordPrefix,
+} from '../../src/conversation/transcript.ts';
 
 function ids() {
   let n = 0;
@@ -120,5 +125,54 @@ describe('transcript in the store', () => {
     server.greet('Welcome');
     server.hangup();
     expect(conversation.store.getState().transcript.map((t) => t.text)).toEqual(['Welcome']);
+  });
+});
+
+describe('applyTranscript: the pieces providers send', () => {
+  const ids = () => {
+    let n = 0;
+    return () => `t${++n}`;
+  };
+
+  it('deltas build one turn as they come (no spaces added); a new reply starts a new turn', () => {
+    const next = ids();
+    let turns: TranscriptTurn[] = [];
+    for (const text of ['Hel', 'lo', ' there.'])
+      turns = applyTranscript(turns, { role: 'agent', text, mode: 'delta' }, next);
+    expect(turns).toEqual([{ id: 't1', role: 'agent', text: 'Hello there.', interrupted: false }]);
+    // The settled transcript of the same reply changes nothing; a new reply is a new turn.
+    const same = applyTranscript(turns, { role: 'agent', text: 'Hello there.', mode: 'final' }, next);
+    expect(same).toBe(turns);
+    turns = applyTranscript(same, { role: 'agent', text: 'Again', mode: 'delta', newTurn: true }, next);
+    expect(turns.map((t) => t.text)).toEqual(['Hello there.', 'Again']);
+  });
+
+  it('partials revise the unsettled end; a final settles it; the next partial follows it', () => {
+    const next = ids();
+    let turns: TranscriptTurn[] = [];
+    turns = applyTranscript(turns, { role: 'user', text: 'I want to', mode: 'partial' }, next);
+    turns = applyTranscript(turns, { role: 'user', text: 'I wanted two', mode: 'partial' }, next);
+    expect(turns.map((t) => t.text)).toEqual(['I wanted two']);
+    turns = applyTranscript(turns, { role: 'user', text: 'I wanted two tickets.', mode: 'final' }, next);
+    turns = applyTranscript(turns, { role: 'user', text: 'For', mode: 'partial' }, next);
+    turns = applyTranscript(turns, { role: 'user', text: 'For Friday.', mode: 'final' }, next);
+    expect(turns).toEqual([
+      { id: 't1', role: 'user', text: 'I wanted two tickets. For Friday.', interrupted: false },
+    ]);
+  });
+
+  it('an interrupted turn keeps the share of its words the user heard, cut back to a whole word', () => {
+    const turns: TranscriptTurn[] = [
+      { id: 't1', role: 'agent', text: 'One two three four five six', interrupted: false },
+    ];
+    expect(interruptAgentTurn(turns, undefined, 0.5)[0]).toMatchObject({
+      text: 'One two three',
+      interrupted: true,
+    });
+    expect(interruptAgentTurn(turns, undefined, 0)[0]?.text).toBe('');
+    expect(interruptAgentTurn(turns, undefined, 1)[0]?.text).toBe('One two three four five six');
+    // What the server says was spoken wins.
+    expect(interruptAgentTurn(turns, 'One two', 0.9)[0]?.text).toBe('One two');
+    expect(wordPrefix('Hello wonderful world', 0.3)).toBe('Hello');
   });
 });
