@@ -65,7 +65,7 @@ function openSocket(
   apiKey: string | undefined,
   token: string | undefined,
 ): ProviderSocket {
-  const ephemeral = token !== undefined && token.startsWith('ek_') ? token : undefined;
+  const ephemeral = token?.startsWith('ek_') ? token : undefined;
   const key = ephemeral ?? apiKey;
   const relayToken = token !== undefined && ephemeral === undefined && token !== '' ? token : undefined;
   const query = `model=${encodeURIComponent(settings.model)}${relayToken ? `&token=${encodeURIComponent(relayToken)}` : ''}`;
