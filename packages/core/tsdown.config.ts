@@ -24,6 +24,7 @@ const common = {
     'providers/playai/protocol': 'src/providers/playai/protocol.ts',
     'providers/openai/index': 'src/providers/openai/index.ts',
     'providers/elevenlabs/index': 'src/providers/elevenlabs/index.ts',
+    'providers/gemini/index': 'src/providers/gemini/index.ts',
     'testing/index': 'src/testing/index.ts',
   },
   unbundle: true,

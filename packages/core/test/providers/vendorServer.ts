@@ -20,6 +20,8 @@ export interface VendorServer {
   readonly received: Received[];
   /** JSON frames of this `type` on the newest socket (`type` undefined: those without one). */
   messages(type?: string): Record<string, unknown>[];
+  /** Every JSON object frame on the newest socket, in order (Gemini's messages have no `type`). */
+  json(): Record<string, unknown>[];
   send(message: object | string | Uint8Array): void;
   close(code?: number, reason?: string): void;
   /** Cut the connection without a close frame (the client sees 1006). */
@@ -42,7 +44,8 @@ export async function startVendorServer(): Promise<VendorServer> {
   let received: Received[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   server.on('connection', (ws: WebSocket, request: IncomingMessage) => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    // Appended, not resolved: a path that starts with `//` (Google's SDK sends one) stays a path.
+    const url = new URL(`http://127.0.0.1${request.url ?? '/'}`);
     const header = request.headers['sec-websocket-protocol'];
     handshakes.push({
       path: url.pathname,
@@ -81,6 +84,13 @@ export async function startVendorServer(): Promise<VendorServer> {
     messages(type) {
       return received.flatMap((frame) =>
         'json' in frame && frame.json !== null && frame.json.type === type ? [frame.json] : [],
+      );
+    },
+    json() {
+      return received.flatMap((frame) =>
+        'json' in frame && frame.json !== null && typeof frame.json === 'object' && !Array.isArray(frame.json)
+          ? [frame.json]
+          : [],
       );
     },
     send(message) {
