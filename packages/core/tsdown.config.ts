@@ -25,6 +25,7 @@ const common = {
     'providers/openai/index': 'src/providers/openai/index.ts',
     'providers/elevenlabs/index': 'src/providers/elevenlabs/index.ts',
     'providers/gemini/index': 'src/providers/gemini/index.ts',
+    'providers/deepgram/index': 'src/providers/deepgram/index.ts',
     'testing/index': 'src/testing/index.ts',
   },
   unbundle: true,
