@@ -26,6 +26,7 @@ const common = {
     'providers/elevenlabs/index': 'src/providers/elevenlabs/index.ts',
     'providers/gemini/index': 'src/providers/gemini/index.ts',
     'providers/deepgram/index': 'src/providers/deepgram/index.ts',
+    'providers/hume/index': 'src/providers/hume/index.ts',
     'testing/index': 'src/testing/index.ts',
   },
   unbundle: true,
