@@ -2,77 +2,44 @@ import { parseJsonObject } from '../parseJson.ts';
 import { relayCloseError } from '../relayClose.ts';
 import type {
   CloseDecision,
-  Provider,
   ProviderError,
   ProviderEvent,
+  ProviderSession,
   ProviderSocket,
+  ProviderStartOptions,
   WireInputFormat,
   WireOutputFormat,
 } from '../types.ts';
+import { DEEPGRAM_AGENT_URL, type DeepgramAgentOptions } from './options.ts';
 
-/** One of the `Settings` message's `agent` blocks, as Deepgram documents it (snake_case keys). */
-export type DeepgramSettingsBlock = Record<string, unknown>;
-
-export interface DeepgramAgentOptions {
-  /** Speech to text: `{ provider: { type: 'deepgram', version: 'v1', model: 'nova-3' } }`. @defaultValue Deepgram's */
-  listen?: DeepgramSettingsBlock;
-  /** The language model and its prompt: `{ provider: { type: 'open_ai', model: 'gpt-4o-mini' }, prompt }`, or several. */
-  think?: DeepgramSettingsBlock | DeepgramSettingsBlock[];
-  /** Text to speech: `{ provider: { type: 'deepgram', model: 'aura-2-thalia-en' } }`, or several. @defaultValue Deepgram's */
-  speak?: DeepgramSettingsBlock | DeepgramSettingsBlock[];
-  /** What the agent says first. */
-  greeting?: string;
-  /**
-   * How often the client sends `KeepAlive` (Deepgram closes a socket that hears nothing for about
-   * 10 s, e.g. between push-to-talk turns). @defaultValue 5000
-   */
-  keepAliveMs?: number;
-}
-
-/** Deepgram's own endpoint. */
-export const DEEPGRAM_AGENT_URL = 'wss://agent.deepgram.com/v1/agent/converse';
 const DEFAULT_KEEPALIVE_MS = 5_000;
 
-/**
- * Deepgram's Voice Agent API as a voicewire provider (docs/providers.md, "Deepgram Voice Agent"):
- * `Settings` opens the session (sent as the socket opens; the server's `Welcome` names the
- * request) and `SettingsApplied` makes it connected. Audio goes both ways as binary frames, in
- * the encodings `Settings` declares: 16-bit PCM at 16 kHz in and 24 kHz out by default (μ-law at
- * 8 kHz when `input.encoding` / `output.format` is `mulaw`).
- *
- * Credentials, as Deepgram's browser clients send them: the `apiKey` option as the subprotocols
- * `token`, `<key>`; a JSON Web Token from `getToken` (Deepgram's `/v1/auth/grant`) as `bearer`,
- * `<token>`; any other token is a relay session token, sent as `?token=`.
- *
- * Conversations cannot be resumed: a dropped connection ends the conversation, saying so.
- */
-export function deepgramAgent(options: DeepgramAgentOptions = {}): Provider {
+/** Deepgram's session for one call: see deepgramAgent() in index.ts. */
+export function startSession(
+  options: DeepgramAgentOptions,
+  start: ProviderStartOptions,
+): ProviderSession | string {
+  const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
+  if (!(keepAliveMs > 0)) return 'deepgramAgent: "keepAliveMs" must be a positive number.';
+  const mulawIn = start.input.encoding === 'mulaw';
+  const mulawOut = start.output.format === 'mulaw';
+  const input: WireInputFormat = {
+    encoding: mulawIn ? 'mulaw' : 'linear16',
+    sampleRate: start.input.sampleRate ?? (mulawIn ? 8_000 : 16_000),
+  };
+  const output: WireOutputFormat = {
+    format: mulawOut ? 'mulaw' : 'pcm16',
+    sampleRate: start.output.sampleRate ?? (mulawOut ? 8_000 : 24_000),
+  };
+  const url = start.url ?? DEEPGRAM_AGENT_URL;
   return {
-    name: 'deepgram',
-    start(start) {
-      const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
-      if (!(keepAliveMs > 0)) return 'deepgramAgent: "keepAliveMs" must be a positive number.';
-      const mulawIn = start.input.encoding === 'mulaw';
-      const mulawOut = start.output.format === 'mulaw';
-      const input: WireInputFormat = {
-        encoding: mulawIn ? 'mulaw' : 'linear16',
-        sampleRate: start.input.sampleRate ?? (mulawIn ? 8_000 : 16_000),
-      };
-      const output: WireOutputFormat = {
-        format: mulawOut ? 'mulaw' : 'pcm16',
-        sampleRate: start.output.sampleRate ?? (mulawOut ? 8_000 : 24_000),
-      };
-      const url = start.url ?? DEEPGRAM_AGENT_URL;
-      return {
-        input,
-        output,
-        // `ForceEndTurn` ends the held turn on release: no run of silence is needed.
-        pushToTalkControl: true,
-        transcriptOnInterrupt: 'estimate',
-        socket: (credentials) =>
-          openSocket(options, url, input, output, keepAliveMs, credentials.apiKey, credentials.token),
-      };
-    },
+    input,
+    output,
+    // `ForceEndTurn` ends the held turn on release: no run of silence is needed.
+    pushToTalkControl: true,
+    transcriptOnInterrupt: 'estimate',
+    socket: (credentials) =>
+      openSocket(options, url, input, output, keepAliveMs, credentials.apiKey, credentials.token),
   };
 }
 

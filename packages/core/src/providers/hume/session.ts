@@ -1,59 +1,38 @@
 import { decodeBase64, encodeBase64 } from '../../codec/base64.ts';
 import { parseJsonObject } from '../parseJson.ts';
 import { relayCloseError } from '../relayClose.ts';
-import type { CloseDecision, Provider, ProviderEvent, ProviderSocket } from '../types.ts';
+import type {
+  CloseDecision,
+  ProviderEvent,
+  ProviderSession,
+  ProviderSocket,
+  ProviderStartOptions,
+} from '../types.ts';
+import { HUME_EVI_URL, type HumeEviOptions } from './options.ts';
 
-export interface HumeEviOptions {
-  /** The EVI configuration (voice, prompt, language model) made in Hume's platform. @defaultValue Hume's default */
-  configId?: string;
-  /** A system prompt for this session, replacing the configuration's. */
-  systemPrompt?: string;
-  /** A voice for this session, replacing the configuration's. */
-  voiceId?: string;
-}
-
-/** Hume's own endpoint. */
-export const HUME_EVI_URL = 'wss://api.hume.ai/v0/evi/chat';
 const INPUT_RATE_HZ = 16_000;
 /** EVI's `audio_output` is a WAV file per chunk, at 48 kHz (its SDK's documentation). */
 const OUTPUT_RATE_HZ = 48_000;
 
-/**
- * Hume's Empathic Voice Interface (EVI) as a voicewire provider (docs/providers.md, "Hume EVI"):
- * `session_settings` goes out as the socket opens (the microphone's format, the prompt and voice)
- * and `chat_metadata` makes it connected. The microphone goes out as `audio_input` (16-bit PCM
- * at 16 kHz, base64); each `audio_output` is a little WAV file the player decodes as it is.
- *
- * Credentials, in the query as Hume's SDK sends them: the `apiKey` option as `api_key`; a token
- * from `getToken` as `access_token` (Hume's access tokens, minted server-side), unless it has the
- * shape of a relay session token (two base64url parts), which goes as `token`.
- *
- * Chats resume: a dropped connection reconnects with `resumed_chat_group_id`, and EVI goes on
- * where it left off.
- */
-export function humeEvi(options: HumeEviOptions = {}): Provider {
+/** Hume EVI's session for one call: see humeEvi() in index.ts. */
+export function startSession(options: HumeEviOptions, start: ProviderStartOptions): ProviderSession | string {
+  const sampleRate =
+    start.input.encoding !== 'mulaw' ? (start.input.sampleRate ?? INPUT_RATE_HZ) : INPUT_RATE_HZ;
+  const url = start.url ?? HUME_EVI_URL;
   return {
-    name: 'hume',
-    start(start) {
-      const sampleRate =
-        start.input.encoding !== 'mulaw' ? (start.input.sampleRate ?? INPUT_RATE_HZ) : INPUT_RATE_HZ;
-      const url = start.url ?? HUME_EVI_URL;
-      return {
-        input: { encoding: 'linear16', sampleRate },
-        output: { format: 'wav', sampleRate: OUTPUT_RATE_HZ },
-        pushToTalkControl: false,
-        transcriptOnInterrupt: 'estimate',
-        socket: (credentials, resume) =>
-          openSocket(
-            options,
-            url,
-            sampleRate,
-            resume ?? start.continueConversation,
-            credentials.apiKey,
-            credentials.token,
-          ),
-      };
-    },
+    input: { encoding: 'linear16', sampleRate },
+    output: { format: 'wav', sampleRate: OUTPUT_RATE_HZ },
+    pushToTalkControl: false,
+    transcriptOnInterrupt: 'estimate',
+    socket: (credentials, resume) =>
+      openSocket(
+        options,
+        url,
+        sampleRate,
+        resume ?? start.continueConversation,
+        credentials.apiKey,
+        credentials.token,
+      ),
   };
 }
 

@@ -1,61 +1,39 @@
 import { decodeBase64, encodeBase64 } from '../../codec/base64.ts';
 import { relayCloseError } from '../relayClose.ts';
-import type { CloseDecision, Provider, ProviderError, ProviderEvent, ProviderSocket } from '../types.ts';
+import type {
+  CloseDecision,
+  ProviderError,
+  ProviderEvent,
+  ProviderSession,
+  ProviderSocket,
+  ProviderStartOptions,
+} from '../types.ts';
+import { GEMINI_LIVE_URL, type GeminiLiveOptions } from './options.ts';
 
-export interface GeminiLiveOptions {
-  /** The Live model (`models/` is added when missing). @defaultValue 'gemini-live-2.5-flash-preview' */
-  model?: string;
-  /** The system instruction. */
-  systemInstruction?: string;
-  /** A prebuilt voice (`Puck`, `Kore`, `Aoede`…). @defaultValue the model's */
-  voice?: string;
-}
-
-/** Google's own endpoint (API keys; ephemeral `auth_tokens/…` go to its v1alpha `…Constrained` twin). */
-export const GEMINI_LIVE_URL =
-  'wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent';
 const DEFAULT_MODEL = 'gemini-live-2.5-flash-preview';
 const INPUT_RATE_HZ = 16_000;
 const OUTPUT_RATE_HZ = 24_000;
 
-/**
- * Gemini Live (the Gemini API's `BidiGenerateContent` WebSocket) as a voicewire provider
- * (docs/providers.md, "Gemini Live"): the `setup` message opens the session and `setupComplete`
- * makes it connected; the microphone goes out as `realtimeInput.audio` (16-bit PCM at 16 kHz),
- * the model's voice comes as 16-bit PCM at 24 kHz in `serverContent.modelTurn`.
- *
- * Credentials: the `apiKey` option travels as `?key=`; a token from `getToken` that is an
- * ephemeral `auth_tokens/…` goes as `?access_token=` to the v1alpha `BidiGenerateContentConstrained`
- * endpoint (as Google's SDK sends it); any other token is a relay session token, `?token=`.
- *
- * Sessions resume: the session asks for resumption handles and a dropped connection (or the
- * server's `goAway`) reconnects with the newest one, keeping the model's context.
- */
-export function geminiLive(options: GeminiLiveOptions = {}): Provider {
+/** Gemini Live's session for one call: see geminiLive() in index.ts. */
+export function startSession(
+  options: GeminiLiveOptions,
+  start: ProviderStartOptions,
+): ProviderSession | string {
+  const model = options.model ?? DEFAULT_MODEL;
+  if (typeof model !== 'string' || model.trim() === '') return 'geminiLive: "model" must be a model name.';
+  const sampleRate =
+    start.input.encoding !== 'mulaw' ? (start.input.sampleRate ?? INPUT_RATE_HZ) : INPUT_RATE_HZ;
+  /** The newest resumption handle: survives the sockets of this call. */
+  const session = { handle: start.continueConversation };
+  const url = start.url ?? GEMINI_LIVE_URL;
   return {
-    name: 'gemini',
-    start(start) {
-      const model = options.model ?? DEFAULT_MODEL;
-      if (typeof model !== 'string' || model.trim() === '')
-        return 'geminiLive: "model" must be a model name.';
-      const input = {
-        encoding: 'linear16' as const,
-        sampleRate:
-          start.input.encoding !== 'mulaw' ? (start.input.sampleRate ?? INPUT_RATE_HZ) : INPUT_RATE_HZ,
-      };
-      /** The newest resumption handle: survives the sockets of this call. */
-      const session = { handle: start.continueConversation };
-      const url = start.url ?? GEMINI_LIVE_URL;
-      return {
-        input,
-        output: { format: 'pcm16', sampleRate: OUTPUT_RATE_HZ },
-        // `audioStreamEnd` closes the held turn on release: no run of silence is needed.
-        pushToTalkControl: true,
-        transcriptOnInterrupt: 'estimate',
-        socket: (credentials) =>
-          openSocket(options, model, url, input.sampleRate, session, credentials.apiKey, credentials.token),
-      };
-    },
+    input: { encoding: 'linear16', sampleRate },
+    output: { format: 'pcm16', sampleRate: OUTPUT_RATE_HZ },
+    // `audioStreamEnd` closes the held turn on release: no run of silence is needed.
+    pushToTalkControl: true,
+    transcriptOnInterrupt: 'estimate',
+    socket: (credentials) =>
+      openSocket(options, model, url, sampleRate, session, credentials.apiKey, credentials.token),
   };
 }
 
