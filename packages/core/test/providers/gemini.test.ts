@@ -332,6 +332,15 @@ describe('geminiLive', () => {
     expect(conversation.store.getState().transcript).toHaveLength(1);
     audio.capture!.emitFrame(micFrame(5));
     await until(() => vendor.json().length === 2, 'audio on the new socket');
+    // Google's internal error resumes too.
+    vendor.send({ sessionResumptionUpdate: { newHandle: 'handle-4', resumable: true } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    vendor.close(1011, 'Internal error encountered.');
+    await vendor.connections(3);
+    await until(() => vendor.json().length === 1, 'the third setup');
+    expect((vendor.json()[0]!.setup as Record<string, unknown>).sessionResumption).toEqual({
+      handle: 'handle-4',
+    });
     expect(disconnects).toEqual([]);
   });
 

@@ -312,6 +312,13 @@ describe('humeEvi', () => {
     expect(conversation.store.getState().conversationId).toBe('group-1');
     audio.capture!.emitFrame(micFrame(6));
     await until(() => vendor.messages('audio_input').length === 1, 'audio on the new socket');
+    // Hume's internal error resumes too.
+    vendor.close(1011, 'Internal error.');
+    await vendor.connections(3);
+    expect(vendor.handshakes[2]!.query.get('resumed_chat_group_id')).toBe('group-1');
+    await until(() => vendor.messages('session_settings').length === 1, 'the settings, a third time');
+    vendor.send({ ...metadata, chat_id: 'chat-3' });
+    await until(() => conversation.store.getState().status === 'connected', 'connected a third time');
     vendor.close(1000);
     await until(() => conversation.store.getState().status === 'ended', 'the end');
     expect(conversation.store.getState().error).toBeNull();

@@ -189,13 +189,15 @@ function closeDecision(
 ): CloseDecision {
   if (code === NORMAL_CLOSURE) return { action: 'end' };
   const relay = relayCloseError(code, reason);
-  if (relay !== null)
+  // 1011 (Hume's internal error, or the relay's vendor unreachable) is worth resuming from.
+  if (relay !== null && code !== 1011) {
     return everConnected ? { action: 'end', error: relay } : { action: 'fail', error: relay };
+  }
   const detail = `close code ${code ?? 'none'}${reason ? `: ${reason}` : ''}`;
   // Refused at the start (a bad key, config or chat group), with the server's word for it.
   if (!everConnected || (!ready && reason !== '')) {
     const message = `Hume EVI refused the chat or could not be reached (${detail}); check the URL, the key or token and the config.`;
-    return { action: 'fail', error: { kind: 'network', message, fatal: true } };
+    return { action: 'fail', error: relay ?? { kind: 'network', message, fatal: true } };
   }
   const message = `The connection to Hume EVI was lost (${detail}); resuming the chat.`;
   return { action: 'reconnect', error: { kind: 'network', message, fatal: false } };
