@@ -121,11 +121,12 @@ describe('deepgramAgent', () => {
   });
 
   it('opens with the key as the subprotocols token, <key>; Settings first; SettingsApplied connects', async () => {
-    const { conversation } = call();
+    const { conversation } = call({ url: `${vendor.origin}${PATH}/` });
     const starting = conversation.start();
     await vendor.connections(1);
     // Settings goes out as the socket opens, before the server's Welcome.
     await until(() => vendor.messages('Settings').length === 1, 'the settings');
+    expect(vendor.handshakes[0]!.path).toBe(PATH);
     expect(vendor.handshakes[0]!.protocols).toEqual(['token', 'dg-key']);
     expect(vendor.handshakes[0]!.query.toString()).toBe('');
     vendor.send(welcome);
@@ -142,8 +143,14 @@ describe('deepgramAgent', () => {
     await granted.conversation.stop();
     const relayed = call({ apiKey: undefined, token: 'eyJ2IjoxfQ.c2ln' });
     await open(relayed.conversation, 2);
+    await relayed.conversation.stop();
     expect(vendor.handshakes[1]!.protocols).toEqual([]);
     expect([...vendor.handshakes[1]!.query]).toEqual([['token', 'eyJ2IjoxfQ.c2ln']]);
+    // A query given in the URL is kept.
+    const kept = call({ url: `${vendor.origin}${PATH}?fault=drop:5000` });
+    await open(kept.conversation, 3);
+    expect(vendor.handshakes[2]!.path).toBe(PATH);
+    expect([...vendor.handshakes[2]!.query]).toEqual([['fault', 'drop:5000']]);
   });
 
   it('streams the microphone as binary 16 kHz PCM16 frames once the settings are applied; μ-law on request', async () => {

@@ -170,11 +170,18 @@ describe('geminiLive', () => {
     expect(ours!.query.has('key')).toBe(false);
     await conversation.stop();
 
-    // A relay session token goes as `?token=`, at the URL given.
-    const relayed = call({ apiKey: undefined, token: 'relay.token' });
+    // A relay session token goes as `?token=`, at the URL given, whose own query is kept.
+    const relayed = call({
+      apiKey: undefined,
+      token: 'relay.token',
+      url: `${vendor.origin}${PATH}/?fault=drop:5000`,
+    });
     await open(relayed.conversation, 3);
     expect(vendor.handshakes[2]!.path).toBe(PATH);
-    expect([...vendor.handshakes[2]!.query]).toEqual([['token', 'relay.token']]);
+    expect([...vendor.handshakes[2]!.query]).toEqual([
+      ['fault', 'drop:5000'],
+      ['token', 'relay.token'],
+    ]);
   });
 
   it('streams the microphone as realtimeInput.audio of 16 kHz PCM16, only once set up', async () => {

@@ -181,12 +181,19 @@ describe('humeEvi', () => {
       access_token: 'hume-access-token',
     });
     await granted.conversation.stop();
-    const relayed = call({ apiKey: undefined, token: 'eyJ2IjoxfQ.c2ln' });
-    await open(relayed.conversation, 2);
-    expect(Object.fromEntries(vendor.handshakes[1]!.query)).toEqual({
-      config_id: 'cfg-1',
+    // A relay session token goes as `token`, at the URL given, whose own query is kept.
+    const relayed = call({
+      apiKey: undefined,
       token: 'eyJ2IjoxfQ.c2ln',
+      url: `${vendor.origin}${PATH}?fault=drop:5000`,
     });
+    await open(relayed.conversation, 2);
+    expect(vendor.handshakes[1]!.path).toBe(PATH);
+    expect([...vendor.handshakes[1]!.query]).toEqual([
+      ['fault', 'drop:5000'],
+      ['config_id', 'cfg-1'],
+      ['token', 'eyJ2IjoxfQ.c2ln'],
+    ]);
   });
 
   it('streams the microphone as audio_input of 16 kHz PCM16 once chat_metadata arrived', async () => {

@@ -10,6 +10,7 @@ import type {
   WireInputFormat,
   WireOutputFormat,
 } from '../types.ts';
+import { withQuery } from '../url.ts';
 import { DEEPGRAM_AGENT_URL, type DeepgramAgentOptions } from './options.ts';
 
 const DEFAULT_KEEPALIVE_MS = 5_000;
@@ -55,7 +56,6 @@ function openSocket(
   // Deepgram's grants are JSON Web Tokens (three base64url parts); a relay token has two.
   const grant = token !== undefined && /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token) ? token : undefined;
   const relayToken = token && !grant ? token : undefined;
-  const base = endpoint.replace(/[?#].*$/, '').replace(/\/+$/, '');
   let requestId: string | undefined;
   /** The agent's voice is streaming (an utterance is open). */
   let speaking = false;
@@ -89,7 +89,7 @@ function openSocket(
   };
 
   return {
-    url: relayToken ? `${base}?token=${encodeURIComponent(relayToken)}` : base,
+    url: withQuery(endpoint, relayToken ? `token=${encodeURIComponent(relayToken)}` : ''),
     protocols: grant ? ['bearer', grant] : apiKey ? ['token', apiKey] : undefined,
     // Deepgram takes `Settings` as soon as the socket is open (its SDK sends it then).
     opened: () => [settings],

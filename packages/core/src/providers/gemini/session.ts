@@ -8,6 +8,7 @@ import type {
   ProviderSocket,
   ProviderStartOptions,
 } from '../types.ts';
+import { withQuery } from '../url.ts';
 import { GEMINI_LIVE_URL, type GeminiLiveOptions } from './options.ts';
 
 const DEFAULT_MODEL = 'gemini-live-2.5-flash-preview';
@@ -47,13 +48,13 @@ function openSocket(
   token: string | undefined,
 ): ProviderSocket {
   const ephemeral = token?.startsWith('auth_tokens/') === true;
-  let base = endpoint.replace(/[?#].*$/, '').replace(/\/+$/, '');
-  if (ephemeral) {
-    base = base.replace(
-      /\.v1\w*\.GenerativeService\.BidiGenerateContent$/,
-      '.v1alpha.GenerativeService.BidiGenerateContentConstrained',
-    );
-  }
+  // Ephemeral tokens are taken only by the v1alpha `…Constrained` method (as Google's SDK sends them).
+  const base = ephemeral
+    ? endpoint.replace(
+        /\.v1\w*\.GenerativeService\.BidiGenerateContent(?=\/*(?:[?#]|$))/,
+        '.v1alpha.GenerativeService.BidiGenerateContentConstrained',
+      )
+    : endpoint;
   const query = ephemeral
     ? `access_token=${encodeURIComponent(token as string)}`
     : [apiKey ? `key=${encodeURIComponent(apiKey)}` : '', token ? `token=${encodeURIComponent(token)}` : '']
@@ -97,7 +98,7 @@ function openSocket(
   };
 
   return {
-    url: query ? `${base}?${query}` : base,
+    url: withQuery(base, query),
     opened: () => [setup()],
     audioBeforeReady: false,
     audio: (frame) =>

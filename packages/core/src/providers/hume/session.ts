@@ -8,6 +8,7 @@ import type {
   ProviderSocket,
   ProviderStartOptions,
 } from '../types.ts';
+import { withQuery } from '../url.ts';
 import { HUME_EVI_URL, type HumeEviOptions } from './options.ts';
 
 const INPUT_RATE_HZ = 16_000;
@@ -50,8 +51,6 @@ function openSocket(
   if (chatGroup) query.set('resumed_chat_group_id', chatGroup);
   if (apiKey) query.set('api_key', apiKey);
   if (token) query.set(relay ? 'token' : 'access_token', token);
-  const base = endpoint.replace(/[?#].*$/, '').replace(/\/+$/, '');
-  const search = query.toString();
   let ready = false;
   /** The agent's voice is streaming (an utterance is open). */
   let speaking = false;
@@ -72,7 +71,7 @@ function openSocket(
   if (options.voiceId !== undefined) settings.voice_id = options.voiceId;
 
   return {
-    url: search ? `${base}?${search}` : base,
+    url: withQuery(endpoint, query.toString()),
     opened: () => [JSON.stringify(settings)],
     audioBeforeReady: false,
     audio: (frame) => `{"type":"audio_input","data":"${encodeBase64(frame)}"}`,
