@@ -105,7 +105,7 @@ describe('deepgramAgent', () => {
 
     const { conversation, audio } = call(
       { turnTaking: 'pushToTalk' },
-      deepgramAgent({ ...AGENT, keepAliveMs: 200 }),
+      deepgramAgent({ ...AGENT, keepAliveMs: 1000 }),
     );
     await open(conversation, 2);
     conversation.pressToTalk();
