@@ -197,7 +197,9 @@ export interface ProviderSession {
   readonly transcriptOnInterrupt: 'server' | 'estimate';
   /**
    * The socket of one attempt. `resume`: the conversation id of the last `ready`, after a drop
-   * (a provider that cannot resume ignores it and decides `end` on the close instead).
+   * (a provider that cannot resume ignores it and decides `end` on the close instead). A session
+   * may also keep resume state of its own across its sockets (Gemini's resumption handle changes
+   * during the call and is not the conversation id).
    */
   socket(credentials: ProviderCredentials, resume: string | undefined): ProviderSocket;
 }
