@@ -21,13 +21,13 @@ import { SettingsPanel } from './SettingsPanel.tsx';
 import { StatsPanel } from './StatsPanel.tsx';
 import {
   type DemoSettings,
-  describeSession,
   resolveSettings,
   SETTING_KEYS,
   storeSettings,
   toConversationOptions,
   usesRelay,
 } from './settings.ts';
+import { useSessionDescription } from './useSessionDescription.ts';
 
 declare global {
   interface Window {
@@ -91,7 +91,7 @@ export function App() {
   }, []);
   const agent = useAgentConversation(options);
   const { conversation } = agent;
-  const session = useMemo(() => describeSession(settings), [settings]);
+  const session = useSessionDescription(settings);
 
   const save = useCallback((next: DemoSettings) => {
     storeSettings(safeStorage(), next);

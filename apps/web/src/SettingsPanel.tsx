@@ -3,19 +3,18 @@ import { DEFAULT_PLAYAI_OUTPUT, OUTPUT_FORMATS } from '@voicewire/core/playai';
 const DEFAULT_OUTPUT_FORMAT = DEFAULT_PLAYAI_OUTPUT.format;
 const DEFAULT_OUTPUT_SAMPLE_RATE_HZ = DEFAULT_PLAYAI_OUTPUT.sampleRate;
 
-import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { DEMO_PROVIDERS, type DemoProvider, PROVIDER_PROFILES, serverForProvider } from './providers.ts';
 import {
   type DemoSettings,
   defaultSettings,
-  describeEndpoint,
-  describeSession,
   INPUT_ENCODING_CHOICES,
   INPUT_RATE_CHOICES,
   OUTPUT_RATE_CHOICES,
   settingsToQuery,
   usesRelay,
 } from './settings.ts';
+import { useSessionDescription } from './useSessionDescription.ts';
 
 interface Props {
   settings: DemoSettings;
@@ -76,6 +75,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
   const overridden = (key: keyof DemoSettings) =>
     fromQuery.includes(key) ? <span className="from-query">from URL</span> : null;
   const profile = PROVIDER_PROFILES[draft.provider];
+  const described = useSessionDescription(draft);
   const labels = profile.fields;
   const chooseProvider = (next: DemoProvider) => {
     setSaved(false);
@@ -146,7 +146,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
         </label>
         {text('agentId', '')}
         {text('model', 'gpt-realtime')}
-        <p className="field-hint mono">{describeEndpoint(draft)}</p>
+        <p className="field-hint mono">{described.endpoint}</p>
       </fieldset>
 
       <fieldset>
@@ -234,7 +234,11 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
 
       {labels.formats === undefined ? (
         <p className="field-hint">
-          Audio: {audioSummary(draft)}, {profile.audioNote}
+          Audio:{' '}
+          <span className="mono">
+            {described.audio.input} in, {described.audio.output} out
+          </span>
+          , {profile.audioNote}
         </p>
       ) : (
         <fieldset className="two-col">
@@ -348,16 +352,6 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
         </p>
       ) : null}
     </form>
-  );
-}
-
-/** The formats the library will use with these settings, for a provider that sets its own. */
-function audioSummary(settings: DemoSettings): ReactNode {
-  const { input, output } = describeSession(settings).audio;
-  return (
-    <span className="mono">
-      {input} in, {output} out
-    </span>
   );
 }
 

@@ -296,14 +296,20 @@ export function signedUrlFetcher(server: string, agentId: string, apiKey: string
   };
 }
 
-/** What the library will use for these settings: its socket URL (no credential) and formats. */
-export function describeSession(settings: DemoSettings): {
+/** What the library will use for some settings: its socket URL (no credential) and formats. */
+export interface SessionDescription {
   endpoint: string;
   audio: { input: string; output: string };
-} {
+}
+
+/**
+ * Asks the provider itself (its protocol loads on the first call): the socket it opens and the
+ * formats it settles on, so what the page shows is what the library does.
+ */
+export async function describeSession(settings: DemoSettings): Promise<SessionDescription> {
   const options = toConversationOptions(settings);
   const provider = options.provider as Provider;
-  const session = provider.start({
+  const session = await provider.start({
     url: options.url,
     input: options.input ?? {},
     output: options.output ?? {},
@@ -331,6 +337,6 @@ function kHz(rate: number): string {
 }
 
 /** The full socket address shown to the user (without the token, which is a secret). */
-export function describeEndpoint(settings: DemoSettings): string {
-  return describeSession(settings).endpoint;
+export async function describeEndpoint(settings: DemoSettings): Promise<string> {
+  return (await describeSession(settings)).endpoint;
 }

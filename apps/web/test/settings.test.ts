@@ -100,9 +100,9 @@ describe('settings', () => {
     expect(query).toBe('?agentId=a');
   });
 
-  test('the endpoint shown keeps a fault query on the base', () => {
+  test('the endpoint shown keeps a fault query on the base', async () => {
     const settings = { ...defaultSettings(location), server: 'ws://127.0.0.1:9/v1/talk?fault=drop:500' };
-    expect(describeEndpoint(settings)).toBe('ws://127.0.0.1:9/v1/talk/demo-agent?fault=drop:500');
+    expect(await describeEndpoint(settings)).toBe('ws://127.0.0.1:9/v1/talk/demo-agent?fault=drop:500');
   });
 });
 
@@ -155,7 +155,7 @@ describe('the provider switch', () => {
     }
   });
 
-  test('OpenAI: the model and voice go to openaiRealtime(), the key on the socket, no PlayAI formats', () => {
+  test('OpenAI: the model and voice go to openaiRealtime(), the key on the socket, no PlayAI formats', async () => {
     const settings = {
       ...defaultSettings(location, 'openai'),
       voice: 'marin',
@@ -166,7 +166,7 @@ describe('the provider switch', () => {
     expect(options).toMatchObject({ url: 'ws://127.0.0.1:8787/v1/realtime', apiKey: 'local-dev-key' });
     expect(options.input).toBeUndefined();
     expect(options.output).toBeUndefined();
-    expect(describeSession(settings)).toEqual({
+    expect(await describeSession(settings)).toEqual({
       endpoint: 'ws://127.0.0.1:8787/v1/realtime?model=gpt-realtime',
       audio: { input: 'L16 · 24 kHz', output: 'L16 · 24 kHz' },
     });
@@ -210,7 +210,12 @@ describe('the provider switch', () => {
       },
     ]);
     expect(toConversationOptions({ ...settings, apiKey: '' }).getToken).toBeUndefined();
-    expect(describeEndpoint(settings)).toBe('ws://127.0.0.1:8787/v1/convai/conversation?agent_id=demo-agent');
-    expect(describeSession(settings).audio).toEqual({ input: 'L16 · 16 kHz', output: 'L16 · 16 kHz' });
+    expect(await describeEndpoint(settings)).toBe(
+      'ws://127.0.0.1:8787/v1/convai/conversation?agent_id=demo-agent',
+    );
+    expect((await describeSession(settings)).audio).toEqual({
+      input: 'L16 · 16 kHz',
+      output: 'L16 · 16 kHz',
+    });
   });
 });
