@@ -10,6 +10,11 @@
  *    directory under the OS temp dir (no workspace, no pnpm, no links), and run them:
  *    - node: plain Node imports every entry, renders the components, runs the server's assets
  *      and bins (fixtures/node/check.mjs);
+ *    - in each, every provider entry of @voicewire/core (`/playai`, `/openai`, `/elevenlabs`, and
+ *      the later ones once the package exports them: scripts/release/providerEntries.ts) is
+ *      imported and its factory run: in Node, in the Vite app's built page (and a conversation
+ *      through each provider the installed agent speaks), in the Next.js app on the server and
+ *      in a client component;
  *    - vite-app: strict `tsc` (with wrong uses that must be rejected), `vite build`, then headless
  *      Chromium with a fake microphone against the installed `voicewire-agent`: the greeting
  *      shows in the transcript and the agent's mp3 audio plays, measured by our own AnalyserNode
@@ -40,6 +45,13 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright';
 import { encodeWav16 } from '../../testing/audio.ts';
 import { chromiumArgs, chromiumExecutable } from '../../testing/chromium.ts';
+import {
+  installedProviders,
+  type ProviderEntry,
+  type ProviderSplit,
+  providerListProblems,
+  writeProviderModule,
+} from './providerEntries.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PACKAGES = ['core', 'react', 'server'] as const;
@@ -403,7 +415,11 @@ const OUTPUT_TAP = `(() => {
   }, 20);
 })();`;
 
-async function viteFixture(dir: string, work: string): Promise<Record<string, unknown>> {
+async function viteFixture(
+  dir: string,
+  work: string,
+  providers: ProviderSplit,
+): Promise<Record<string, unknown>> {
   // Strict tsc: the app compiles, and every @ts-expect-error in src/wrongUses.tsx is needed.
   await step('vite-app: tsc (strict, skipLibCheck off, wrong uses rejected)', () =>
     run(join(dir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: dir }),
@@ -455,9 +471,15 @@ async function viteFixture(dir: string, work: string): Promise<Record<string, un
     `  entry ${entry} ${kb(bundle.entryBytes)} (React included); lazy: ${decoderChunk} ${kb(bundle.mp3DecoderBytes)}, ${otherDecoders.join(', ')}`,
   );
 
+  const agentBin = join(dir, 'node_modules/.bin/voicewire-agent');
+  // ElevenLabs' browser clients bring no key for a public agent; an agent that knows the flag
+  // lets them in (a key given is still checked).
+  const anonymous = (await run(agentBin, ['--help'], { cwd: dir })).includes('--allow-anonymous')
+    ? ['--allow-anonymous']
+    : [];
   const agent = await startProcess(
-    join(dir, 'node_modules/.bin/voicewire-agent'),
-    ['--port', '0', '--api-key', 'fixture-key', '--greeting', GREETING],
+    agentBin,
+    ['--port', '0', '--api-key', 'fixture-key', '--greeting', GREETING, ...anonymous],
     { cwd: dir, ready: /listening on (ws:\/\/\S+)\/<agentId>/, timeoutMs: 60_000 },
   );
   const agentUrl = agent.match[1]!;
@@ -553,12 +575,92 @@ async function viteFixture(dir: string, work: string): Promise<Record<string, un
     await step('vite-app: a strict CSP (no blob:/data: scripts) with the self-hosted worklets', () =>
       strictCsp(browser, `${site.url}?csp&server=${encodeURIComponent(agentUrl)}`),
     );
-    return result;
+    await step('vite-app: every provider entry runs in the built page', () =>
+      providerList(browser, `${site.url}?server=${encodeURIComponent(agentUrl)}`, providers, agentUrl),
+    );
+    const conversations: string[] = [];
+    for (const entry of providers.present.filter((e) => e.id !== 'playai')) {
+      if (!entry.typed) {
+        console.log(
+          `  note: ${entry.id}'s options are the check's guess (scripts/release/providerEntries.ts); no conversation through it`,
+        );
+        continue;
+      }
+      // The agent answers a plain GET of a WebSocket path it serves with 426.
+      const probe = `${new URL(agentUrl).origin.replace(/^ws/, 'http')}${entry.path}`;
+      const status = await fetch(probe).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status !== 426) {
+        console.log(
+          `  note: the installed voicewire-agent does not speak ${entry.id} (GET ${entry.path}: ${status}); no conversation through it`,
+        );
+        continue;
+      }
+      await step(`vite-app: a conversation through ${entry.entry} with the installed voicewire-agent`, () =>
+        providerConversation(browser, `${site.url}?server=${encodeURIComponent(agentUrl)}`, entry),
+      );
+      conversations.push(entry.id);
+    }
+    return { ...result, providers: providers.present.map((e) => e.id), conversations };
   } finally {
     await browser.close();
     site.server.close();
     await stopProcess(agent.child);
   }
+}
+
+/** The page's list of provider entries: each factory ran in the browser and named its socket. */
+async function providerList(browser: Browser, url: string, providers: ProviderSplit, agentUrl: string) {
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(url);
+  const items = page.locator('li[data-provider]');
+  await items.nth(providers.present.length - 1).waitFor({ timeout: 30_000 });
+  const shown = Object.fromEntries(
+    await items.evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-provider'), li.textContent])),
+  ) as Record<string, string>;
+  const problems = providerListProblems(shown, providers, new URL(agentUrl).origin);
+  check(problems.length === 0, `the page's providers: ${problems.join('; ')}`);
+  check(pageErrors.length === 0, `no page errors: ${pageErrors.join('; ')}`);
+  for (const entry of providers.present) console.log(`  ${entry.entry}: ${shown[entry.id]}`);
+  await page.close();
+}
+
+/** `?provider=<id>`: the same app, one option changed, holds a conversation with the agent. */
+async function providerConversation(browser: Browser, url: string, entry: ProviderEntry): Promise<void> {
+  const page = await browser.newPage();
+  await page.addInitScript(OUTPUT_TAP);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const sockets: string[] = [];
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  await page.goto(`${url}&provider=${entry.id}`);
+  await page.getByRole('button', { name: 'Start conversation' }).click();
+  await page.getByRole('log').getByText(GREETING).waitFor({ timeout: 60_000 });
+  const loud = await page.waitForFunction(
+    () => {
+      const tap = (window as unknown as { __voicewireTap: { windows: number[] } }).__voicewireTap;
+      const above = tap.windows.filter((rms) => rms > 0.01).length;
+      return above >= 15 ? above : false;
+    },
+    undefined,
+    { timeout: 30_000, polling: 100 },
+  );
+  const above = (await loud.jsonValue()) as number;
+  check(
+    sockets.length === 1 && new URL(sockets[0]!).pathname === entry.path,
+    `one socket, on ${entry.path}: ${sockets.join(', ')}`,
+  );
+  await page.getByRole('button').first().click();
+  await page.getByRole('button', { name: 'Start conversation' }).waitFor({ timeout: 15_000 });
+  check(pageErrors.length === 0, `no page errors: ${pageErrors.join('; ')}`);
+  console.log(
+    `  ${entry.id}: ${sockets[0]}: the greeting in the transcript, ${above} windows of 20 ms above -40 dBFS`,
+  );
+  await page.close();
 }
 
 /**
@@ -610,7 +712,7 @@ async function strictCsp(browser: Browser, url: string): Promise<void> {
   );
 }
 
-async function nextFixture(dir: string): Promise<Record<string, unknown>> {
+async function nextFixture(dir: string, providers: ProviderSplit): Promise<Record<string, unknown>> {
   await step('next-app: next build (Turbopack)', () =>
     run(join(dir, 'node_modules/.bin/next'), ['build'], { cwd: dir, timeoutMs: 900_000 }),
   );
@@ -635,6 +737,19 @@ async function nextFixture(dir: string): Promise<Record<string, unknown>> {
       check(/role="log"/.test(html), 'the HTML has the transcript (role=log)');
       check(/role="meter"/.test(html), 'the HTML has the level meter (role=meter)');
       check(html.includes('data-server-state="idle"'), 'the Server Component ran a plain helper');
+      // Each provider entry ran on the server: its factory's provider named its socket.
+      const shown: Record<string, string> = {};
+      for (const [, id, text] of html
+        .replace(/<!-- -->/g, '')
+        .matchAll(/<li data-provider="([^"]+)">(.*?)<\/li>/g))
+        shown[id!] = text!;
+      const wrong = providerListProblems(shown, providers, 'ws://127.0.0.1:8787');
+      check(wrong.length === 0, `the Server Component's providers: ${wrong.join('; ')}`);
+      const buttons = [...html.matchAll(/data-provider-button="([^"]+)"/g)].map((match) => match[1]);
+      check(
+        buttons.join() === providers.present.map((e) => e.id).join(),
+        `a talk button per provider in the client component (${buttons.join(', ')})`,
+      );
 
       // Hydration: the page's client components take over the server HTML without a mismatch.
       const page = await browser.newPage();
@@ -661,11 +776,16 @@ async function nextFixture(dir: string): Promise<Record<string, unknown>> {
         { timeout: 30_000 },
       );
       check(await hydrated.jsonValue(), 'the button hydrated');
+      for (const entry of providers.present) {
+        const name = `Talk through ${entry.id}`;
+        check((await page.getByRole('button', { name }).count()) === 1, `"${name}" after hydration`);
+      }
       check(problems.length === 0, `no errors in the browser: ${problems.join('; ')}`);
       console.log(
         `  ${kb(html.length)} of HTML with the button, the meter and the log; hydrated without errors`,
       );
-      return { htmlBytes: html.length };
+      for (const entry of providers.present) console.log(`  server: ${entry.entry}: ${shown[entry.id]}`);
+      return { htmlBytes: html.length, providers: providers.present.map((e) => e.id) };
     } finally {
       await browser.close();
       await stopProcess(server.child);
@@ -697,10 +817,26 @@ async function main(): Promise<void> {
     await step(`npm install from the tarballs: ${fixtures.join(', ')}`, () =>
       Promise.all(fixtures.map((name) => npmInstall(dirs[name]))),
     );
+    // Each fixture imports the provider entries its @voicewire/core exports; the others are noted.
+    const providers = {} as Record<Fixture, ProviderSplit>;
+    for (const name of fixtures) {
+      providers[name] = installedProviders(dirs[name]);
+      writeProviderModule(name, dirs[name], providers[name]);
+    }
+    const split = providers[fixtures[0]!];
+    if (split) {
+      console.log(`provider entries: ${split.present.map((e) => e.entry).join(', ')}`);
+      if (split.missing.length > 0)
+        console.log(
+          `  note: not in @voicewire/core's exports yet, skipped: ${split.missing.map((e) => e.entry).join(', ')}`,
+        );
+    }
+    results.providers = split?.present.map((e) => e.id);
     if (dirs.node)
       await step('node: plain Node imports, renders, runs the server', () => nodeFixture(dirs.node));
-    if (dirs['vite-app']) results['vite-app'] = await viteFixture(dirs['vite-app'], work);
-    if (dirs['next-app']) results['next-app'] = await nextFixture(dirs['next-app']);
+    if (dirs['vite-app'])
+      results['vite-app'] = await viteFixture(dirs['vite-app'], work, providers['vite-app']);
+    if (dirs['next-app']) results['next-app'] = await nextFixture(dirs['next-app'], providers['next-app']);
 
     console.log('\nTarballs');
     for (const t of Object.values(tarballs)) {

@@ -1,4 +1,4 @@
-import { DEFAULT_PLAYAI_OUTPUT } from '@voicewire/core/playai';
+import { isLiveStatus } from '@voicewire/core/conversation';
 import {
   AgentConversationProvider,
   AudioLevel,
@@ -16,17 +16,18 @@ import {
 } from '@voicewire/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { friendlyError, statusNotice } from './friendlyError.ts';
+import { PROVIDER_PROFILES } from './providers.ts';
 import { SettingsPanel } from './SettingsPanel.tsx';
 import { StatsPanel } from './StatsPanel.tsx';
 import {
   type DemoSettings,
-  describeEndpoint,
   resolveSettings,
   SETTING_KEYS,
   storeSettings,
   toConversationOptions,
   usesRelay,
 } from './settings.ts';
+import { useSessionDescription } from './useSessionDescription.ts';
 
 declare global {
   interface Window {
@@ -90,6 +91,7 @@ export function App() {
   }, []);
   const agent = useAgentConversation(options);
   const { conversation } = agent;
+  const session = useSessionDescription(settings);
 
   const save = useCallback((next: DemoSettings) => {
     storeSettings(safeStorage(), next);
@@ -131,19 +133,21 @@ export function App() {
           <div className="side">
             <StatsPanel
               conversation={conversation}
-              audio={describeAudio(settings)}
+              audio={session.audio}
               status={agent.status}
               conversationId={agent.conversationId}
             />
             <details className="panel settings">
               <summary>
                 <h2>Settings</h2>
-                <span className="summary-text mono">{describeEndpoint(settings)}</span>
+                <span className="summary-text mono" data-provider={settings.provider}>
+                  {session.endpoint}
+                </span>
               </summary>
               <SettingsPanel
                 settings={settings}
                 fromQuery={fromQuery}
-                live={agent.status === 'connected' || agent.status === 'connecting'}
+                live={isLiveStatus(agent.status)}
                 onSave={save}
               />
             </details>
@@ -174,9 +178,11 @@ function Widget({
   onTurnTaking: (next: TurnTaking) => void;
 }) {
   const { status, mode, error, isMuted, mute, unmute, stop } = useAgentConversationContext();
+  const openai = settings.provider === 'openai';
   const context = {
     server: settings.server,
-    agentId: settings.agentId,
+    // What the service is asked for by name: OpenAI's model, the others' agent.
+    target: openai ? `model “${settings.model}”` : `agent “${settings.agentId}”`,
     outputFormat: settings.outputFormat,
     usingToken: usesRelay(settings),
   };
@@ -185,8 +191,7 @@ function Widget({
     const friendly = friendlyError(e, context);
     return `${friendly.title} ${friendly.hint}`;
   };
-  const live =
-    status === 'connected' || status === 'connecting' || status === 'reconnecting' || status === 'ending';
+  const live = isLiveStatus(status);
   const stateText = status === 'connected' ? (MODE_TEXT[mode] ?? mode) : (STATUS_TEXT[status] ?? status);
 
   return (
@@ -194,6 +199,9 @@ function Widget({
       <div className="widget-head">
         <div>
           <h1 id="widget-title">Talk to the agent</h1>
+          <p className="widget-service" data-testid="service">
+            {PROVIDER_PROFILES[settings.provider].label}
+          </p>
           <p className="widget-sub">
             {turnTaking === 'pushToTalk'
               ? 'Press start, then hold the button (or Space) while you speak. Pressing silences the agent.'
@@ -306,20 +314,6 @@ function Widget({
       />
     </>
   );
-}
-
-function kHz(rate: number): string {
-  return `${(rate / 1000).toLocaleString('en', { maximumFractionDigits: 2 })} kHz`;
-}
-
-function describeAudio(settings: DemoSettings): { input: string; output: string } {
-  const format = settings.outputFormat || DEFAULT_PLAYAI_OUTPUT.format;
-  const rate = settings.outputSampleRate || DEFAULT_PLAYAI_OUTPUT.sampleRate;
-  return {
-    // RFC 3551's short names: the full ones do not fit a stats cell on a phone.
-    input: `${settings.inputEncoding === 'mulaw' ? 'μ-law' : 'L16'} · ${kHz(settings.inputSampleRate)}`,
-    output: `${format} · ${kHz(rate)}`,
-  };
 }
 
 function Logo() {

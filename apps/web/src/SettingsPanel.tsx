@@ -4,16 +4,17 @@ const DEFAULT_OUTPUT_FORMAT = DEFAULT_PLAYAI_OUTPUT.format;
 const DEFAULT_OUTPUT_SAMPLE_RATE_HZ = DEFAULT_PLAYAI_OUTPUT.sampleRate;
 
 import { type FormEvent, useEffect, useId, useState } from 'react';
+import { DEMO_PROVIDERS, type DemoProvider, PROVIDER_PROFILES, serverForProvider } from './providers.ts';
 import {
   type DemoSettings,
   defaultSettings,
-  describeEndpoint,
   INPUT_ENCODING_CHOICES,
   INPUT_RATE_CHOICES,
   OUTPUT_RATE_CHOICES,
   settingsToQuery,
   usesRelay,
 } from './settings.ts';
+import { useSessionDescription } from './useSessionDescription.ts';
 
 interface Props {
   settings: DemoSettings;
@@ -73,11 +74,62 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
   const field = (name: string) => `${id}-${name}`;
   const overridden = (key: keyof DemoSettings) =>
     fromQuery.includes(key) ? <span className="from-query">from URL</span> : null;
+  const profile = PROVIDER_PROFILES[draft.provider];
+  const described = useSessionDescription(draft);
+  const labels = profile.fields;
+  const chooseProvider = (next: DemoProvider) => {
+    setSaved(false);
+    // The server follows to the new provider's path (on the local agent, or a relay).
+    setDraft((current) => ({
+      ...current,
+      provider: next,
+      server: serverForProvider(current.server, current.provider, next),
+      // A voice is named in each service's own terms: one of another service means nothing here.
+      voice: '',
+    }));
+  };
+  /** A text setting, shown only for the providers that use it, under their name for it. */
+  const text = (key: 'agentId' | 'model' | 'voice' | 'language' | 'greeting', placeholder: string) => {
+    const label = labels[key];
+    if (label === undefined) return null;
+    return (
+      <label htmlFor={field(key)}>
+        <span className="label-row">
+          {label} {overridden(key)}
+        </span>
+        <input
+          id={field(key)}
+          name={key}
+          spellCheck={false}
+          autoComplete="off"
+          placeholder={placeholder}
+          value={draft[key]}
+          onChange={(event) => update(key, event.target.value)}
+          required={key === 'agentId' || key === 'model'}
+        />
+      </label>
+    );
+  };
 
   return (
     <form className="settings-form" onSubmit={submit} aria-label="Connection settings">
       <fieldset>
-        <legend>Agent</legend>
+        <legend>Service</legend>
+        <label htmlFor={field('provider')}>
+          <span className="label-row">Service {overridden('provider')}</span>
+          <select
+            id={field('provider')}
+            name="provider"
+            value={draft.provider}
+            onChange={(event) => chooseProvider(event.target.value as DemoProvider)}
+          >
+            {DEMO_PROVIDERS.map((provider) => (
+              <option key={provider} value={provider}>
+                {PROVIDER_PROFILES[provider].label}
+              </option>
+            ))}
+          </select>
+        </label>
         <label htmlFor={field('server')}>
           <span className="label-row">Server URL {overridden('server')}</span>
           <input
@@ -92,19 +144,9 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
             required
           />
         </label>
-        <label htmlFor={field('agentId')}>
-          <span className="label-row">Agent id {overridden('agentId')}</span>
-          <input
-            id={field('agentId')}
-            name="agentId"
-            spellCheck={false}
-            autoComplete="off"
-            value={draft.agentId}
-            onChange={(event) => update('agentId', event.target.value)}
-            required
-          />
-        </label>
-        <p className="field-hint mono">{describeEndpoint(draft)}</p>
+        {text('agentId', '')}
+        {text('model', 'gpt-realtime')}
+        <p className="field-hint mono">{described.endpoint}</p>
       </fieldset>
 
       <fieldset>
@@ -145,8 +187,8 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
               />
             </label>
             <p className="field-hint">
-              A key in the browser is for prototypes and the local agent only: anyone can read it. In
-              production, run the relay and hand the page a short-lived token.
+              {profile.keyHint} A key in the browser is for prototypes and the local agent only: anyone can
+              read it. In production, run the relay and hand the page a short-lived token.
             </p>
           </>
         ) : (
@@ -164,9 +206,9 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
               />
             </label>
             <p className="field-hint">
-              Before each connection the page fetches a fresh token here (<code>GET ?agentId=</code> answering{' '}
-              <code>{'{ "token": … }'}</code>): your backend's job in production, after it knows who the
-              visitor is.
+              Before each connection the page fetches a fresh token here (
+              <code>GET ?{profile.tokenQuery(draft)[0]}=</code> answering <code>{'{ "token": … }'}</code>):
+              your backend's job in production, after it knows who the visitor is.
             </p>
             <label htmlFor={field('token')}>
               <span className="label-row">Or a session token {overridden('token')}</span>
@@ -181,99 +223,112 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
               />
             </label>
             <p className="field-hint">
-              Point the server URL at the relay (for example <code>ws://127.0.0.1:8788/v1/talk</code>). The
-              relay checks the token, injects the real API key and forwards everything else.{' '}
-              <code>npm run demo</code> starts one on port 8788 with a development token endpoint.
+              Point the server URL at the relay (for example <code>ws://127.0.0.1:8788{profile.path}</code>).
+              The relay checks the token, adds the real API key the service's way and forwards everything
+              else. <code>npm run demo</code> starts one for PlayAI on port 8788 with a development token
+              endpoint; <code>pnpm relay -- --provider {draft.provider} …</code> runs one for any service.
             </p>
           </>
         )}
       </fieldset>
 
-      <fieldset className="two-col">
-        <legend>Audio</legend>
-        <label htmlFor={field('inputEncoding')}>
-          <span className="label-row">Input encoding {overridden('inputEncoding')}</span>
-          <select
-            id={field('inputEncoding')}
-            name="inputEncoding"
-            value={draft.inputEncoding}
-            onChange={(event) => update('inputEncoding', event.target.value as DemoSettings['inputEncoding'])}
-          >
-            {INPUT_ENCODING_CHOICES.map((encoding) => (
-              <option key={encoding} value={encoding}>
-                {encoding === 'linear16' ? 'linear16 (16-bit PCM)' : 'mulaw (8-bit G.711)'}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label htmlFor={field('inputSampleRate')}>
-          <span className="label-row">Input rate {overridden('inputSampleRate')}</span>
-          <select
-            id={field('inputSampleRate')}
-            name="inputSampleRate"
-            value={draft.inputSampleRate}
-            onChange={(event) => update('inputSampleRate', Number(event.target.value))}
-          >
-            {withCurrent(INPUT_RATE_CHOICES, draft.inputSampleRate).map((rate) => (
-              <option key={rate} value={rate}>
-                {rateLabel(rate)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label htmlFor={field('outputFormat')}>
-          <span className="label-row">Output format {overridden('outputFormat')}</span>
-          <select
-            id={field('outputFormat')}
-            name="outputFormat"
-            value={draft.outputFormat}
-            onChange={(event) => update('outputFormat', event.target.value as DemoSettings['outputFormat'])}
-          >
-            <option value="">Library default ({DEFAULT_OUTPUT_FORMAT})</option>
-            {OUTPUT_FORMATS.map((format) => (
-              <option key={format} value={format}>
-                {FORMAT_LABELS[format] ?? format}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label htmlFor={field('outputSampleRate')}>
-          <span className="label-row">Output rate {overridden('outputSampleRate')}</span>
-          <select
-            id={field('outputSampleRate')}
-            name="outputSampleRate"
-            value={draft.outputSampleRate}
-            onChange={(event) => update('outputSampleRate', Number(event.target.value))}
-          >
-            <option value={0}>Library default ({rateLabel(DEFAULT_OUTPUT_SAMPLE_RATE_HZ)})</option>
-            {withCurrent(OUTPUT_RATE_CHOICES, draft.outputSampleRate).map((rate) => (
-              <option key={rate} value={rate}>
-                {rateLabel(rate)}
-              </option>
-            ))}
-          </select>
-        </label>
-      </fieldset>
+      {labels.formats === undefined ? (
+        <p className="field-hint">
+          Audio:{' '}
+          <span className="mono">
+            {described.audio.input} in, {described.audio.output} out
+          </span>
+          , {profile.audioNote}
+        </p>
+      ) : (
+        <fieldset className="two-col">
+          <legend>Audio</legend>
+          <label htmlFor={field('inputEncoding')}>
+            <span className="label-row">Input encoding {overridden('inputEncoding')}</span>
+            <select
+              id={field('inputEncoding')}
+              name="inputEncoding"
+              value={draft.inputEncoding}
+              onChange={(event) =>
+                update('inputEncoding', event.target.value as DemoSettings['inputEncoding'])
+              }
+            >
+              {INPUT_ENCODING_CHOICES.map((encoding) => (
+                <option key={encoding} value={encoding}>
+                  {encoding === 'linear16' ? 'linear16 (16-bit PCM)' : 'mulaw (8-bit G.711)'}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label htmlFor={field('inputSampleRate')}>
+            <span className="label-row">Input rate {overridden('inputSampleRate')}</span>
+            <select
+              id={field('inputSampleRate')}
+              name="inputSampleRate"
+              value={draft.inputSampleRate}
+              onChange={(event) => update('inputSampleRate', Number(event.target.value))}
+            >
+              {withCurrent(INPUT_RATE_CHOICES, draft.inputSampleRate).map((rate) => (
+                <option key={rate} value={rate}>
+                  {rateLabel(rate)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label htmlFor={field('outputFormat')}>
+            <span className="label-row">Output format {overridden('outputFormat')}</span>
+            <select
+              id={field('outputFormat')}
+              name="outputFormat"
+              value={draft.outputFormat}
+              onChange={(event) => update('outputFormat', event.target.value as DemoSettings['outputFormat'])}
+            >
+              <option value="">Library default ({DEFAULT_OUTPUT_FORMAT})</option>
+              {OUTPUT_FORMATS.map((format) => (
+                <option key={format} value={format}>
+                  {FORMAT_LABELS[format] ?? format}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label htmlFor={field('outputSampleRate')}>
+            <span className="label-row">Output rate {overridden('outputSampleRate')}</span>
+            <select
+              id={field('outputSampleRate')}
+              name="outputSampleRate"
+              value={draft.outputSampleRate}
+              onChange={(event) => update('outputSampleRate', Number(event.target.value))}
+            >
+              <option value={0}>Library default ({rateLabel(DEFAULT_OUTPUT_SAMPLE_RATE_HZ)})</option>
+              {withCurrent(OUTPUT_RATE_CHOICES, draft.outputSampleRate).map((rate) => (
+                <option key={rate} value={rate}>
+                  {rateLabel(rate)}
+                </option>
+              ))}
+            </select>
+          </label>
+        </fieldset>
+      )}
 
       <fieldset>
         <legend>Conversation</legend>
-        <label htmlFor={field('greeting')}>
-          <span className="label-row">Greeting {overridden('greeting')}</span>
-          <input
-            id={field('greeting')}
-            name="greeting"
-            placeholder="The agent's own greeting"
-            value={draft.greeting}
-            onChange={(event) => update('greeting', event.target.value)}
-          />
-        </label>
+        {text('greeting', "The agent's own")}
+        {text(
+          'voice',
+          draft.provider === 'openai' ? 'The model’s (marin, cedar, alloy…)' : "The agent's own",
+        )}
+        {text('language', "The agent's own (en, fr…)")}
         <label htmlFor={field('prompt')}>
-          <span className="label-row">Prompt {overridden('prompt')}</span>
+          <span className="label-row">
+            {labels.prompt ?? 'Prompt'} {overridden('prompt')}
+          </span>
           <textarea
             id={field('prompt')}
             name="prompt"
             rows={2}
-            placeholder="Added to the agent's instructions"
+            placeholder={
+              draft.provider === 'openai' ? 'The system instructions' : "Added to the agent's instructions"
+            }
             value={draft.prompt}
             onChange={(event) => update('prompt', event.target.value)}
           />

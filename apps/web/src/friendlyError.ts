@@ -11,7 +11,8 @@ export interface FriendlyMessage {
 
 interface Context {
   server: string;
-  agentId: string;
+  /** What the service was asked for by name: `agent “demo-agent”`, `model “gpt-realtime”`. */
+  target: string;
   outputFormat: string;
   usingToken: boolean;
 }
@@ -34,8 +35,8 @@ export function friendlyError(error: ConversationError, context: Context): Frien
       };
     case 'agent-not-found':
       return {
-        title: `There is no agent called “${context.agentId}”.`,
-        hint: 'Check the agent id in Settings.',
+        title: `The service has no ${context.target}.`,
+        hint: `Check the ${context.target.split(' ')[0]} in Settings.`,
         tone: 'error',
       };
     case 'insufficient-credits':

@@ -26,7 +26,7 @@ const KINDS = {
 
 const context = {
   server: 'ws://127.0.0.1:8787/v1/talk',
-  agentId: 'demo-agent',
+  target: 'agent “demo-agent”',
   outputFormat: 'mp3',
   usingToken: false,
 };
@@ -54,6 +54,18 @@ describe('friendlyError', () => {
     expect(friendlyError(error, { ...context, usingToken: true }).title).toBe(
       'The agent refused this relay token.',
     );
+  });
+
+  test('an unknown agent or model is named as the service calls it', () => {
+    const error = { kind: 'agent-not-found' as const, message: 'No such agent', fatal: true };
+    expect(friendlyError(error, context)).toMatchObject({
+      title: 'The service has no agent “demo-agent”.',
+      hint: 'Check the agent in Settings.',
+    });
+    expect(friendlyError(error, { ...context, target: 'model “gpt-x”' })).toMatchObject({
+      title: 'The service has no model “gpt-x”.',
+      hint: 'Check the model in Settings.',
+    });
   });
 
   test('retried errors read as warnings, not as the end', () => {

@@ -82,6 +82,16 @@ export interface DemoPage {
   messages: string[];
 }
 
+/** Audio messages of each protocol: one line per run of them in a failure's log, not one each. */
+const AUDIO_MESSAGES = new Set([
+  'audioIn',
+  'audioStream',
+  'input_audio_buffer.append',
+  'response.output_audio.delta',
+  'user_audio_chunk',
+  'audio',
+]);
+
 export async function openDemo(
   browser: Browser,
   settings: Record<string, string | number>,
@@ -113,8 +123,10 @@ export async function openDemo(
   page.on('websocket', (socket) => {
     const record = (direction: string, payload: string | Buffer) => {
       const text = typeof payload === 'string' ? payload : payload.toString('utf8');
-      const type = /"type"\s*:\s*"([^"]+)"/.exec(text)?.[1] ?? '?';
-      if (type === 'audioIn' || type === 'audioStream') {
+      const type = text.startsWith('{"user_audio_chunk"')
+        ? 'user_audio_chunk'
+        : (/"type"\s*:\s*"([^"]+)"/.exec(text)?.[1] ?? '?');
+      if (AUDIO_MESSAGES.has(type)) {
         if (messages.at(-1) !== `${direction}${type}…`) messages.push(`${direction}${type}…`);
       } else {
         messages.push(`${direction}${text.length > 160 ? `${text.slice(0, 160)}…` : text}`);

@@ -1,12 +1,19 @@
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { DEMO_PROVIDERS } from '../src/providers.ts';
 import {
+  type DemoSettings,
   defaultSettings,
   describeEndpoint,
+  describeSession,
   readQuerySettings,
   resolveSettings,
   settingsToQuery,
   toConversationOptions,
 } from '../src/settings.ts';
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
 
 function memoryStorage(entries: Record<string, string> = {}): Storage {
   const map = new Map(Object.entries(entries));
@@ -61,7 +68,8 @@ describe('settings', () => {
 
   test('a token replaces the key, and a token endpoint becomes getToken', () => {
     const base = defaultSettings(location);
-    expect(toConversationOptions(base)).toMatchObject({ apiKey: 'local-dev-key', agentId: 'demo-agent' });
+    expect(toConversationOptions(base)).toMatchObject({ apiKey: 'local-dev-key' });
+    expect(toConversationOptions(base).provider?.name).toBe('playai');
     const withToken = toConversationOptions({ ...base, token: 'tok' });
     expect(withToken.token).toBe('tok');
     expect(withToken.apiKey).toBeUndefined();
@@ -92,8 +100,122 @@ describe('settings', () => {
     expect(query).toBe('?agentId=a');
   });
 
-  test('the endpoint shown keeps a fault query on the base', () => {
+  test('the endpoint shown keeps a fault query on the base', async () => {
     const settings = { ...defaultSettings(location), server: 'ws://127.0.0.1:9/v1/talk?fault=drop:500' };
-    expect(describeEndpoint(settings)).toBe('ws://127.0.0.1:9/v1/talk/demo-agent?fault=drop:500');
+    expect(await describeEndpoint(settings)).toBe('ws://127.0.0.1:9/v1/talk/demo-agent?fault=drop:500');
+  });
+});
+
+describe('the provider switch', () => {
+  test('each provider defaults to the local agent at its vendor path', () => {
+    const host = { protocol: 'http:', hostname: 'devbox.local' };
+    expect(defaultSettings(host, 'openai').server).toBe('ws://devbox.local:8787/v1/realtime');
+    expect(defaultSettings(host, 'elevenlabs').server).toBe('ws://devbox.local:8787/v1/convai/conversation');
+  });
+
+  test('?provider= alone moves the saved server to the new path; a server of its own is kept', () => {
+    const relay = memoryStorage({
+      'voicewire-demo:settings': JSON.stringify({ server: 'ws://127.0.0.1:8788/v1/talk' }),
+    });
+    expect(resolveSettings({ ...location, search: '?provider=openai' }, relay).settings).toMatchObject({
+      provider: 'openai',
+      server: 'ws://127.0.0.1:8788/v1/realtime',
+    });
+    const proxy = memoryStorage({
+      'voicewire-demo:settings': JSON.stringify({ server: 'wss://voice.example.com/socket' }),
+    });
+    expect(resolveSettings({ ...location, search: '?provider=elevenlabs' }, proxy).settings.server).toBe(
+      'wss://voice.example.com/socket',
+    );
+    expect(readQuerySettings('?provider=watson')).toEqual({});
+  });
+
+  test('every provider round-trips through the link', () => {
+    const samples: Record<(typeof DEMO_PROVIDERS)[number], Partial<DemoSettings>> = {
+      playai: { agentId: 'support', greeting: 'Hi there', prompt: 'Be brief.', outputFormat: 'mulaw' },
+      openai: { model: 'gpt-realtime-mini', voice: 'marin', prompt: 'You are terse.', greeting: 'Hello.' },
+      elevenlabs: {
+        agentId: 'agent_123',
+        voice: 'v1',
+        language: 'fr',
+        greeting: 'Bonjour.',
+        prompt: 'Be kind.',
+      },
+    };
+    for (const provider of DEMO_PROVIDERS) {
+      const settings: DemoSettings = {
+        ...defaultSettings(location, provider),
+        ...samples[provider],
+        tokenEndpoint: 'http://127.0.0.1:8788/token',
+      };
+      const query = settingsToQuery(settings, location);
+      expect(new URLSearchParams(query).get('provider')).toBe(provider === 'playai' ? null : provider);
+      expect(query).not.toContain('server=');
+      expect(resolveSettings({ ...location, search: query }, memoryStorage()).settings).toEqual(settings);
+    }
+  });
+
+  test('OpenAI: the model and voice go to openaiRealtime(), the key on the socket, no PlayAI formats', async () => {
+    const settings = {
+      ...defaultSettings(location, 'openai'),
+      voice: 'marin',
+      inputEncoding: 'mulaw' as const,
+    };
+    const options = toConversationOptions(settings);
+    expect(options.provider?.name).toBe('openai');
+    expect(options).toMatchObject({ url: 'ws://127.0.0.1:8787/v1/realtime', apiKey: 'local-dev-key' });
+    expect(options.input).toBeUndefined();
+    expect(options.output).toBeUndefined();
+    expect(await describeSession(settings)).toEqual({
+      endpoint: 'ws://127.0.0.1:8787/v1/realtime?model=gpt-realtime',
+      audio: { input: 'L16 · 24 kHz', output: 'L16 · 24 kHz' },
+    });
+  });
+
+  test('a token endpoint is asked for a token bound to the model (OpenAI) or the agent (PlayAI)', async () => {
+    const asked: string[] = [];
+    vi.stubGlobal('fetch', async (url: URL) => {
+      asked.push(String(url));
+      return new Response(JSON.stringify({ token: 'tok' }));
+    });
+    const tokenEndpoint = 'http://127.0.0.1:8788/token';
+    for (const provider of ['openai', 'playai', 'elevenlabs'] as const) {
+      const options = toConversationOptions({ ...defaultSettings(location, provider), tokenEndpoint });
+      expect(await options.getToken!()).toBe('tok');
+      expect(options.apiKey).toBeUndefined();
+    }
+    expect(asked).toEqual([
+      'http://127.0.0.1:8788/token?target=gpt-realtime',
+      'http://127.0.0.1:8788/token?agentId=demo-agent',
+      'http://127.0.0.1:8788/token?target=demo-agent',
+    ]);
+  });
+
+  test('ElevenLabs: the key buys a signed URL, which becomes the socket; no key, a public agent', async () => {
+    const asked: { url: string; key: string | null }[] = [];
+    const signed = 'ws://127.0.0.1:8787/v1/convai/conversation?agent_id=demo-agent&conversation_signature=s1';
+    vi.stubGlobal('fetch', async (url: URL, init: RequestInit) => {
+      asked.push({ url: String(url), key: new Headers(init.headers).get('xi-api-key') });
+      return new Response(JSON.stringify({ signed_url: signed }));
+    });
+    const settings = { ...defaultSettings(location, 'elevenlabs'), greeting: 'Bonjour.', language: 'fr' };
+    const options = toConversationOptions(settings);
+    expect(options.provider?.name).toBe('elevenlabs');
+    expect(options.apiKey).toBeUndefined();
+    expect(await options.getToken!()).toBe(signed);
+    expect(asked).toEqual([
+      {
+        url: 'http://127.0.0.1:8787/v1/convai/conversation/get-signed-url?agent_id=demo-agent',
+        key: 'local-dev-key',
+      },
+    ]);
+    expect(toConversationOptions({ ...settings, apiKey: '' }).getToken).toBeUndefined();
+    expect(await describeEndpoint(settings)).toBe(
+      'ws://127.0.0.1:8787/v1/convai/conversation?agent_id=demo-agent',
+    );
+    expect((await describeSession(settings)).audio).toEqual({
+      input: 'L16 · 16 kHz',
+      output: 'L16 · 16 kHz',
+    });
   });
 });

@@ -10,13 +10,21 @@ import {
 const AgentConversationContext = createContext<Conversation | null>(null);
 AgentConversationContext.displayName = 'AgentConversationContext';
 
+/**
+ * Either a `conversation` to share, or the options of one the provider owns: every option of
+ * `createConversation` (`ConversationOptions`), `provider` included.
+ */
 export type AgentConversationProviderProps =
   | {
-      /** A conversation to share: one from `useAgentConversation().conversation` or `createConversation`. */
+      /**
+       * A conversation to share: one from `useAgentConversation().conversation` or
+       * `createConversation`. Its owner stops it.
+       */
       conversation: Conversation;
       children?: ReactNode;
     }
   | ({
+      /** @defaultValue a conversation the provider creates from the other props and owns */
       conversation?: undefined;
       children?: ReactNode;
     } & ConversationOptions);
@@ -26,6 +34,19 @@ export type AgentConversationProviderProps =
  * below it. Give it the conversation options (it then owns the conversation, like
  * `useAgentConversation`, and stops it when it unmounts) or a `conversation` created elsewhere
  * (whose owner stops it).
+ *
+ * `provider` picks the service, and nothing else changes: the same components below work with
+ * each. Like every option it may be a new object on each render: it is read at the next `start()`.
+ *
+ * @example
+ * <AgentConversationProvider
+ *   provider={openaiRealtime({ model: 'gpt-realtime', voice: 'marin' })}
+ *   url="wss://relay.example.com/v1/realtime"
+ *   getToken={fetchToken}
+ * >
+ *   <TalkButton />
+ *   <Transcript />
+ * </AgentConversationProvider>
  */
 export function AgentConversationProvider(props: AgentConversationProviderProps): ReactNode {
   if (props.conversation) {

@@ -1,9 +1,9 @@
 'use client';
-import type { Conversation, ConversationStatus } from '@voicewire/core';
-import { type CanvasHTMLAttributes, forwardRef, useEffect, useRef } from 'react';
+import type { Conversation } from '@voicewire/core';
+import { type CanvasHTMLAttributes, forwardRef } from 'react';
 import { type ConversationBindingProps, useBoundConversation } from './AgentConversationProvider.tsx';
 import { composeRefs } from './compose.ts';
-import { prefersReducedMotion } from './visuallyHidden.ts';
+import { type LivePainter, useLiveAnimation } from './useLiveAnimation.ts';
 
 export interface AudioVisualizerProps
   extends Omit<CanvasHTMLAttributes<HTMLCanvasElement>, 'children'>,
@@ -18,11 +18,6 @@ export interface AudioVisualizerProps
    * @defaultValue 24
    */
   bars?: number;
-}
-
-/** Status in which the visualiser animates. */
-function isAnimatedStatus(status: ConversationStatus): boolean {
-  return status === 'connected' || status === 'reconnecting' || (status as string) === 'ending';
 }
 
 /** The voice band: bins of the 128-bin spectrum (187.5 Hz each at 48 kHz) drawn as bars. */
@@ -100,13 +95,14 @@ export const AudioVisualizer = forwardRef<HTMLCanvasElement, AudioVisualizerProp
   function AudioVisualizer(props, ref) {
     const { conversation: conversationProp, source = 'output', bars = 24, ...canvasProps } = props;
     const conversation = useBoundConversation(conversationProp, 'AudioVisualizer');
-    const element = useRef<HTMLCanvasElement | null>(null);
-
-    useEffect(() => {
-      const canvas = element.current;
-      if (!canvas) return;
-      return runVisualizer(canvas, conversation, source, Math.max(1, Math.floor(bars)));
-    }, [conversation, source, bars]);
+    const count = Math.max(1, Math.floor(bars));
+    // Still under reduced motion: bars that jump a few times a second read as flicker.
+    const element = useLiveAnimation<HTMLCanvasElement>(
+      conversation,
+      (canvas, resync) => createBarsPainter(canvas, conversation, source, count, resync),
+      0,
+      [source, count],
+    );
 
     const label = source === 'input' ? 'Microphone visualizer' : 'Agent voice visualizer';
     return (
@@ -123,69 +119,42 @@ export const AudioVisualizer = forwardRef<HTMLCanvasElement, AudioVisualizerProp
   },
 );
 
-/** The drawing loop, outside React: starts and stops with the conversation's status. */
-function runVisualizer(
+/** The bars on the canvas: drawn from the spectrum while live, at rest otherwise. */
+function createBarsPainter(
   canvas: HTMLCanvasElement,
   conversation: Conversation,
   source: 'input' | 'output',
   bars: number,
-): () => void {
-  const motion = prefersReducedMotion();
+  resync: () => void,
+): LivePainter {
   const spectrum = new Uint8Array(128);
   const heights = new Float32Array(bars);
   const rest = new Float32Array(bars).fill(REST);
   let theme = readTheme(canvas, source);
-  let frame = 0;
-
-  const fitToElement = () => {
-    const scale = typeof devicePixelRatio === 'number' && devicePixelRatio > 0 ? devicePixelRatio : 1;
-    const width = Math.max(1, Math.round(canvas.clientWidth * scale));
-    const height = Math.max(1, Math.round(canvas.clientHeight * scale));
-    if (canvas.width !== width || canvas.height !== height) {
-      canvas.width = width;
-      canvas.height = height;
-    }
-  };
-  const tick = () => {
-    frame = requestAnimationFrame(tick);
-    conversation.getFrequencyData(source, spectrum);
-    draw(canvas, spectrumToBars(spectrum, bars, heights), theme);
-  };
-  const sync = () => {
-    const live = isAnimatedStatus(conversation.store.getState().status);
-    const still = motion?.matches ?? false;
-    canvas.dataset.state = live ? (still ? 'static' : 'active') : 'inactive';
-    theme = readTheme(canvas, source);
-    fitToElement();
-    if (live && !still) {
-      if (frame === 0) frame = requestAnimationFrame(tick);
-      return;
-    }
-    if (frame !== 0) cancelAnimationFrame(frame);
-    frame = 0;
-    draw(canvas, rest, theme);
-  };
-  const unsubscribe = conversation.store.subscribe(sync);
-  motion?.addEventListener?.('change', sync);
-  // Resized: redraw on the next frame (sizing the canvas inside the observer's callback would
+  // Resized: redrawn on the next frame (sizing the canvas inside the observer's callback would
   // make it observe its own change).
-  let resizeFrame = 0;
-  const onResize = () => {
-    if (resizeFrame === 0)
-      resizeFrame = requestAnimationFrame(() => {
-        resizeFrame = 0;
-        sync();
-      });
-  };
-  const resize = typeof ResizeObserver === 'function' ? new ResizeObserver(onResize) : null;
+  const resize = typeof ResizeObserver === 'function' ? new ResizeObserver(resync) : null;
   resize?.observe(canvas);
-  sync();
-  return () => {
-    unsubscribe();
-    motion?.removeEventListener?.('change', sync);
-    resize?.disconnect();
-    if (resizeFrame !== 0) cancelAnimationFrame(resizeFrame);
-    if (frame !== 0) cancelAnimationFrame(frame);
-    frame = 0;
+  return {
+    frame() {
+      conversation.getFrequencyData(source, spectrum);
+      draw(canvas, spectrumToBars(spectrum, bars, heights), theme);
+    },
+    rest() {
+      draw(canvas, rest, theme);
+    },
+    refresh() {
+      theme = readTheme(canvas, source);
+      const scale = typeof devicePixelRatio === 'number' && devicePixelRatio > 0 ? devicePixelRatio : 1;
+      const width = Math.max(1, Math.round(canvas.clientWidth * scale));
+      const height = Math.max(1, Math.round(canvas.clientHeight * scale));
+      if (canvas.width !== width || canvas.height !== height) {
+        canvas.width = width;
+        canvas.height = height;
+      }
+    },
+    dispose() {
+      resize?.disconnect();
+    },
   };
 }

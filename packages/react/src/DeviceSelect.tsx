@@ -1,6 +1,7 @@
 'use client';
 import type { AudioDeviceKind, MediaDevicesLike } from '@voicewire/core';
 import { resolveAudioDevice } from '@voicewire/core';
+import { isLiveStatus } from '@voicewire/core/conversation';
 import {
   type ChangeEvent,
   forwardRef,
@@ -128,11 +129,12 @@ export const DeviceSelect = forwardRef<HTMLSelectElement, DeviceSelectProps>(
       !labelsHidden &&
       resolved !== preferred;
 
-    // The granted permission of a starting call reveals the names: list again then.
-    const live = useConversationState(conversation, (s) => s.status === 'connected');
+    // The microphone's permission, granted while a call starts, reveals the names: list again at
+    // each step of a live call (connecting, connected…), since the grant may come at any of them.
+    const liveStatus = useConversationState(conversation, (s) => (isLiveStatus(s.status) ? s.status : null));
     useEffect(() => {
-      if (live) void refresh();
-    }, [live, refresh]);
+      if (liveStatus !== null) void refresh();
+    }, [liveStatus, refresh]);
 
     // Apply the resolved device: the user's pick, a fallback, or the device coming back.
     const applied = useRef<string | undefined>(undefined);

@@ -1,5 +1,5 @@
 'use client';
-import type { Conversation, ConversationOptions } from '@voicewire/core';
+import type { Conversation, ConversationOptions, Provider } from '@voicewire/core';
 import {
   type HTMLAttributes,
   type KeyboardEvent,
@@ -19,13 +19,29 @@ import { getTalkButtonState } from './talkButtonState.ts';
 import { useConversationState } from './useConversationState.ts';
 
 export interface VoiceWidgetProps extends Omit<HTMLAttributes<HTMLDivElement>, 'title'> {
-  /** The agent to talk to (ignored when `conversation` is given). */
+  /**
+   * Which service and wire protocol: `openaiRealtime({ model })` from `@voicewire/core/openai`,
+   * `elevenlabs({ agentId })` from `@voicewire/core/elevenlabs`, `playai({ agentId })` from
+   * `@voicewire/core/playai`… Everything in the widget works the same with each. Read at each
+   * `start()`, like every option (ignored when `conversation` is given).
+   * @defaultValue PlayAI's talk protocol, with `agentId`
+   */
+  provider?: Provider;
+  /**
+   * PlayAI's agent, when no `provider` is given (then required: a start without one fails with
+   * an `invalid-options` error the button announces). Not needed, and not sent, with a `provider`,
+   * which names its own agent or model.
+   */
   agentId?: string;
-  /** The socket base URL (your relay in production). */
+  /**
+   * The endpoint without its query: your relay in production, or the vendor's own when absent
+   * (`wss://relay.example.com/v1/realtime`; PlayAI's is a base the agent id is appended to).
+   * @defaultValue the provider's vendor endpoint
+   */
   url?: string;
-  /** A fresh relay session token for each connection. */
+  /** A fresh relay session token (or a vendor's browser-safe credential) for each connection. */
   getToken?: () => string | Promise<string>;
-  /** Any other conversation option (formats, callbacks, `turnTaking`…). */
+  /** Any other conversation option (formats, callbacks, `turnTaking`…); the props above win. */
   options?: Partial<ConversationOptions>;
   /** A conversation created elsewhere, instead of one the widget owns. */
   conversation?: Conversation;
@@ -54,20 +70,26 @@ export interface VoiceWidgetProps extends Omit<HTMLAttributes<HTMLDivElement>, '
  * pickers. Built only from the public components, so it renders on the server and themes with
  * the same CSS variables. The panel keeps the call going while closed; Escape or the close
  * button closes it and puts focus back on the launcher; opening it focuses the talk button.
+ *
+ * @example
+ * <VoiceWidget agentId="my-agent" url="wss://relay.example.com/v1/talk" getToken={fetchToken} />
+ * <VoiceWidget provider={openaiRealtime({ voice: 'marin' })} url="wss://relay.example.com/v1/realtime" getToken={fetchToken} />
  */
 export function VoiceWidget(props: VoiceWidgetProps): ReactNode {
-  const { agentId, url, getToken, options, conversation, ...rest } = props;
+  const { provider, agentId, url, getToken, options, conversation, ...rest } = props;
   const body = <WidgetBody {...rest} />;
   if (conversation)
     return <AgentConversationProvider conversation={conversation}>{body}</AgentConversationProvider>;
-  const merged = { ...options, agentId: agentId ?? options?.agentId ?? '' } as ConversationOptions;
+  const merged: ConversationOptions = { ...options };
+  if (provider !== undefined) merged.provider = provider;
+  if (agentId !== undefined) merged.agentId = agentId;
   if (url !== undefined) merged.url = url;
   if (getToken !== undefined) merged.getToken = getToken;
   return <AgentConversationProvider {...merged}>{body}</AgentConversationProvider>;
 }
 
 function WidgetBody(
-  props: Omit<VoiceWidgetProps, 'agentId' | 'url' | 'getToken' | 'options' | 'conversation'>,
+  props: Omit<VoiceWidgetProps, 'provider' | 'agentId' | 'url' | 'getToken' | 'options' | 'conversation'>,
 ): ReactNode {
   const {
     placement = 'bottom-right',

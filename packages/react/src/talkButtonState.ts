@@ -1,4 +1,5 @@
 import type { ConversationError, ConversationMode, ConversationStatus } from '@voicewire/core';
+import { isLiveStatus } from '@voicewire/core/conversation';
 
 /**
  * What `<TalkButton>` shows, as its `data-state`: the status, with `connected` split by mode.
@@ -66,9 +67,14 @@ export function isConnectedState(state: TalkButtonState): boolean {
   );
 }
 
-/** Whether the conversation is on: the button's `aria-pressed`. */
+/** The status a state stands for (the inverse of `getTalkButtonState`, modes folded back). */
+function statusOf(state: TalkButtonState): ConversationStatus {
+  return isConnectedState(state) ? 'connected' : (state as ConversationStatus);
+}
+
+/** Whether the conversation is on (`isLiveStatus`): the button's `aria-pressed`. */
 export function isTalkButtonPressed(state: TalkButtonState): boolean {
-  return state !== 'idle' && state !== 'ended' && state !== 'error';
+  return isLiveStatus(statusOf(state));
 }
 
 /** The default text announced for an error: the library's human message. */

@@ -21,7 +21,7 @@ export interface ConversationControls {
   unmute(): void;
   /** Agent voice volume, 0..1. */
   setVolume(volume: number): void;
-  /** Sends free-form text input to the agent (`customInput`). */
+  /** Sends text to the agent, as if the user had said it (where the provider has text input). */
   sendCustomInput(text: string): void;
   /** Microphone RMS, 0..1, read on demand: poll it from requestAnimationFrame, never store it in state. */
   getInputLevel(): number;
@@ -115,6 +115,12 @@ export function useConversationBinding(conversation: Conversation): AgentConvers
  * const { status, transcript, start, stop } = useAgentConversation({
  *   agentId: 'my-agent',
  *   url: 'wss://relay.example.com/v1/talk',
+ * });
+ * // Another service: one option changes, nothing else.
+ * useAgentConversation({
+ *   provider: openaiRealtime({ model: 'gpt-realtime', voice: 'marin' }), // '@voicewire/core/openai'
+ *   url: 'wss://relay.example.com/v1/realtime',
+ *   getToken,
  * });
  */
 export function useAgentConversation(options: UseAgentConversationOptions): AgentConversation {
