@@ -93,7 +93,7 @@ async function expectCleanErrorState(
   kind: ConversationError['kind'],
   tracks: MediaStreamTrack[] = [],
 ) {
-  await until(() => run.conversation.store.getState().status === 'error', 10_000, 'status error');
+  await until(() => run.conversation.store.getState().status === 'error', 30_000, 'status error');
   const state = run.conversation.store.getState();
   expect(state.error).toMatchObject({ kind, fatal: true });
   expect(state.error?.message).toEqual(expect.any(String));
@@ -107,7 +107,7 @@ async function expectCleanErrorState(
       run.ownSockets().every((s) => s.readyState === WebSocket.CLOSED) &&
       run.ownContexts().every((c) => c.state === 'closed') &&
       tracks.every((t) => t.readyState === 'ended'),
-    5000,
+    30_000,
     'sockets, contexts and tracks released',
   );
   expect(run.ownContexts().length).toBeGreaterThan(0);
@@ -185,8 +185,8 @@ describe('microphone failures', () => {
       return stream;
     });
     await run.conversation.start();
-    await until(() => run.conversation.store.getState().status === 'connected', 10_000, 'connected');
-    await until(() => run.conversation.getStats().framesSent > 5, 5000, 'mic frames on the wire');
+    await until(() => run.conversation.store.getState().status === 'connected', 30_000, 'connected');
+    await until(() => run.conversation.getStats().framesSent > 5, 20_000, 'mic frames on the wire');
     const [track] = tracks;
     if (!track) throw new Error('no track');
     const plugBack = await unplug(track);
@@ -206,16 +206,16 @@ describe('microphone failures', () => {
       return stream;
     });
     await run.conversation.start();
-    await until(() => run.conversation.store.getState().status === 'connected', 10_000, 'connected');
+    await until(() => run.conversation.store.getState().status === 'connected', 30_000, 'connected');
     const [first] = tracks;
     if (!first) throw new Error('no track');
     const plugBack = await unplug(first);
     try {
-      await until(() => tracks.length === 2, 5000, 'a second microphone');
+      await until(() => tracks.length === 2, 20_000, 'a second microphone');
       const framesBefore = run.conversation.getStats().framesSent;
       await until(
         () => run.conversation.getStats().framesSent > framesBefore + 10,
-        5000,
+        20_000,
         'frames from the new device',
       );
       expect(run.conversation.store.getState()).toMatchObject({ status: 'connected', error: null });
@@ -224,6 +224,6 @@ describe('microphone failures', () => {
     }
     await run.conversation.stop();
     expect(tracks.map((t) => t.readyState)).toEqual(['ended', 'ended']);
-    await until(() => run.ownContexts().every((c) => c.state === 'closed'), 5000, 'context closed');
+    await until(() => run.ownContexts().every((c) => c.state === 'closed'), 20_000, 'context closed');
   });
 });
