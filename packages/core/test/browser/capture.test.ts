@@ -98,8 +98,10 @@ async function captureFor(
       if (frames.length === wanted) done();
     },
   });
-  await Promise.race([enough, sleep(10_000)]);
+  // Audio time, so wall time on a loaded machine: a generous bound, and a clear failure.
+  const timedOut = await Promise.race([enough.then(() => false), sleep(20_000).then(() => true)]);
   capture.stop();
+  if (timedOut) throw new Error(`only ${frames.length} of ${wanted} frames within 20 s`);
   return { frames, times, frameMs };
 }
 

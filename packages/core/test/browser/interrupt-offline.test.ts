@@ -29,8 +29,14 @@ if (typeof OfflineAudioContext.prototype.suspend === 'function')
       context: context as unknown as AudioContext,
     });
     const stream = float32Bytes(tone(440, 1, 24_000, 0.5));
-    player.enqueue(stream.subarray(0, stream.length / 2));
-    await sleep(50);
+    // The first half goes in at the end of the first render quantum, rendering suspended: on the
+    // rendering thread before it resumes, like the interrupt below (no timer racing the render).
+    void context.suspend(128 / RATE).then(async () => {
+      player.enqueue(stream.subarray(0, stream.length / 2));
+      // The player hands decoded chunks to its worklet in a microtask.
+      await sleep(0);
+      void context.resume();
+    });
     const interruptAt = 0.4;
     void context.suspend(interruptAt).then(() => {
       player.interrupt();
