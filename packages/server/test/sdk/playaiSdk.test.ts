@@ -241,7 +241,7 @@ describe('PlayAI agent-web-sdk against the local agent', () => {
       // The user hangs up: the SDK uploads its recording (conversationAudio) and closes.
       await hangUp(page);
       await expect
-        .poll(async () => named(await events(page), 'onHangup').length, { timeout: 10_000 })
+        .poll(async () => named(await events(page), 'onHangup').length, { timeout: 30_000 })
         .toBe(1);
 
       // A resumed conversation: no greeting, but the microphone still reaches the agent.
@@ -261,7 +261,7 @@ describe('PlayAI agent-web-sdk against the local agent', () => {
       expect(second.indexOf('onAgentGreetingEnd')).toBeGreaterThan(second.indexOf('init'));
       await hangUp(page);
       await expect
-        .poll(async () => named(await events(page), 'onHangup').length, { timeout: 10_000 })
+        .poll(async () => named(await events(page), 'onHangup').length, { timeout: 30_000 })
         .toBe(2);
 
       const all = await events(page);
