@@ -91,6 +91,9 @@ async function captureFor(
   const capture = await createCapture({
     ...options,
     ...RAW_MIC,
+    // Firefox's PulseAudio input starts late on a loaded machine: the first audio is waited for
+    // (the 5 s default gives up with "sends no audio").
+    startTimeoutMs: 20_000,
     context,
     onFrame: (frame, { captureTime }) => {
       frames.push(frame);

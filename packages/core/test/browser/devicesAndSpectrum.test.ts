@@ -12,7 +12,16 @@ import type { MicrophoneCommands } from '../../../../testing/engineContext.ts';
 import '../../../../testing/engineContext.ts';
 import { float32Bytes, sleep } from './harness.ts';
 
-const RAW_MIC = { echoCancellation: false, noiseSuppression: false, autoGainControl: false } as const;
+/**
+ * The raw microphone, its first audio awaited for up to 20 s: Firefox's PulseAudio input starts
+ * late on a loaded machine (the 5 s default start timeout gives up with "sends no audio").
+ */
+const RAW_MIC = {
+  echoCancellation: false,
+  noiseSuppression: false,
+  autoGainControl: false,
+  startTimeoutMs: 20_000,
+} as const;
 const CONTEXT_RATE = 48_000;
 /** Hz per bin of the 256-point analyser at 48 kHz. */
 const BIN_HZ = CONTEXT_RATE / 256;

@@ -27,7 +27,16 @@ function frameRms(frame: Uint8Array): number {
   return Math.sqrt(sum / pcm.length);
 }
 
-const RAW_MIC = { echoCancellation: false, noiseSuppression: false, autoGainControl: false } as const;
+/**
+ * The raw microphone, its first audio awaited for up to 20 s: Firefox's PulseAudio input starts
+ * late on a loaded machine (the 5 s default start timeout gives up with "sends no audio").
+ */
+const RAW_MIC = {
+  echoCancellation: false,
+  noiseSuppression: false,
+  autoGainControl: false,
+  startTimeoutMs: 20_000,
+} as const;
 
 /** getUserMedia that remembers every stream it handed out. */
 function recordingGetUserMedia() {

@@ -4,7 +4,7 @@ import { TalkButton, useAgentConversation } from '@voicewire/react';
 import { useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { liveTracks, openedTracks, RAW_MIC, sleep, until } from './harness.ts';
+import { liveTracks, openedTracks, PATIENT_AUDIO, RAW_MIC, sleep, until } from './harness.ts';
 
 /**
  * Drain-then-close and every end path, with the real audio engine (AudioContext, worklets, the
@@ -92,6 +92,7 @@ function scripted(server: ScriptedServer, heard: { ms: number; lastAt?: number }
     output: { format: 'raw', sampleRate: 24_000 },
     reconnect: false,
     audio: {
+      ...PATIENT_AUDIO,
       async createPlayer(options: PlayerOptions) {
         const url = URL.createObjectURL(new Blob([TAP], { type: 'text/javascript' }));
         await options.context.audioWorklet.addModule(url);
@@ -219,6 +220,7 @@ function Call({ server, onReady }: { server: ScriptedServer; onReady: (c: Conver
     input: RAW_MIC,
     output: { format: 'raw', sampleRate: 24_000 },
     reconnect: false,
+    audio: PATIENT_AUDIO,
   });
   useEffect(() => {
     onReady(call.conversation);

@@ -1,7 +1,7 @@
 import { TalkButton } from '@voicewire/react';
 import { createRoot } from 'react-dom/client';
 import { expect, it } from 'vitest';
-import { localConversation, sleep, until } from './harness.ts';
+import { callState, localConversation, sleep, until } from './harness.ts';
 
 /**
  * Push-to-talk against the real local agent, with the fake microphone playing a 1 kHz tone all
@@ -26,12 +26,20 @@ it('<TalkButton> hold-to-talk: the mic is on the wire only while held, the relea
   const button = container.querySelector('button') as HTMLButtonElement;
   try {
     button.click();
-    await until(() => button.textContent === 'Hold to talk', 30_000, 'the hold control');
+    await until(
+      () => button.textContent === 'Hold to talk',
+      30_000,
+      () => `the hold control (${callState(conversation)})`,
+    );
     expect(button.getAttribute('aria-pressed')).toBe('false');
     expect(button.dataset.turnTaking).toBe('pushToTalk');
 
     // The greeting plays; nothing of the (loud) microphone reaches the agent meanwhile.
-    await until(() => conversation.store.getState().mode === 'agentSpeaking', 30_000, 'the greeting');
+    await until(
+      () => conversation.store.getState().mode === 'agentSpeaking',
+      30_000,
+      () => `the greeting (${callState(conversation)})`,
+    );
     // A window, not a wait: nothing may be sent in it however long it lasts.
     await sleep(300);
     expect(conversation.getStats().framesSent).toBe(0);

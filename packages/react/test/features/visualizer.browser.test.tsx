@@ -4,7 +4,15 @@ import { Profiler, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import '../../../../testing/engineContext.ts';
-import { animationFrames, liveTracks, localConversation, openedTracks, sleep, until } from './harness.ts';
+import {
+  animationFrames,
+  callState,
+  liveTracks,
+  localConversation,
+  openedTracks,
+  sleep,
+  until,
+} from './harness.ts';
 
 let root: Root | null = null;
 let container: HTMLDivElement | null = null;
@@ -65,13 +73,21 @@ describe('<AudioVisualizer>', () => {
     expect(new Set(barHeights(canvas, 24)).size).toBe(1);
 
     await conversation.start();
-    await until(() => canvas.dataset.state === 'active', 30_000, 'the visualizer to animate');
+    await until(
+      () => canvas.dataset.state === 'active',
+      30_000,
+      () => `the visualizer to animate (${callState(conversation!)})`,
+    );
     // 1 kHz sits in bars 2 and 3 (bins 4–7 of 187.5 Hz); the bars above 5 kHz stay at rest.
     const toneBar = () => Math.max(...barHeights(canvas, 24).slice(2, 4));
     const high = () => Math.max(...barHeights(canvas, 24).slice(15));
     // The bars rise once the fake microphone's tone reaches the analyser (its device starts with
     // silence, for longer on a busy machine).
-    await until(() => toneBar() > canvas.height * 0.5, 20_000, 'the tone in the bars');
+    await until(
+      () => toneBar() > canvas.height * 0.5,
+      20_000,
+      () => `the tone in the bars (${callState(conversation!)})`,
+    );
     renders = 0;
     await animationFrames(100);
     expect(renders).toBe(0);
@@ -106,8 +122,16 @@ describe('<AudioVisualizer> under prefers-reduced-motion', () => {
       await until(() => view.querySelector('canvas') !== null, 20_000, 'the canvas');
       const canvas = view.querySelector('canvas') as HTMLCanvasElement;
       await conversation.start();
-      await until(() => canvas.dataset.state === 'static', 30_000, 'the static state');
-      await until(() => conversation!.getInputLevel() > 0.1, 20_000, 'the tone on the microphone');
+      await until(
+        () => canvas.dataset.state === 'static',
+        30_000,
+        () => `the static state (${callState(conversation!)})`,
+      );
+      await until(
+        () => conversation!.getInputLevel() > 0.1,
+        20_000,
+        () => `the tone on the microphone (${callState(conversation!)})`,
+      );
       await animationFrames(30);
       const first = barHeights(canvas, 12);
       await animationFrames(30);
@@ -135,8 +159,16 @@ describe('<ConversationStatus>', () => {
     observer.observe(region, { childList: true, characterData: true, subtree: true });
     await conversation.start();
     // The agent greets: its voice plays, then it waits for the user to hold the talk control.
-    await until(() => said.includes('Agent speaking'), 30_000, 'the greeting');
-    await until(() => region.textContent === 'Hold to talk', 30_000, 'hold to talk');
+    await until(
+      () => said.includes('Agent speaking'),
+      30_000,
+      () => `the greeting (${callState(conversation!)})`,
+    );
+    await until(
+      () => region.textContent === 'Hold to talk',
+      30_000,
+      () => `hold to talk (${callState(conversation!)})`,
+    );
     await conversation.stop();
     await until(() => region.textContent === 'Conversation ended', 20_000, 'ended');
     observer.disconnect();

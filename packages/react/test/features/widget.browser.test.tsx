@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { expect, inject, it } from 'vitest';
 import '../../../../testing/engineContext.ts';
 import { page } from 'vitest/browser';
-import { agentUrl, liveTracks, RAW_MIC, until } from './harness.ts';
+import { agentUrl, liveTracks, PATIENT_AUDIO, RAW_MIC, until } from './harness.ts';
 
 /**
  * The widget on a 360 px wide phone, against the real local agent: it opens, takes a call, fits
@@ -29,6 +29,7 @@ it('<VoiceWidget> on a 360 px phone: opens, talks to the agent, fits the screen'
         input: RAW_MIC,
         output: { format: 'mulaw', sampleRate: 16000 },
         turnTaking: 'pushToTalk',
+        audio: PATIENT_AUDIO,
       }}
       devicePickers
     />,
