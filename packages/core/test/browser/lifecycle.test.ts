@@ -310,6 +310,32 @@ describe('capture lifecycle', () => {
     capture.stop();
   });
 
+  it('recovers again when the replacement microphone disappears before its frames were seen to flow', async () => {
+    const media = recordingGetUserMedia();
+    let frames = 0;
+    const errors: VoicewireError[] = [];
+    const capture = await createCapture({
+      ...RAW_MIC,
+      getUserMedia: async (constraints) => {
+        const stream = await media.getUserMedia(constraints);
+        // The first replacement goes too, while the capture still waits for its frames (a timer
+        // of 0 ms fires before the first check of the flow, 20 ms on).
+        if (media.streams.length === 2) setTimeout(() => unplug(stream), 0);
+        return stream;
+      },
+      onFrame: () => frames++,
+      onError: (error) => errors.push(error),
+    });
+    await untilFrames(() => frames, 3);
+    unplug(media.streams[0]!);
+    await until(() => media.streams.length === 3, 'a second replacement microphone');
+    const mark = frames;
+    await untilFrames(() => frames, mark + 5);
+    expect(media.streams[2]!.getAudioTracks()[0]!.readyState).toBe('live');
+    expect(errors).toEqual([]);
+    capture.stop();
+  });
+
   it('maps getUserMedia failures to structured errors', async () => {
     const kinds: string[] = [];
     for (const name of ['NotAllowedError', 'NotFoundError', 'NotReadableError', 'OverconstrainedError']) {
