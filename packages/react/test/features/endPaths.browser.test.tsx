@@ -154,7 +154,7 @@ describe('drain, then close', () => {
       const locksBefore = wakeLocks.length;
       await conversation.start();
       const context = contexts.at(-1)!;
-      await until(() => wakeLocks.length > locksBefore, 10_000, 'the wake lock');
+      await until(() => wakeLocks.length > locksBefore, 20_000, 'the wake lock');
       const tracksBefore = openedTracks.length;
       let endedAt = -1;
       conversation.on('statusChange', (status) => {
@@ -177,7 +177,7 @@ describe('drain, then close', () => {
       server.hangup();
       await until(() => conversation!.store.getState().status === 'ended', 20_000, 'the end');
       // The tap's last report may still be on its way from the audio thread.
-      await until(() => heard.ms > seconds * 1000 - 15, 5_000, 'the whole goodbye on the tap');
+      await until(() => heard.ms > seconds * 1000 - 15, 20_000, 'the whole goodbye on the tap');
       expect(heard.ms).toBeGreaterThan(seconds * 1000 - 15);
       expect(endedAt).toBeGreaterThan(0);
       const releasedAfterMs = (endedAt - heard.lastAt) * 1000;
@@ -187,7 +187,7 @@ describe('drain, then close', () => {
       expect(openedTracks.length).toBe(tracksBefore);
       expect(server.sockets.at(-1)!.readyState).toBe(WebSocket.CLOSED);
       expect(wakeLocks.at(-1)!.released).toBe(true);
-      await until(() => context.state === 'closed', 10_000, 'the context to close');
+      await until(() => context.state === 'closed', 20_000, 'the context to close');
     });
   }
 
