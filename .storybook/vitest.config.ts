@@ -15,6 +15,7 @@ export default defineConfig({
     name: 'storybook',
     root: new URL('..', import.meta.url).pathname,
     testTimeout: 30_000,
+    setupFiles: ['.storybook/vitest.setup.ts'],
     browser: {
       enabled: true,
       headless: true,

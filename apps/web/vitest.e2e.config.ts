@@ -17,7 +17,10 @@ export default defineConfig({
     // The files share one worker and its module cache: Playwright, Vite and the agent load once
     // rather than once per file. Each file still starts and stops its own agent and browser.
     isolate: false,
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
+    // What must eventually happen in a real browser on a loaded machine: polled for up to 20 s by
+    // default (a test asks for longer where a turn of the conversation has to come round).
+    expect: { poll: { timeout: 20_000 } },
   },
 });

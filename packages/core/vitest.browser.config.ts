@@ -28,7 +28,8 @@ export function coreBrowserConfig(engine: Engine) {
     test: {
       root: new URL('../..', import.meta.url).pathname,
       include: ['packages/core/test/browser/**/*.test.ts'],
-      testTimeout: 30_000,
+      // Waits on the browser's audio are bounded at 20 s each (a loaded machine), a test at 60 s.
+      testTimeout: 60_000,
       ...options,
       // Encoded mp3/ogg/flac test streams, made in Node with the server's encoders; then the
       // engine's own services (PulseAudio, Xvfb, WebKitWebDriver) where it needs them.

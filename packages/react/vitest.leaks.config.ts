@@ -21,7 +21,9 @@ export function leaksConfig(engine: Engine) {
         'packages/react/test/browser/leaks.browser.test.tsx',
         'packages/react/test/browser/microphone.browser.test.tsx',
       ],
-      testTimeout: 120_000,
+      // 100 and 50 real start/stop cycles per test: on a loaded machine (WebKit most of all) they
+      // take minutes, not the ~30 s they take on a quiet one.
+      testTimeout: 300_000,
       ...options,
       globalSetup: ['packages/react/test/browser/leaksGlobalSetup.ts', ...options.globalSetup],
     },

@@ -15,5 +15,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 60_000,
+    // A real browser or SDK on a loaded machine: a poll that names no bound waits up to 20 s
+    // (Vitest's default, 1 s, is sized for a quiet one).
+    expect: { poll: { timeout: 20_000 } },
   },
 });

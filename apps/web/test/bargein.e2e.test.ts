@@ -44,21 +44,22 @@ test('speaking over the agent stops its voice and marks the turn interrupted', a
   await waitForAudibleOutput(page);
   const talk = page.locator('[data-voicewire="talk-button"]');
   await expect
-    .poll(() => talk.getAttribute('data-state'), { timeout: 10_000, interval: 20 })
+    .poll(() => talk.getAttribute('data-state'), { timeout: 30_000, interval: 20 })
     .toBe('agentSpeaking');
 
   // The user's voice arrives while the greeting still has many seconds to go.
   await expect
-    .poll(() => talk.getAttribute('data-state'), { timeout: 15_000, interval: 10 })
+    .poll(() => talk.getAttribute('data-state'), { timeout: 30_000, interval: 10 })
     .toBe('userSpeaking');
-  // The agent falls silent at once, long before the greeting would end: still within the user's
-  // turn (the reply has not begun).
-  const silentAt = await waitForSilentOutput(page, 2_000);
+  // The agent falls silent, long before the greeting would end: still within the user's turn
+  // (the reply has not begun), and with nothing of the greeting after it (both checked below, on
+  // the output tap's audio clock rather than by how fast a loaded machine notices the silence).
+  const silentAt = await waitForSilentOutput(page);
   expect(['userSpeaking', 'thinking']).toContain(await talk.getAttribute('data-state'));
 
   // The transcript keeps only what was said, and says it was cut off.
   const greetingTurn = transcriptTurns(page, 'agent').first();
-  await expect.poll(() => greetingTurn.getAttribute('data-interrupted'), { timeout: 5_000 }).toBe('');
+  await expect.poll(() => greetingTurn.getAttribute('data-interrupted')).toBe('');
   await expect.poll(() => greetingTurn.textContent()).toContain('interrupted');
   const spoken = (await greetingTurn.locator('[data-voicewire="transcript-text"]').textContent()) ?? '';
   // What the agent got to say before it was cut off: the start of the greeting, not all of it.

@@ -50,21 +50,21 @@ describe('a conversation in the demo page', () => {
 
     // The greeting: its text in the transcript and its sound on the player.
     await expect
-      .poll(() => transcriptTurns(page, 'agent').first().textContent(), { timeout: 10_000 })
+      .poll(() => transcriptTurns(page, 'agent').first().textContent(), { timeout: 30_000 })
       .toContain(GREETING);
     expect(await waitForAudibleOutput(page)).toBeGreaterThan(0.01);
 
     // The user's sentence: detected (the button shows it), then transcribed by the local agent.
     await expect
-      .poll(() => talk.getAttribute('data-state'), { timeout: 15_000, interval: 20 })
+      .poll(() => talk.getAttribute('data-state'), { timeout: 30_000, interval: 20 })
       .toBe('userSpeaking');
     await expect
-      .poll(() => transcriptTurns(page, 'user').first().textContent(), { timeout: 10_000 })
+      .poll(() => transcriptTurns(page, 'user').first().textContent(), { timeout: 30_000 })
       .toMatch(/\d+(\.\d)? s of speech/);
 
     // The reply: a second agent turn, and its audio plays.
     await expect
-      .poll(() => transcriptTurns(page, 'agent').nth(1).textContent(), { timeout: 10_000 })
+      .poll(() => transcriptTurns(page, 'agent').nth(1).textContent(), { timeout: 30_000 })
       .toContain('Here is what I heard');
     expect(await waitForAudibleOutput(page)).toBeGreaterThan(0.01);
 

@@ -27,7 +27,7 @@ test('a refused API key shows a specific, friendly message', async () => {
   });
   await pressStart(page);
   const notice = page.getByTestId('notice');
-  await expect.poll(() => notice.getAttribute('data-error-kind'), { timeout: 10_000 }).toBe('unauthorized');
+  await expect.poll(() => notice.getAttribute('data-error-kind'), { timeout: 30_000 }).toBe('unauthorized');
   await expect.poll(() => notice.textContent()).toContain('The agent refused this API key.');
   await expect.poll(() => notice.textContent()).toContain('Check the API key in Settings');
   // Announced to assistive technology through the button's alert, and the button offers a retry.
@@ -53,7 +53,7 @@ test('the right key on the same agent works (the refusal above was the key, not 
   });
   await pressStart(page);
   await expect
-    .poll(() => page.evaluate(() => window.__voicewire!.getState().conversationId), { timeout: 10_000 })
+    .poll(() => page.evaluate(() => window.__voicewire!.getState().conversationId), { timeout: 30_000 })
     .toMatch(/.+/);
   await expect.poll(() => page.getByTestId('notice').count()).toBe(0);
   await context.close();
@@ -72,7 +72,7 @@ test('a blocked microphone shows a specific, friendly message', async () => {
     await pressStart(page);
     const notice = page.getByTestId('notice');
     await expect
-      .poll(() => notice.getAttribute('data-error-kind'), { timeout: 10_000 })
+      .poll(() => notice.getAttribute('data-error-kind'), { timeout: 30_000 })
       .toBe('microphone-permission-denied');
     await expect.poll(() => notice.textContent()).toContain('The microphone is blocked.');
     await expect.poll(() => notice.textContent()).toContain('Allow microphone access');

@@ -42,10 +42,11 @@ describe('the demo page: push to talk, device pickers, visualisers', () => {
     await page.getByRole('radio', { name: 'Push to talk' }).check();
     await pressStart(page);
     const hold = page.getByRole('button', { name: 'Hold to talk' });
-    await expect.poll(() => hold.isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => hold.isVisible(), { timeout: 30_000 }).toBe(true);
     await expect.poll(() => hold.getAttribute('aria-pressed')).toBe('false');
 
-    // The constant talk near the microphone never reaches the agent while the button is up.
+    // The constant talk near the microphone never reaches the agent while the button is up (a
+    // window: nothing may be sent in it, however long it lasts).
     await page.waitForTimeout(2500);
     expect(await transcriptTurns(page, 'user').count()).toBe(0);
     expect(await page.evaluate(() => window.__voicewire!.getStats().framesSent)).toBe(0);
@@ -57,14 +58,14 @@ describe('the demo page: push to talk, device pickers, visualisers', () => {
     await page.waitForTimeout(2000);
     await page.mouse.up();
     await expect
-      .poll(() => transcriptTurns(page, 'user').first().textContent(), { timeout: 10_000 })
+      .poll(() => transcriptTurns(page, 'user').first().textContent(), { timeout: 30_000 })
       .toMatch(/s of speech/);
     await expect
-      .poll(() => transcriptTurns(page, 'agent').nth(1).textContent(), { timeout: 10_000 })
+      .poll(() => transcriptTurns(page, 'agent').nth(1).textContent(), { timeout: 30_000 })
       .toContain('Here is what I heard');
     const afterTurn = await page.evaluate(() => window.__voicewire!.getStats().framesSent);
     await page.waitForTimeout(1500);
-    // Nothing more is sent once the release's tail of silence is out.
+    // Nothing more is sent once the release's tail of silence is out (a bound over a window).
     expect(await page.evaluate(() => window.__voicewire!.getStats().framesSent)).toBeLessThanOrEqual(
       afterTurn + 50,
     );
@@ -81,12 +82,11 @@ describe('the demo page: push to talk, device pickers, visualisers', () => {
     // Back to voice detection mid-call: the same conversation, the microphone streams again.
     const conversationId = await page.evaluate(() => window.__voicewire!.getState().conversationId);
     await page.getByRole('radio', { name: 'Voice detection' }).check();
-    await expect
-      .poll(() => page.getByRole('button', { name: 'End conversation' }).count(), { timeout: 5000 })
-      .toBe(1);
+    await expect.poll(() => page.getByRole('button', { name: 'End conversation' }).count()).toBe(1);
     const before = await page.evaluate(() => window.__voicewire!.getStats().framesSent);
-    await page.waitForTimeout(600);
-    expect(await page.evaluate(() => window.__voicewire!.getStats().framesSent)).toBeGreaterThan(before + 10);
+    await expect
+      .poll(() => page.evaluate(() => window.__voicewire!.getStats().framesSent))
+      .toBeGreaterThan(before + 10);
     expect(await page.evaluate(() => window.__voicewire!.getState().conversationId)).toBe(conversationId);
     expect(await page.evaluate(() => window.__voicewire!.getStats().reconnects)).toBe(0);
     expect(pageErrors).toEqual([]);

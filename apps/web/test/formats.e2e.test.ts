@@ -61,7 +61,7 @@ test.each(OUTPUT_FORMATS)('the %s output format plays', async (format) => {
   );
   await page.waitForFunction(() => window.__voicewire !== undefined);
   await pressStart(page);
-  expect(await waitForAudibleOutput(page, 15_000)).toBeGreaterThan(AUDIBLE_RMS);
+  expect(await waitForAudibleOutput(page)).toBeGreaterThan(AUDIBLE_RMS);
   // The session really asked for this format (the page did not fall back to a default).
   // (The previous page's socket may still report its last frames, so look for the setup itself.)
   const setups = messages.filter((message) => message.includes('"type":"setup"'));

@@ -167,7 +167,7 @@ export function outputLevel(page: Page): Promise<number> {
 }
 
 /** Waits until the agent's voice is audible at the page's speakers (the output tap). */
-export async function waitForAudibleOutput(page: Page, timeoutMs = 15_000): Promise<number> {
+export async function waitForAudibleOutput(page: Page, timeoutMs = 30_000): Promise<number> {
   const handle = await page.waitForFunction(
     (min) => {
       const level = window.__outputTap?.level() ?? 0;
@@ -180,7 +180,7 @@ export async function waitForAudibleOutput(page: Page, timeoutMs = 15_000): Prom
 }
 
 /** Waits until the page's speakers are silent (the output tap); resolves with the context time. */
-export async function waitForSilentOutput(page: Page, timeoutMs = 10_000): Promise<number> {
+export async function waitForSilentOutput(page: Page, timeoutMs = 20_000): Promise<number> {
   const handle = await page.waitForFunction(
     (max) => {
       const tap = window.__outputTap;

@@ -30,27 +30,27 @@ test('a dropped connection reconnects and the transcript continues in the same c
   });
   await pressStart(page);
   const firstId = await (
-    await page.waitForFunction(() => window.__voicewire!.getState().conversationId, null, { timeout: 10_000 })
+    await page.waitForFunction(() => window.__voicewire!.getState().conversationId, null, { timeout: 30_000 })
   ).jsonValue();
   await expect
-    .poll(() => transcriptTurns(page, 'agent').count(), { timeout: 10_000 })
+    .poll(() => transcriptTurns(page, 'agent').count(), { timeout: 30_000 })
     .toBeGreaterThanOrEqual(1);
 
   // The drop: the page says it is reconnecting, then is back.
   await expect
     .poll(() => page.getByTestId('conversation-state').getAttribute('data-status'), {
-      timeout: 10_000,
+      timeout: 30_000,
       interval: 20,
     })
     .toBe('reconnecting');
   await expect.poll(() => page.getByTestId('notice').textContent()).toMatch(/reconnecting/i);
   await expect
-    .poll(() => page.evaluate(() => window.__voicewire!.getState().status), { timeout: 10_000, interval: 20 })
+    .poll(() => page.evaluate(() => window.__voicewire!.getState().status), { timeout: 30_000, interval: 20 })
     .toBe('connected');
 
   // The user speaks on the resumed connection; the reply joins the same transcript.
   await expect
-    .poll(() => transcriptTurns(page, 'user').first().textContent(), { timeout: 20_000 })
+    .poll(() => transcriptTurns(page, 'user').first().textContent(), { timeout: 45_000 })
     .toMatch(/s of speech/);
   const state = await page.evaluate(() => window.__voicewire!.getState());
   expect(state.conversationId).toBe(firstId);

@@ -99,7 +99,7 @@ test('a token for another agent is refused with a message about the token', asyn
   });
   await pressStart(page);
   const notice = page.getByTestId('notice');
-  await expect.poll(() => notice.getAttribute('data-error-kind'), { timeout: 10_000 }).toBe('unauthorized');
+  await expect.poll(() => notice.getAttribute('data-error-kind'), { timeout: 30_000 }).toBe('unauthorized');
   await expect.poll(() => notice.textContent()).toContain('The agent refused this relay token.');
   await context.close();
 });

@@ -26,7 +26,7 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
 
-function until(check: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+function until(check: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = () => {
@@ -79,11 +79,11 @@ describe('the deployed path as url', () => {
     await until(
       () =>
         conversation.store.getState().transcript.some((t) => t.text === 'You wrote: over the deployed path'),
-      15_000,
+      30_000,
       'the reply',
     );
     // audioStreamEnd parsed and reached the player as the end of the stream.
-    await until(() => (audio.player?.calls ?? []).includes('endStream'), 15_000, 'endStream');
+    await until(() => (audio.player?.calls ?? []).includes('endStream'), 30_000, 'endStream');
     // The empty onAgentGreetingEnd of a call without a greeting adds no turn: the reply is the only one.
     expect(conversation.store.getState().transcript.map((t) => t.text)).toEqual([
       'You wrote: over the deployed path',
@@ -95,7 +95,7 @@ describe('the deployed path as url', () => {
     const { conversation, errors, disconnects } = start(`${agent.origin}/v1/agents?hangupAfterTurns=1`);
     await conversation.start();
     conversation.sendCustomInput('bye');
-    await until(() => conversation.store.getState().status === 'ended', 20_000, 'the end');
+    await until(() => conversation.store.getState().status === 'ended', 30_000, 'the end');
     expect(disconnects).toEqual([{ by: 'agent' }]);
     // The reply and the goodbye, one agent turn after the other (the transcript joins them).
     const last = conversation.store.getState().transcript.at(-1);

@@ -33,7 +33,7 @@ function linear16Frames(samples: Float32Array, frameSamples: number): Uint8Array
   return frames;
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const started = Date.now();
   while (!check()) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -55,7 +55,7 @@ function connect(options: Partial<ConversationOptions> = {}) {
   return { conversation, audio };
 }
 
-describe('against the local agent', { timeout: 30_000 }, () => {
+describe('against the local agent', { timeout: 60_000 }, () => {
   it('connects, hears the greeting, is interrupted by speech and answers it', async () => {
     const { conversation, audio } = connect({
       customGreeting: 'Hello from the local agent, how can I help you today?',

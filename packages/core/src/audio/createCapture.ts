@@ -157,6 +157,8 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   let framesCaptured = 0;
   let level: AudioLevelReading = { rms: 0, peak: 0 };
   let switching: Promise<void> | undefined;
+  /** A device went away while a recovery was under way: checked again once it is done. */
+  let lostWhileSwitching = false;
   let tap: FrequencyTap | undefined;
   const post = (message: CaptureInMessage, transfer: Transferable[] = []) =>
     node.port.postMessage(message, transfer);
@@ -224,7 +226,11 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   };
 
   const recover = () => {
-    if (stopped || switching) return;
+    if (stopped) return;
+    if (switching) {
+      lostWhileSwitching = true;
+      return;
+    }
     if (stream.getAudioTracks().some((track) => track.readyState === 'live')) return;
     // The device went away (unplugged, revoked): fall back to the default microphone.
     switching = openMicrophone(undefined)
@@ -235,7 +241,8 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
         }
         attach(next);
         return flowAgain().catch((error: VoicewireError) => {
-          if (!stopped) fail(error);
+          // A device that went away meanwhile sends nothing: the next recovery replaces it.
+          if (!stopped && !lostWhileSwitching) fail(error);
         });
       })
       .catch((cause: unknown) => {
@@ -248,10 +255,17 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
           }),
         );
       })
-      .finally(() => {
-        switching = undefined;
-      });
+      .finally(switched);
   };
+
+  /** A switch or a recovery is over: a device that went away meanwhile is recovered from now. */
+  function switched() {
+    switching = undefined;
+    if (lostWhileSwitching) {
+      lostWhileSwitching = false;
+      recover();
+    }
+  }
 
   const onTrackEnded = () => recover();
   function watch(watched: MediaStream) {
@@ -333,9 +347,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
         return;
       }
       attach(next);
-      switching = flowAgain().finally(() => {
-        switching = undefined;
-      });
+      switching = flowAgain().finally(switched);
       await switching;
     },
     stop() {

@@ -2,7 +2,7 @@ import { type CaptureEncoding, createCapture, mulawDecode, pcm16ToFloat } from '
 import { afterEach, describe, expect, it } from 'vitest';
 import { toDb, toneAmplitude } from '../../../../testing/audio.ts';
 import { FAKE_MIC_TONE_AMPLITUDE } from './fixtures.ts';
-import { frameContinuity, median, sleep } from './harness.ts';
+import { frameContinuity, median, sineResidualsDb, sleep } from './harness.ts';
 
 /** Level measurements need the raw microphone: Chrome's processing changes the fake mic's level. */
 const RAW_MIC = { echoCancellation: false, noiseSuppression: false, autoGainControl: false } as const;
@@ -26,10 +26,15 @@ function toFloat(frames: Uint8Array[], encoding: CaptureEncoding): Float32Array 
 /**
  * The longest stretch of `signal` whose 10 ms blocks all hold the same level (±0.5 dB of the
  * median of the blocks that are not silent): Chromium's fake microphone sometimes inserts ~10 ms
- * of zeros under load, or starts late, which is the test machine's doing, not the capture's. Only the level and spectrum are measured on it;
- * that no frame was dropped anywhere is checked on the frames' times (`expectNoDroppedFrames`).
+ * of zeros under load, or starts late, which is the test machine's doing, not the capture's. Only
+ * the level and spectrum are measured on it; that no frame was dropped anywhere is checked on the
+ * frames' times (`expectNoDroppedFrames`).
+ *
+ * With `toneHz` (a signal that is that one tone), a block must also fit the tone as well as the
+ * others do: a glitch of the input on a loaded machine (Firefox's PulseAudio stream skipping a
+ * few samples) keeps the level but breaks the waveform, and would spread over the spectrum.
  */
-function steadyStretch(signal: Float32Array, rate: number): Float32Array {
+function steadyStretch(signal: Float32Array, rate: number, toneHz?: number): Float32Array {
   const block = rate / 100;
   const levels: number[] = [];
   for (let i = 0; i + block <= signal.length; i += block) {
@@ -41,10 +46,13 @@ function steadyStretch(signal: Float32Array, rate: number): Float32Array {
   // late, or stalls on a loaded machine, gives blocks of digital silence, which must not become
   // "the level" when there are many of them).
   const middle = median(levels.filter((level) => level > -60));
+  const residuals = toneHz === undefined ? [] : sineResidualsDb(signal, toneHz, rate, block);
+  const clean = median(residuals) + 10;
+  const broken = (b: number) => toneHz !== undefined && !(residuals[b]! <= clean);
   let best = [0, 0];
   let start = 0;
   for (let b = 0; b <= levels.length; b++) {
-    if (b === levels.length || Math.abs(levels[b]! - middle) > 0.5) {
+    if (b === levels.length || Math.abs(levels[b]! - middle) > 0.5 || broken(b)) {
       if (b - start > best[1]! - best[0]!) best = [start, b];
       start = b + 1;
     }
@@ -73,10 +81,15 @@ interface Captured {
   frameMs: number;
 }
 
-/** Capture until `ms` of audio has arrived (the fake device takes a moment to start). */
+/**
+ * Capture until `ms` of audio has arrived (the fake device takes a moment to start) and, if given,
+ * `enough` holds for the frames so far (checked every 500 ms of audio, for up to 20 s: the input
+ * of a loaded machine glitches, and a steady stretch to measure on may take longer to come).
+ */
 async function captureFor(
   ms: number,
   options: { sampleRate: number; encoding: CaptureEncoding; frameMs?: number; context?: AudioContext },
+  enough?: (frames: Uint8Array[]) => boolean,
 ): Promise<Captured> {
   const context = options.context ?? new AudioContext();
   if (!options.context) contexts.push(context);
@@ -84,22 +97,30 @@ async function captureFor(
   const frames: Uint8Array[] = [];
   const times: number[] = [];
   const wanted = Math.max(2, Math.ceil(ms / frameMs));
+  const checkEvery = Math.max(1, Math.round(500 / frameMs));
   let done: () => void = () => {};
-  const enough = new Promise<void>((resolve) => {
+  const finished = new Promise<void>((resolve) => {
     done = resolve;
   });
   const capture = await createCapture({
     ...options,
     ...RAW_MIC,
+    // Firefox's PulseAudio input starts late on a loaded machine: the first audio is waited for
+    // (the 5 s default gives up with "sends no audio").
+    startTimeoutMs: 20_000,
     context,
     onFrame: (frame, { captureTime }) => {
       frames.push(frame);
       times.push(captureTime);
-      if (frames.length === wanted) done();
+      const due = frames.length === wanted || (frames.length > wanted && frames.length % checkEvery === 0);
+      if (due && (!enough || enough(frames))) done();
     },
   });
-  await Promise.race([enough, sleep(10_000)]);
+  // Audio time, so wall time on a loaded machine: a generous bound, and a clear failure.
+  const timedOut = await Promise.race([finished.then(() => false), sleep(20_000).then(() => true)]);
   capture.stop();
+  if (frames.length < wanted) throw new Error(`only ${frames.length} of ${wanted} frames within 20 s`);
+  if (timedOut) console.log(`no steady stretch to measure on within 20 s of capture`);
   return { frames, times, frameMs };
 }
 
@@ -137,10 +158,16 @@ describe('createCapture', () => {
 
   for (const encoding of ['linear16', 'mulaw'] as const) {
     it(`${encoding}: a 1 kHz tone comes through at 1 kHz at its level`, async () => {
-      const captured = await captureFor(2000, { sampleRate: 16_000, encoding });
+      // The tone from 200 ms on (the device's start left out), on a clean stretch of at least 0.5 s.
+      const steadyOf = (frames: Uint8Array[]) =>
+        steadyStretch(toFloat(frames, encoding).subarray(3200), 16_000, 1000);
+      const captured = await captureFor(
+        2000,
+        { sampleRate: 16_000, encoding },
+        (frames) => steadyOf(frames).length >= 8000,
+      );
       expectNoDroppedFrames(captured);
-      const signal = toFloat(captured.frames, encoding);
-      const steady = steadyStretch(signal.subarray(3200), 16_000);
+      const steady = steadyOf(captured.frames);
       expect(steady.length).toBeGreaterThan(3200);
       const level = blockAmplitude(steady, 1000, 16_000);
       expect(Math.abs(toDb(level / FAKE_MIC_TONE_AMPLITUDE))).toBeLessThan(0.5);
@@ -151,12 +178,26 @@ describe('createCapture', () => {
 
   it('a 12 kHz tone captured at 16 kHz is suppressed by at least 60 dB (no alias at 4 kHz)', async () => {
     // The fake microphone plays 1 kHz and 12 kHz at the same amplitude.
-    const wideCapture = await captureFor(1200, { sampleRate: 48_000, encoding: 'linear16' });
-    const narrowCapture = await captureFor(1500, { sampleRate: 16_000, encoding: 'linear16' });
+    // Each measured on a steady stretch of at least 0.5 s (the 16 kHz one, where only the 1 kHz
+    // tone is left, also free of waveform glitches).
+    const wideOf = (frames: Uint8Array[]) =>
+      steadyStretch(toFloat(frames, 'linear16').subarray(9600), 48_000);
+    const narrowOf = (frames: Uint8Array[]) =>
+      steadyStretch(toFloat(frames, 'linear16').subarray(3200), 16_000, 1000);
+    const wideCapture = await captureFor(
+      1200,
+      { sampleRate: 48_000, encoding: 'linear16' },
+      (frames) => wideOf(frames).length >= 24_000,
+    );
+    const narrowCapture = await captureFor(
+      1500,
+      { sampleRate: 16_000, encoding: 'linear16' },
+      (frames) => narrowOf(frames).length >= 8000,
+    );
     expectNoDroppedFrames(wideCapture, '48 kHz');
     expectNoDroppedFrames(narrowCapture, '16 kHz');
-    const wide = steadyStretch(toFloat(wideCapture.frames, 'linear16').subarray(9600), 48_000);
-    const narrow = steadyStretch(toFloat(narrowCapture.frames, 'linear16').subarray(3200), 16_000);
+    const wide = wideOf(wideCapture.frames);
+    const narrow = narrowOf(narrowCapture.frames);
     const probe = blockAmplitude(wide, 12_000, 48_000);
     // At 48 kHz the probe is there, at full level: the test would see an alias if there were one.
     expect(Math.abs(toDb(probe / FAKE_MIC_TONE_AMPLITUDE))).toBeLessThan(1);

@@ -12,7 +12,16 @@ import type { MicrophoneCommands } from '../../../../testing/engineContext.ts';
 import '../../../../testing/engineContext.ts';
 import { float32Bytes, sleep } from './harness.ts';
 
-const RAW_MIC = { echoCancellation: false, noiseSuppression: false, autoGainControl: false } as const;
+/**
+ * The raw microphone, its first audio awaited for up to 20 s: Firefox's PulseAudio input starts
+ * late on a loaded machine (the 5 s default start timeout gives up with "sends no audio").
+ */
+const RAW_MIC = {
+  echoCancellation: false,
+  noiseSuppression: false,
+  autoGainControl: false,
+  startTimeoutMs: 20_000,
+} as const;
 const CONTEXT_RATE = 48_000;
 /** Hz per bin of the 256-point analyser at 48 kHz. */
 const BIN_HZ = CONTEXT_RATE / 256;
@@ -54,19 +63,28 @@ async function strongestBin(read: (out: Uint8Array) => Uint8Array, reads = 10): 
   return [best, sum[best]! / reads];
 }
 
+/** How long to wait for what must eventually happen: a browser's audio on a loaded machine. */
+const EVENTUALLY_MS = 20_000;
+
+/** Polls `check` every 20 ms until it holds; false if it never did within {@link EVENTUALLY_MS}. */
+async function eventually(check: () => boolean): Promise<boolean> {
+  const started = performance.now();
+  while (!check()) {
+    if (performance.now() - started > EVENTUALLY_MS) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
 /**
- * Reads until the tap shows a signal (at most 3 s). A tap is created on the first read; WebKit
- * starts feeding a newly connected AnalyserNode only after about half a second (measured: zeros
- * for the first 0.4–0.5 s, Chromium and Firefox at once), which a visualiser shows as a short
- * fade-in.
+ * Reads until the tap shows a signal. A tap is created on the first read; WebKit starts feeding a
+ * newly connected AnalyserNode only after about half a second (measured: zeros for the first
+ * 0.4–0.5 s, Chromium and Firefox at once), which a visualiser shows as a short fade-in.
  */
 async function untilSignal(read: (out: Uint8Array) => Uint8Array): Promise<void> {
   const out = new Uint8Array(128);
-  for (let waited = 0; waited < 3000; waited += 20) {
-    if (read(out).some((v) => v > 0)) return;
-    await sleep(20);
-  }
-  throw new Error('the spectrum tap read nothing for 3 s');
+  if (!(await eventually(() => read(out).some((v) => v > 0))))
+    throw new Error(`the spectrum tap read nothing for ${EVENTUALLY_MS / 1000} s`);
 }
 
 describe('capture.getFrequencyData', () => {
@@ -108,20 +126,17 @@ describe('capture.getFrequencyData', () => {
     expect(other).toBeDefined();
     const framesSoon = async (count: number) => {
       const target = stamps.length + count;
-      for (let waited = 0; stamps.length < target && waited < 5000; waited += 20) await sleep(20);
-      return stamps.length >= target;
+      return eventually(() => stamps.length >= target);
     };
     // Which microphone is heard (not in Chromium, whose devices play the same WAV): the level
-    // reaches the device's own within 3 s (WebKit starts a new device with ~0.5 s of silence).
+    // reaches the device's own (WebKit starts a new device with ~0.5 s of silence, and the level
+    // reports lag on a loaded machine).
     const hears = async (device: 'built-in' | 'headset') => {
       if (engine === 'chromium') return true;
       const heard = (rms: number) => (device === 'headset' ? rms > 0.05 && rms < 0.09 : rms > 0.15);
-      for (let waited = 0; waited < 3000; waited += 20) {
-        if (heard(capture.getLevel().rms)) return true;
-        await sleep(20);
-      }
-      return false;
+      return eventually(() => heard(capture.getLevel().rms));
     };
+    // Mid-call: the first device has been streaming for a while.
     await sleep(300);
     // The headset's tone: 0.1 peak, 0.071 RMS; the built-in microphone's WAV is far louder.
     expect(await hears('built-in')).toBe(true);
@@ -192,20 +207,20 @@ describe('a microphone unplugged mid-call', () => {
       // the track live and moves it to the default device itself (measured: no `ended`).
       const reopens = engine !== 'webkit';
       if (reopens) {
-        for (let waited = 0; streams.length < 3 && waited < 5000; waited += 20) await sleep(20);
+        await eventually(() => streams.length >= 3);
         expect(streams.length).toBe(3);
         expect(streams[2]!.getAudioTracks()[0]!.readyState).toBe('live');
       }
       const mark = frames;
-      for (let waited = 0; frames < mark + 10 && waited < 5000; waited += 20) await sleep(20);
+      await eventually(() => frames >= mark + 10);
       expect(frames).toBeGreaterThanOrEqual(mark + 10);
       if (engine !== 'chromium') {
         // The built-in microphone's WAV, not the headset's quiet tone (testing/engines.ts).
         let level = 0;
-        for (let waited = 0; level <= 0.15 && waited < 3000; waited += 20) {
+        await eventually(() => {
           level = capture.getLevel().rms;
-          await sleep(20);
-        }
+          return level > 0.15;
+        });
         expect(level).toBeGreaterThan(0.15);
       }
       expect(headsetTrack.readyState).toBe(reopens ? 'ended' : 'live');

@@ -30,7 +30,10 @@ if (typeof OfflineAudioContext.prototype.suspend === 'function')
     });
     const stream = float32Bytes(tone(440, 1, 24_000, 0.5));
     player.enqueue(stream.subarray(0, stream.length / 2));
-    await sleep(50);
+    // The chunk's message must reach the worklet before the render starts (which then takes a few
+    // ms): nothing observable says so (and in WebKit a chunk enqueued at a suspend of the render
+    // never played); a delivery takes far less than this.
+    await sleep(200);
     const interruptAt = 0.4;
     void context.suspend(interruptAt).then(() => {
       player.interrupt();

@@ -27,7 +27,16 @@ function frameRms(frame: Uint8Array): number {
   return Math.sqrt(sum / pcm.length);
 }
 
-const RAW_MIC = { echoCancellation: false, noiseSuppression: false, autoGainControl: false } as const;
+/**
+ * The raw microphone, its first audio awaited for up to 20 s: Firefox's PulseAudio input starts
+ * late on a loaded machine (the 5 s default start timeout gives up with "sends no audio").
+ */
+const RAW_MIC = {
+  echoCancellation: false,
+  noiseSuppression: false,
+  autoGainControl: false,
+  startTimeoutMs: 20_000,
+} as const;
 
 /** getUserMedia that remembers every stream it handed out. */
 function recordingGetUserMedia() {
@@ -42,17 +51,34 @@ function recordingGetUserMedia() {
   };
 }
 
+/** Resolves once `count()` reaches `wanted` (fails after 30 s: a browser on a loaded machine). */
 function untilFrames(count: () => number, wanted: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = () => {
       if (count() >= wanted) resolve();
-      else if (Date.now() - started > 10_000) reject(new Error(`only ${count()} frames`));
+      else if (Date.now() - started > 30_000) reject(new Error(`only ${count()} frames`));
       else setTimeout(check, 10);
     };
     check();
   });
 }
+
+/** Resolves once `check()` holds (fails after 30 s, saying what it waited for). */
+function until(check: () => boolean, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      if (check()) resolve();
+      else if (Date.now() - started > 30_000) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+/** Polling options for what the audio thread reports (levels, states): a loaded machine delays them. */
+const EVENTUALLY = { timeout: 20_000, interval: 20 } as const;
 
 /**
  * Unplug the microphone of `stream`, as the page sees it: the track ends, and the browser says so.
@@ -109,12 +135,12 @@ describe('capture lifecycle', () => {
     expect(made).toHaveLength(1);
     expect(made[0]!.state).toBe('running');
     capture.stop();
-    await sleep(100);
-    expect(made[0]!.state).toBe('closed');
+    await expect.poll(() => made[0]!.state, EVENTUALLY).toBe('closed');
 
     const shared = new AudioContext();
     const second = await createCapture({ ...RAW_MIC, context: shared, onFrame: () => {} });
     second.stop();
+    // A window: the shared context must not be closed, however long we look.
     await sleep(50);
     expect(shared.state).toBe('running');
     await shared.close();
@@ -145,8 +171,7 @@ describe('capture lifecycle', () => {
     await untilFrames(() => frames, 3);
     expect(made).toHaveLength(1);
     capture.stop();
-    await sleep(100);
-    expect(made[0]!.state).toBe('closed');
+    await expect.poll(() => made[0]!.state, EVENTUALLY).toBe('closed');
   });
 
   it('muted: frames keep coming at the same size, all digital silence; the level reads 0; unmute brings the tone back', async () => {
@@ -159,25 +184,34 @@ describe('capture lifecycle', () => {
       onFrame: (frame) => frames.push(frame),
     });
     await untilFrames(() => frames.length, 25);
-    expect(capture.getLevel().rms).toBeGreaterThan(0.1);
+    // The level comes in the worklet's reports, which lag the frames (and the fake device may
+    // start with silence): wait for a report of the tone.
+    await expect.poll(() => capture.getLevel().rms, EVENTUALLY).toBeGreaterThan(0.1);
+    const silent = (frame: Uint8Array) => frame.every((byte) => byte === 0xff);
+    const atMute = frames.length;
     capture.mute();
     expect(capture.muted).toBe(true);
     expect(media.streams[0]!.getAudioTracks()[0]!.enabled).toBe(false);
-    // Frames already on their way may still carry sound; take the ones made well after mute().
-    await sleep(100);
-    const mark = frames.length;
+    // Frames already on their way may still carry sound. The worklet silences the frames it
+    // makes once the mute reaches it: wait for three silent frames in a row (60 ms of exact
+    // digital zeros, which the tone never gives), and take every frame from there on.
+    const silentRun = () => {
+      for (let i = atMute; i + 3 <= frames.length; i++) if (frames.slice(i, i + 3).every(silent)) return i;
+      return -1;
+    };
+    await until(() => silentRun() >= 0, 'silent frames after mute()');
+    const mark = silentRun();
     await untilFrames(() => frames.length, mark + 10);
     const muted = frames.slice(mark);
     expect(muted.every((frame) => frame.length === 320)).toBe(true);
     // μ-law digital silence is 0xFF (positive zero).
-    expect(muted.every((frame) => frame.every((byte) => byte === 0xff))).toBe(true);
+    expect(muted.every(silent)).toBe(true);
     expect(capture.getLevel()).toEqual({ rms: 0, peak: 0 });
-    capture.unmute();
-    await sleep(150);
     const back = frames.length;
-    await untilFrames(() => frames.length, back + 5);
-    expect(frames.slice(back).some((frame) => frame.some((byte) => byte !== 0xff))).toBe(true);
-    expect(capture.getLevel().rms).toBeGreaterThan(0.1);
+    capture.unmute();
+    // The tone comes back (on the frames, then in the level reports).
+    await until(() => frames.slice(back).some((frame) => !silent(frame)), 'the tone after unmute()');
+    await expect.poll(() => capture.getLevel().rms, EVENTUALLY).toBeGreaterThan(0.1);
     capture.stop();
   });
 
@@ -185,6 +219,9 @@ describe('capture lifecycle', () => {
     let frames = 0;
     const capture = await createCapture({ ...RAW_MIC, onFrame: () => frames++ });
     await untilFrames(() => frames, 10);
+    // The level reports lag the frames (and the fake device may start with silence): wait for
+    // one that holds the tones.
+    await expect.poll(() => capture.getLevel().rms, EVENTUALLY).toBeGreaterThan(0.2);
     // Read it a few times (the fake device may insert a few ms of zeros under load); keep the steadiest.
     const readings = [];
     for (let i = 0; i < 8; i++) {
@@ -273,6 +310,32 @@ describe('capture lifecycle', () => {
     capture.stop();
   });
 
+  it('recovers again when the replacement microphone disappears before its frames were seen to flow', async () => {
+    const media = recordingGetUserMedia();
+    let frames = 0;
+    const errors: VoicewireError[] = [];
+    const capture = await createCapture({
+      ...RAW_MIC,
+      getUserMedia: async (constraints) => {
+        const stream = await media.getUserMedia(constraints);
+        // The first replacement goes too, while the capture still waits for its frames (a timer
+        // of 0 ms fires before the first check of the flow, 20 ms on).
+        if (media.streams.length === 2) setTimeout(() => unplug(stream), 0);
+        return stream;
+      },
+      onFrame: () => frames++,
+      onError: (error) => errors.push(error),
+    });
+    await untilFrames(() => frames, 3);
+    unplug(media.streams[0]!);
+    await until(() => media.streams.length === 3, 'a second replacement microphone');
+    const mark = frames;
+    await untilFrames(() => frames, mark + 5);
+    expect(media.streams[2]!.getAudioTracks()[0]!.readyState).toBe('live');
+    expect(errors).toEqual([]);
+    capture.stop();
+  });
+
   it('maps getUserMedia failures to structured errors', async () => {
     const kinds: string[] = [];
     for (const name of ['NotAllowedError', 'NotFoundError', 'NotReadableError', 'OverconstrainedError']) {
@@ -296,14 +359,14 @@ describe('capture lifecycle', () => {
   });
 });
 
-/** Resolves once every stream handed out so far has only ended tracks (fails after 5 s). */
+/** Resolves once every stream handed out so far has only ended tracks (fails after 20 s). */
 function untilAllEnded(streams: MediaStream[], expected: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = () => {
       const live = streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live');
       if (streams.length >= expected && live.length === 0) resolve();
-      else if (Date.now() - started > 5000) {
+      else if (Date.now() - started > 20_000) {
         reject(new Error(`${streams.length} streams, ${live.length} tracks still live`));
       } else setTimeout(check, 10);
     };
@@ -311,14 +374,14 @@ function untilAllEnded(streams: MediaStream[], expected: number): Promise<void> 
   });
 }
 
-/** Settles with the rejection, or fails the test if `promise` has neither settled within 5 s. */
+/** Settles with the rejection, or fails the test if `promise` has neither settled within 20 s. */
 async function rejection(promise: Promise<unknown>): Promise<VoicewireError> {
   const outcome = await Promise.race([
     promise.then(
       () => ({ resolved: true }),
       (error: VoicewireError) => ({ error }),
     ),
-    sleep(5000).then(() => ({ hung: true })),
+    sleep(20_000).then(() => ({ hung: true })),
   ]);
   if ('error' in outcome) return outcome.error;
   throw new Error('resolved' in outcome ? 'expected a rejection' : 'never settled');
@@ -450,7 +513,7 @@ describe('ending while starting', () => {
 
   for (const ending of ['the context closes', 'the signal aborts'] as const) {
     it(`a microphone prompt still pending when ${ending}: rejects at once, the late stream is stopped`, async () => {
-      let grant: () => void = () => {};
+      const prompt: { grant?: () => void } = {};
       const media = recordingGetUserMedia();
       const context = new AudioContext();
       const controller = new AbortController();
@@ -460,15 +523,16 @@ describe('ending while starting', () => {
         signal: controller.signal,
         getUserMedia: (constraints) =>
           new Promise<void>((resolve) => {
-            grant = resolve;
+            prompt.grant = resolve;
           }).then(() => media.getUserMedia(constraints)),
         onFrame: () => {},
       });
-      await sleep(100);
+      // The prompt is pending once the capture has asked for the microphone.
+      await until(() => prompt.grant !== undefined, 'the microphone prompt');
       if (ending === 'the context closes') await context.close();
       else controller.abort();
       expect((await rejection(starting)).kind).toBe('audio-context');
-      grant();
+      prompt.grant!();
       await untilAllEnded(media.streams, 1);
       if (context.state !== 'closed') await context.close();
     });
@@ -504,7 +568,7 @@ describe('createAudioContextController', () => {
     expect(controller.context.state).toBe('suspended');
     document.body.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
     // Firefox reopens its audio stream on resume, which takes longer than a render quantum.
-    await expect.poll(() => controller.context.state, { timeout: 5000, interval: 20 }).toBe('running');
+    await expect.poll(() => controller.context.state, EVENTUALLY).toBe('running');
     // Output device selection: Chromium has AudioContext.setSinkId; Firefox and WebKit do not, and
     // say so rather than pretending ('' is the default device, which always exists).
     const selectable = inject('engine') === 'chromium';

@@ -51,8 +51,8 @@ describe('createPlayer plays every output format', () => {
       const errors: unknown[] = [];
       player.on('error', (error) => errors.push(error));
       const bytes = decodeBase64(inject('encodedStreams')[format as OutputFormat]);
-      const drained = waitFor<number>((resolve) => player.on('drained', resolve), 10_000, 'drained');
-      const started = waitFor<number>((resolve) => player.on('started', resolve), 10_000, 'started');
+      const drained = waitFor<number>((resolve) => player.on('drained', resolve), 30_000, 'drained');
+      const started = waitFor<number>((resolve) => player.on('started', resolve), 30_000, 'started');
       for (const chunk of randomChunks(bytes, 1234 + bytes.length, 700)) player.enqueue(chunk);
       player.endStream?.();
       expect(await started).toBe(0);

@@ -114,7 +114,7 @@ describe('mount/unmount cycles', () => {
       root.render(cycle % 2 === 0 ? <StrictMode>{tree}</StrictMode> : tree);
       if (moment === 'while-connecting') await until(() => status === 'connecting', 2000);
       if (moment === 'connected' || moment === 'agent-speaking') {
-        if (await until(() => status === 'connected', 10_000)) reached[moment]++;
+        if (await until(() => status === 'connected', 20_000)) reached[moment]++;
       }
       if (moment === 'agent-speaking') await new Promise((resolve) => setTimeout(resolve, 400));
       if (moment === 'immediately' || moment === 'while-connecting') reached[moment]++;
@@ -122,13 +122,14 @@ describe('mount/unmount cycles', () => {
       container.remove();
     }
 
-    // Teardown is asynchronous (a socket's closing handshake, context.close()): give it a moment.
+    // Teardown is asynchronous (a socket's closing handshake, context.close()): wait for it (the
+    // expectation below says what was left if it never comes).
     await until(
       () =>
         opened.sockets.every((s) => s.readyState === WebSocket.CLOSED) &&
         opened.contexts.every((c) => c.state === 'closed') &&
         opened.tracks.every((t) => t.readyState === 'ended'),
-      5000,
+      30_000,
     );
 
     // The cycles really exercised the library: most connected, and each cycle that rendered its
@@ -177,12 +178,12 @@ describe('start/stop cycles of the core conversation (no React)', () => {
         reconnect: false,
       });
       const started = conversation.start().catch(() => {});
-      if (cycle % 2 === 0) await until(() => conversation.store.getState().status === 'connected', 10_000);
+      if (cycle % 2 === 0) await until(() => conversation.store.getState().status === 'connected', 20_000);
       else await started;
       if (cycle % 4 >= 2) await new Promise((resolve) => setTimeout(resolve, 400));
       await conversation.stop();
     }
-    await until(() => opened.tracks.slice(firstTrack).every((t) => t.readyState === 'ended'), 5000);
+    await until(() => opened.tracks.slice(firstTrack).every((t) => t.readyState === 'ended'), 30_000);
     const live = opened.tracks.slice(firstTrack).filter((t) => t.readyState !== 'ended');
     expect(opened.sockets.length - firstSocket).toBe(50);
     // The cycles (1000 + i) whose track stayed live; odd i stop right after start() resolves.

@@ -1,4 +1,9 @@
-import { type Conversation, type ConversationError, createConversation } from '@voicewire/core';
+import {
+  type Conversation,
+  type ConversationError,
+  createCapture,
+  createConversation,
+} from '@voicewire/core';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import type { MicrophoneCommands } from '../../../../testing/engineContext.ts';
@@ -31,12 +36,14 @@ const sockets: WebSocket[] = [];
   };
 }
 
-function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** `what` may be a function: the failure then says how things stood. */
+function until(check: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const tick = () => {
       if (check()) resolve();
-      else if (performance.now() - started > timeoutMs) reject(new Error(`timed out waiting for ${what}`));
+      else if (performance.now() - started > timeoutMs)
+        reject(new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`));
       else setTimeout(tick, 10);
     };
     tick();
@@ -61,6 +68,12 @@ async function unplug(track: MediaStreamTrack): Promise<() => Promise<void>> {
   return async () => {};
 }
 
+/** What a call is doing, for a failure message. */
+function callState(call: Conversation): string {
+  const { status, error } = call.store.getState();
+  return `status ${status}${error ? `, error ${error.kind}: ${error.message}` : ''}`;
+}
+
 let conversation: Conversation | null = null;
 afterEach(async () => {
   await conversation?.stop();
@@ -78,6 +91,9 @@ function start(getUserMedia: (constraints: MediaStreamConstraints) => Promise<Me
     output: { format: 'mulaw', sampleRate: 16000 },
     reconnect: false,
     getUserMedia,
+    // The real capture, its first audio awaited for 20 s rather than 5 s: Firefox's PulseAudio
+    // input starts late on a loaded machine, which would end the call before the test's fault.
+    audio: { createCapture: (options) => createCapture({ ...options, startTimeoutMs: 20_000 }) },
     onError: (error) => errors.push(error),
   });
   return {
@@ -93,7 +109,11 @@ async function expectCleanErrorState(
   kind: ConversationError['kind'],
   tracks: MediaStreamTrack[] = [],
 ) {
-  await until(() => run.conversation.store.getState().status === 'error', 10_000, 'status error');
+  await until(
+    () => run.conversation.store.getState().status === 'error',
+    30_000,
+    () => `status error (${callState(run.conversation)})`,
+  );
   const state = run.conversation.store.getState();
   expect(state.error).toMatchObject({ kind, fatal: true });
   expect(state.error?.message).toEqual(expect.any(String));
@@ -107,7 +127,7 @@ async function expectCleanErrorState(
       run.ownSockets().every((s) => s.readyState === WebSocket.CLOSED) &&
       run.ownContexts().every((c) => c.state === 'closed') &&
       tracks.every((t) => t.readyState === 'ended'),
-    5000,
+    30_000,
     'sockets, contexts and tracks released',
   );
   expect(run.ownContexts().length).toBeGreaterThan(0);
@@ -185,8 +205,12 @@ describe('microphone failures', () => {
       return stream;
     });
     await run.conversation.start();
-    await until(() => run.conversation.store.getState().status === 'connected', 10_000, 'connected');
-    await until(() => run.conversation.getStats().framesSent > 5, 5000, 'mic frames on the wire');
+    await until(
+      () => run.conversation.store.getState().status === 'connected',
+      30_000,
+      () => `connected (${callState(run.conversation)})`,
+    );
+    await until(() => run.conversation.getStats().framesSent > 5, 20_000, 'mic frames on the wire');
     const [track] = tracks;
     if (!track) throw new Error('no track');
     const plugBack = await unplug(track);
@@ -206,16 +230,20 @@ describe('microphone failures', () => {
       return stream;
     });
     await run.conversation.start();
-    await until(() => run.conversation.store.getState().status === 'connected', 10_000, 'connected');
+    await until(
+      () => run.conversation.store.getState().status === 'connected',
+      30_000,
+      () => `connected (${callState(run.conversation)})`,
+    );
     const [first] = tracks;
     if (!first) throw new Error('no track');
     const plugBack = await unplug(first);
     try {
-      await until(() => tracks.length === 2, 5000, 'a second microphone');
+      await until(() => tracks.length === 2, 20_000, 'a second microphone');
       const framesBefore = run.conversation.getStats().framesSent;
       await until(
         () => run.conversation.getStats().framesSent > framesBefore + 10,
-        5000,
+        20_000,
         'frames from the new device',
       );
       expect(run.conversation.store.getState()).toMatchObject({ status: 'connected', error: null });
@@ -224,6 +252,6 @@ describe('microphone failures', () => {
     }
     await run.conversation.stop();
     expect(tracks.map((t) => t.readyState)).toEqual(['ended', 'ended']);
-    await until(() => run.ownContexts().every((c) => c.state === 'closed'), 5000, 'context closed');
+    await until(() => run.ownContexts().every((c) => c.state === 'closed'), 20_000, 'context closed');
   });
 });

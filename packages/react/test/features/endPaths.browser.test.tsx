@@ -4,7 +4,7 @@ import { TalkButton, useAgentConversation } from '@voicewire/react';
 import { useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { liveTracks, openedTracks, RAW_MIC, sleep, until } from './harness.ts';
+import { liveTracks, openedTracks, PATIENT_AUDIO, RAW_MIC, sleep, until } from './harness.ts';
 
 /**
  * Drain-then-close and every end path, with the real audio engine (AudioContext, worklets, the
@@ -92,6 +92,7 @@ function scripted(server: ScriptedServer, heard: { ms: number; lastAt?: number }
     output: { format: 'raw', sampleRate: 24_000 },
     reconnect: false,
     audio: {
+      ...PATIENT_AUDIO,
       async createPlayer(options: PlayerOptions) {
         const url = URL.createObjectURL(new Blob([TAP], { type: 'text/javascript' }));
         await options.context.audioWorklet.addModule(url);
@@ -123,19 +124,18 @@ describe('drain, then close', () => {
     const tracksBefore = openedTracks.length;
     expect(liveTracks().length).toBeGreaterThanOrEqual(1);
     server.agentSays('Thank you for calling, goodbye!', goodbye(1.5));
-    await until(() => conversation!.store.getState().mode === 'agentSpeaking', 10_000, 'the goodbye');
+    await until(() => conversation!.store.getState().mode === 'agentSpeaking', 30_000, 'the goodbye');
     server.hangup();
     await sleep(0);
     expect(conversation.store.getState().status).toBe('ending');
     // Nothing more to say: the microphone goes at once.
     expect(liveTracks()).toHaveLength(0);
-    await until(() => conversation!.store.getState().status === 'ended', 10_000, 'the end');
+    await until(() => conversation!.store.getState().status === 'ended', 30_000, 'the end');
     // 1.5 s of goodbye on the output tap, to the render quantum (and a 10 ms gap the host may skip).
     // The tap's last report may still be on its way from the audio thread when the call has ended.
-    await until(() => heard.ms > 1500 - 15, 2000, 'the whole goodbye on the tap').catch(() => {});
-    expect(heard.ms).toBeGreaterThan(1500 - 15);
+    await until(() => heard.ms > 1500 - 15, 20_000, `the whole goodbye on the tap (${heard.ms} ms)`);
     expect(statuses).toEqual(['connecting', 'connected', 'ending', 'ended']);
-    await until(() => contexts.at(-1)!.state === 'closed', 5000, 'the context to close');
+    await until(() => contexts.at(-1)!.state === 'closed', 20_000, 'the context to close');
     expect(server.sockets.at(-1)!.readyState).toBe(WebSocket.CLOSED);
     expect(openedTracks.length).toBe(tracksBefore);
   });
@@ -154,7 +154,7 @@ describe('drain, then close', () => {
       const locksBefore = wakeLocks.length;
       await conversation.start();
       const context = contexts.at(-1)!;
-      await until(() => wakeLocks.length > locksBefore, 10_000, 'the wake lock');
+      await until(() => wakeLocks.length > locksBefore, 20_000, 'the wake lock');
       const tracksBefore = openedTracks.length;
       let endedAt = -1;
       conversation.on('statusChange', (status) => {
@@ -177,7 +177,7 @@ describe('drain, then close', () => {
       server.hangup();
       await until(() => conversation!.store.getState().status === 'ended', 20_000, 'the end');
       // The tap's last report may still be on its way from the audio thread.
-      await until(() => heard.ms > seconds * 1000 - 15, 5_000, 'the whole goodbye on the tap');
+      await until(() => heard.ms > seconds * 1000 - 15, 20_000, 'the whole goodbye on the tap');
       expect(heard.ms).toBeGreaterThan(seconds * 1000 - 15);
       expect(endedAt).toBeGreaterThan(0);
       const releasedAfterMs = (endedAt - heard.lastAt) * 1000;
@@ -187,7 +187,7 @@ describe('drain, then close', () => {
       expect(openedTracks.length).toBe(tracksBefore);
       expect(server.sockets.at(-1)!.readyState).toBe(WebSocket.CLOSED);
       expect(wakeLocks.at(-1)!.released).toBe(true);
-      await until(() => context.state === 'closed', 10_000, 'the context to close');
+      await until(() => context.state === 'closed', 20_000, 'the context to close');
     });
   }
 
@@ -197,14 +197,15 @@ describe('drain, then close', () => {
     conversation = scripted(server, heard);
     await conversation.start();
     server.agentSays('A long goodbye', goodbye(3));
-    await until(() => conversation!.store.getState().mode === 'agentSpeaking', 10_000, 'the goodbye');
+    await until(() => conversation!.store.getState().mode === 'agentSpeaking', 30_000, 'the goodbye');
     server.hangup();
-    await sleep(200);
+    // The goodbye is heard (on the tap) while the call drains, then the user stops it midway.
+    await until(() => conversation!.store.getState().status === 'ending', 20_000, 'the drain');
+    await until(() => heard.ms > 0, 20_000, 'the goodbye on the tap');
     await conversation.stop();
     expect(conversation.store.getState().status).toBe('ended');
-    // Late reports from the tap included: some of the goodbye was heard, then nothing more.
+    // Late reports from the tap included (a window): nothing more than the start of the 3 s goodbye.
     await sleep(300);
-    expect(heard.ms).toBeGreaterThan(0);
     expect(heard.ms).toBeLessThan(1000);
   });
 });
@@ -219,6 +220,7 @@ function Call({ server, onReady }: { server: ScriptedServer; onReady: (c: Conver
     input: RAW_MIC,
     output: { format: 'raw', sampleRate: 24_000 },
     reconnect: false,
+    audio: PATIENT_AUDIO,
   });
   useEffect(() => {
     onReady(call.conversation);
@@ -235,10 +237,10 @@ describe('every end path releases the microphone track', () => {
     const root = createRoot(container);
     let bound: Conversation | null = null;
     root.render(<Call server={server} onReady={(c) => (bound = c)} />);
-    await until(() => bound !== null, 5000, 'the component');
+    await until(() => bound !== null, 20_000, 'the component');
     const call = bound as unknown as Conversation;
     await call.start();
-    await until(() => liveTracks().length === 1, 5000, 'the microphone');
+    await until(() => liveTracks().length === 1, 20_000, 'the microphone');
     if (path === 'user') await call.stop();
     if (path === 'agent') server.hangup();
     if (path === 'error') server.error(4401, 'Unauthorized');
@@ -249,8 +251,8 @@ describe('every end path releases the microphone track', () => {
       document.dispatchEvent(new Event('visibilitychange'));
       window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
     }
-    await until(() => liveTracks().length === 0, 5000, 'the microphone to be released');
-    await until(() => contexts.at(-1)!.state === 'closed', 5000, 'the context to close');
+    await until(() => liveTracks().length === 0, 20_000, 'the microphone to be released');
+    await until(() => contexts.at(-1)!.state === 'closed', 20_000, 'the context to close');
     expect(server.sockets.at(-1)!.readyState).toBe(WebSocket.CLOSED);
     if (path !== 'unmount') root.unmount();
     container.remove();

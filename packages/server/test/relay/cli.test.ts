@@ -99,8 +99,9 @@ describe('voicewire-relay command', { timeout: 40_000 }, () => {
 
     const missing = await fetch(`http://127.0.0.1:${port}/token`);
     expect(missing.status).toBe(400);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(output()).toContain('session-open');
+    // The session's log lines reach the pipe in their own time: wait for the last of them.
+    await expect.poll(output, { timeout: 20_000 }).toContain('session-open');
+    await expect.poll(output, { timeout: 20_000 }).toContain('session-close');
     expect(output()).not.toContain(apiKey);
     expect(output()).not.toContain(secret);
     expect(output()).not.toContain(token);

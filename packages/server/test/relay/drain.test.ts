@@ -65,11 +65,11 @@ describe('graceful drain behind a load balancer', { timeout: 120_000 }, () => {
       });
       cleanups.push(() => conversation.stop());
       await conversation.start();
-      await until(() => conversation.store.getState().status === 'connected', 10_000);
+      await until(() => conversation.store.getState().status === 'connected');
       const conversationId = conversation.store.getState().conversationId;
       expect(conversationId).toEqual(expect.any(String));
       // The greeting plays: the conversation is live through instance A.
-      await until(() => (audio.player?.enqueued.length ?? 0) > 0, 10_000);
+      await until(() => (audio.player?.enqueued.length ?? 0) > 0);
       expect(balancer.routed).toEqual([a.port]);
       expect((await health(a.port)).body).toMatchObject({ status: 'ok', sessions: 1, store: 'redis' });
 
@@ -86,8 +86,8 @@ describe('graceful drain behind a load balancer', { timeout: 120_000 }, () => {
       // After the drain period A closes the session with 1001 (going away) and exits; the client reconnects
       // through the balancer, which now routes to B, and the agent resumes the same conversation.
       expect(await a.exited).toBe(0);
-      await until(() => conversation.getStats().reconnects === 1, 10_000);
-      await until(() => conversation.store.getState().status === 'connected', 10_000);
+      await until(() => conversation.getStats().reconnects === 1);
+      await until(() => conversation.store.getState().status === 'connected');
       expect(balancer.routed).toEqual([a.port, b.port]);
       expect(conversation.store.getState().conversationId).toBe(conversationId);
       expect(conversation.store.getState().error).toBeNull();

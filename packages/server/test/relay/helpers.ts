@@ -149,10 +149,10 @@ export function connectClient(url: string, options: { origin?: string } = {}): C
     waitForMessages: (count) =>
       poll(
         () => (messages.length >= count ? messages.slice(0, count) : undefined),
-        10_000,
+        20_000,
         `${count} messages`,
       ),
-    waitFor: (predicate, timeoutMs = 15_000) =>
+    waitFor: (predicate, timeoutMs = 20_000) =>
       poll(
         () => {
           for (const raw of messages) {
@@ -169,7 +169,7 @@ export function connectClient(url: string, options: { origin?: string } = {}): C
   };
 }
 
-export function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+export function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = () => {

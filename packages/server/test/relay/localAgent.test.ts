@@ -81,7 +81,7 @@ describe('relay in front of the local agent', () => {
     // The reply's audio follows a newAudioStream that comes after the user's transcript.
     const messages = parsed(client);
     const userAt = messages.findIndex((m) => m.type === 'onUserTranscript');
-    await until(() => parsed(client).some((m, i) => i > userAt && m.type === 'audioStream'), 10_000);
+    await until(() => parsed(client).some((m, i) => i > userAt && m.type === 'audioStream'));
     expect(messages.some((m, i) => i > userAt && m.type === 'newAudioStream')).toBe(true);
     // Nothing the agent sent carried an error.
     expect(messages.filter((m) => m.type === 'error')).toEqual([]);
@@ -185,12 +185,12 @@ describe('the library through the relay (url + token, no API key in the client)'
     });
     cleanups.push(() => conversation.stop());
     await conversation.start();
-    await until(() => conversation.store.getState().status === 'connected', 10_000);
+    await until(() => conversation.store.getState().status === 'connected');
     const state = conversation.store.getState();
     expect(state.conversationId).toEqual(expect.any(String));
     expect(state.error).toBeNull();
     // The greeting's audio reaches the player through the relay.
-    await until(() => (audio.player?.enqueued.length ?? 0) > 0, 10_000);
+    await until(() => (audio.player?.enqueued.length ?? 0) > 0);
     // The microphone's frames flow to the agent through the relay (and are accepted: no error).
     audio.capture?.emitFrames(10);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -212,7 +212,7 @@ describe('the library through the relay (url + token, no API key in the client)'
     });
     cleanups.push(() => conversation.stop());
     await conversation.start().catch(() => {});
-    await until(() => conversation.store.getState().status === 'error', 10_000);
+    await until(() => conversation.store.getState().status === 'error');
     expect(conversation.store.getState().error).toMatchObject({
       kind: 'unauthorized',
       code: 4401,

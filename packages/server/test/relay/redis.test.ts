@@ -81,7 +81,7 @@ async function refused(base: string, tokenValue: string) {
 async function stillRelays(client: ClientRecording): Promise<void> {
   const before = client.messages.length;
   client.socket.send(JSON.stringify({ type: 'ping-through' }));
-  await until(() => client.messages.slice(before).some((m) => m.includes('"of":"ping-through"')), 5000);
+  await until(() => client.messages.slice(before).some((m) => m.includes('"of":"ping-through"')));
 }
 
 describe('several relay instances sharing Redis', () => {
@@ -174,10 +174,10 @@ describe('several relay instances sharing Redis', () => {
 
     await redis.start();
     // The store reconnects by itself; the relay needs nothing.
-    await until(() => a.relay.metrics().includes('voicewire_relay_store_up{store="redis"} 1'), 15_000);
+    await until(() => a.relay.metrics().includes('voicewire_relay_store_up{store="redis"} 1'), 30_000);
     await stillRelays(await openSession(a.base, token()));
     await stillRelays(live);
-    await until(() => a.logs.some((e) => e.event === 'store-recovered'), 5000);
+    await until(() => a.logs.some((e) => e.event === 'store-recovered'));
   });
 });
 

@@ -361,7 +361,7 @@ describe('@elevenlabs/client against the local agent', () => {
                 ...(window as unknown as { outputLevels: { rms: number }[] }).outputLevels.map((l) => l.rms),
               ),
             ),
-          { timeout: 10_000 },
+          { timeout: 30_000 },
         )
         .toBeGreaterThan(AUDIBLE_RMS);
       // The user ends it.

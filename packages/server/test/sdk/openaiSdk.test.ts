@@ -162,7 +162,7 @@ describe('@openai/agents-realtime against the local agent', () => {
     const { transport, of } = call;
     const mic = startPacedMicrophone((pcm) => transport.sendAudio(pcm), RATE);
     try {
-      await expect.poll(() => of('session.updated').length, { timeout: 10_000 }).toBeGreaterThan(0);
+      await expect.poll(() => of('session.updated').length, { timeout: 30_000 }).toBeGreaterThan(0);
       expect(of('session.created')).toHaveLength(1);
       expect(call.received[0]!.type).toBe('session.created');
 
@@ -209,13 +209,13 @@ describe('@openai/agents-realtime against the local agent', () => {
       expect(of('response.output_audio_transcript.delta')[1]!.delta).toBe(REPLY_TEXT);
 
       // Barge-in half a second into the reply: the SDK cuts its playback and truncates the item.
-      await expect.poll(() => call.audioMs(replyId), { timeout: 10_000 }).toBeGreaterThan(500);
+      await expect.poll(() => call.audioMs(replyId), { timeout: 30_000 }).toBeGreaterThan(500);
       mic.say(speech);
       const replyItem = (of('response.output_item.added')[1]!.item as Record<string, unknown>).id as string;
       // (The greeting may have been truncated too, if the SDK's clock said it was still playing.)
       await expect
         .poll(() => of('conversation.item.truncated').find((e) => e.item_id === replyItem), {
-          timeout: 10_000,
+          timeout: 30_000,
         })
         .toBeDefined();
       const truncate = call.sent.find(
@@ -287,7 +287,7 @@ describe('@openai/agents-realtime against the local agent', () => {
       for (let i = 0; i < speech.length; i++) pcm[i] = Math.round(speech[i]! * 32767);
       transport.sendAudio(pcm.buffer, { commit: true });
       await expect
-        .poll(() => of('conversation.item.input_audio_transcription.completed').length, { timeout: 10_000 })
+        .poll(() => of('conversation.item.input_audio_transcription.completed').length, { timeout: 30_000 })
         .toBe(1);
       const seconds = Number(
         /\((\d+\.\d) s/.exec(
@@ -314,9 +314,9 @@ describe('@openai/agents-realtime against the local agent', () => {
       transport.requestResponse();
       await expect.poll(() => of('response.created').length, { timeout: 20_000 }).toBe(2);
       const secondId = responseIdOf(of('response.created')[1]!);
-      await expect.poll(() => call.audioMs(secondId), { timeout: 10_000 }).toBeGreaterThan(400);
+      await expect.poll(() => call.audioMs(secondId), { timeout: 30_000 }).toBeGreaterThan(400);
       transport.interrupt();
-      await expect.poll(() => of('response.done').length, { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => of('response.done').length, { timeout: 30_000 }).toBe(2);
       expect(call.sent.map((e) => e.type)).toContain('response.cancel');
       expect(of('response.done')[1]!.response).toMatchObject({
         status: 'cancelled',
@@ -359,7 +359,7 @@ describe('@openai/agents-realtime against the local agent', () => {
     const good = await openTransport('', secret.value);
     expect(good.failure).toBeUndefined();
     try {
-      await expect.poll(() => good.of('session.updated').length, { timeout: 10_000 }).toBeGreaterThan(0);
+      await expect.poll(() => good.of('session.updated').length, { timeout: 30_000 }).toBeGreaterThan(0);
       expect(good.of('error')).toEqual([]);
     } finally {
       good.transport.close();
@@ -368,7 +368,7 @@ describe('@openai/agents-realtime against the local agent', () => {
     const bad = await openTransport('', 'ek_not-minted-here');
     await expect
       .poll(() => bad.closed.code ?? (bad.transport.status === 'disconnected' ? -1 : undefined), {
-        timeout: 10_000,
+        timeout: 30_000,
       })
       .toBeDefined();
     expect(bad.of('error')[0]).toMatchObject({
