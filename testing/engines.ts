@@ -244,7 +244,10 @@ export async function startSoundServer(name: string): Promise<SoundServer> {
           `--rate=${PULSE_RATE}`,
           '--channels=1',
           '--raw',
-          '--latency-msec=20',
+          // A looped signal (a project's microphone tone) has a deep buffer: a pacat starved of
+          // CPU on a loaded machine underruns a shallow one, and the microphone then hears the
+          // tone broken by silence, quieter than it is. Speech played at a moment keeps it short.
+          `--latency-msec=${options.loop ? 200 : 50}`,
         ],
         { env, stdio: ['pipe', 'ignore', 'ignore'] },
       );

@@ -153,6 +153,44 @@ describe.each(ENGINES)('%s', (engine) => {
     expect((await demo.evaluate<{ error: unknown }>(STATE)).error).toBeNull();
   });
 
+  test('OpenAI Realtime through the same page: the greeting plays, the user is heard, the reply plays', async () => {
+    // The provider switch in each engine: another vendor's wire (OpenAI Realtime's events at the
+    // local agent's /v1/realtime, its key as a subprotocol, PCM16 at 24 kHz both ways), the same
+    // capture, player and widget.
+    const demo = await start(mics.turn, { provider: 'openai', server: `${agent.origin}/v1/realtime` });
+    await until<Turn[]>(
+      demo,
+      `${STATE}.transcript`,
+      (t) => t[0]?.role === 'agent' && t[0].text.trim() !== '',
+      30_000,
+      'the greeting text',
+    );
+    await until<number>(demo, LEVEL, (level) => level > AUDIBLE_RMS, 30_000, 'the greeting audio');
+    // OpenAI's server says when it hears the user start (input_audio_buffer.speech_started).
+    await until<string>(demo, BUTTON_STATE, (state) => state === 'userSpeaking', 30_000, 'the user speaking');
+    await until<Turn[]>(
+      demo,
+      `${STATE}.transcript`,
+      (t) => t.some((turn) => turn.role === 'user' && /s of speech/.test(turn.text)),
+      30_000,
+      'the user turn',
+    );
+    await until<Turn[]>(
+      demo,
+      `${STATE}.transcript`,
+      (t) => t.filter((turn) => turn.role === 'agent').length >= 2,
+      30_000,
+      'the reply',
+    );
+    await until<number>(demo, LEVEL, (level) => level > AUDIBLE_RMS, 30_000, 'the reply audio');
+    const stats = await demo.evaluate<{ framesSent: number; bytesReceived: number }>(
+      'window.__voicewire.getStats()',
+    );
+    expect(stats.framesSent).toBeGreaterThan(25);
+    expect(stats.bytesReceived).toBeGreaterThan(10_000);
+    expect((await demo.evaluate<{ error: unknown }>(STATE)).error).toBeNull();
+  });
+
   test('speaking over the agent silences it and marks the turn interrupted', async () => {
     const demo = await start(
       engine === 'chromium' ? mics.bargeIn : mics.bargeInHeard,

@@ -8,6 +8,8 @@ import WebSocket from 'ws';
 /** Frames prepared as bytes are still JSON text frames. */
 const TEXT_FRAME = { binary: false } as const;
 const BINARY_FRAME = { binary: true } as const;
+/** How long a peer has to answer the agent's close frame before the connection is cut. */
+const CLOSE_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export class SessionSocket {
   readonly #ws: WebSocket;
@@ -70,8 +72,11 @@ export class SessionSocket {
     this.#closedByAgent ??= { code, reason: fitted };
     const ws = this.#ws;
     if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, fitted);
-    const timer = setTimeout(() => ws.terminate(), 2_000);
+    // Generous: a browser starved of CPU answers late, and a cut here is an unclean close (1006)
+    // that the client reports as an error rather than as the agent's hang-up.
+    const timer = setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_TIMEOUT_MS);
     timer.unref();
+    ws.once('close', () => clearTimeout(timer));
   }
 
   /** Cut the TCP connection with no close frame (the peer sees 1006). */
