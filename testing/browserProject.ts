@@ -64,9 +64,6 @@ export function engineTestOptions(name: string, engine: Engine, micSamples: Floa
       headless: engine !== 'webkit',
       // A failure's screenshot of an audio test shows an empty page (and Firefox cannot take it).
       screenshotFailures: false,
-      // A browser starting beside others' audio threads on a loaded 2-core machine can take more
-      // than vitest's default minute to connect.
-      connectTimeout: 180_000,
       provider,
       instances: [{ browser: engine === 'webkit' ? ('safari' as const) : engine }],
       // Unplug and plug back the headset microphone of the project's private PulseAudio (Firefox
