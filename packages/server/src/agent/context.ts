@@ -12,6 +12,12 @@ import type { Ticker } from './ticker.ts';
 /** The OpenAI dialect's greeting: spoken on the client's first `response.create`, or at once. */
 export type OpenAIGreeting = 'on-request' | 'auto';
 
+/**
+ * The Gemini dialect's greeting (the service has none: apps ask for a first turn): spoken once
+ * `setupComplete` is sent, or on the client's first empty `clientContent { turnComplete: true }`.
+ */
+export type GeminiGreeting = 'auto' | 'on-request';
+
 /** The ElevenLabs dialect's audio formats, as its `conversation_initiation_metadata` names them. */
 export const ELEVENLABS_FORMATS = [
   'pcm_8000',
@@ -43,6 +49,15 @@ export interface SessionContext {
     inputFormat: ElevenLabsFormat;
     outputFormat: ElevenLabsFormat;
     pingIntervalMs: number;
+  };
+  readonly gemini: {
+    greeting: GeminiGreeting;
+    /** A connection is closed this long after `setupComplete`, warned by `goAway`; `undefined`: never. */
+    connectionLifetimeMs: number | undefined;
+  };
+  readonly deepgram: {
+    /** A client that sends nothing (audio, `KeepAlive`, …) for this long is dropped. */
+    clientTimeoutMs: number;
   };
   log(line: string): void;
 }

@@ -1,6 +1,7 @@
 /**
  * The keys a local agent accepts, and the short-lived credentials it mints from them for browsers
- * (OpenAI's ephemeral `ek_…` keys, ElevenLabs' signed-URL signatures). Every dialect checks what
+ * (OpenAI's ephemeral `ek_…` keys, ElevenLabs' signed-URL signatures, Gemini's `auth_tokens/…`,
+ * Deepgram's grants, Hume's access tokens). Every dialect checks what
  * its clients present here, so `apiKeys` (`--api-key`) means the same on every protocol. Keys are
  * kept and compared only as SHA-256 digests: equal lengths for `timingSafeEqual`, and the key
  * itself never stored.
@@ -20,11 +21,21 @@ export type CredentialCheck =
       anonymous: boolean;
       /** Whether this credential opens `agentId` (a restricted key, or a token minted for one agent). */
       allows(agentId: string): boolean;
+      /**
+       * Take one use of a token minted for a number of uses (Gemini's `uses`); `false` when none
+       * is left (another session took the last). Keys and unlimited tokens always return `true`.
+       */
+      spend(): boolean;
+      /** A session opened with this token must end by then (Gemini's `expireTime`), in ms since the epoch. */
+      sessionEndsAt?: number;
     }
   | {
       ok: false;
-      /** `missing`: nothing presented; `unknown`: not a key or token of ours; `expired`: a minted token past its time. */
-      reason: 'missing' | 'unknown' | 'expired';
+      /**
+       * `missing`: nothing presented; `unknown`: not a key or token of ours; `expired`: a minted
+       * token past its time; `used`: a minted token whose uses are all spent.
+       */
+      reason: 'missing' | 'unknown' | 'expired' | 'used';
     };
 
 interface Grant {
@@ -36,7 +47,12 @@ interface MintedToken {
   expiresAt: number;
   /** The rights of the key it was minted from, narrowed to one agent for a signed URL. */
   allows(agentId: string): boolean;
+  /** Uses left; `undefined`: as many as wanted until it expires. */
+  usesLeft: number | undefined;
+  sessionEndsAt: number | undefined;
 }
+
+const ALWAYS = () => true;
 
 /** Minted tokens remembered at once; the oldest go first past this. */
 const MAX_MINTED = 10_000;
@@ -65,15 +81,27 @@ export class Credentials {
   check(credential: string | undefined): CredentialCheck {
     if (credential === undefined || credential.trim() === '') {
       return this.#allowAnonymous
-        ? { ok: true, anonymous: true, allows: () => true }
+        ? { ok: true, anonymous: true, allows: ALWAYS, spend: ALWAYS }
         : { ok: false, reason: 'missing' };
     }
     const minted = this.#minted.get(tokenKey(credential));
     if (minted) {
       if (minted.expiresAt <= Date.now()) return { ok: false, reason: 'expired' };
-      return { ok: true, anonymous: false, allows: minted.allows };
+      if (minted.usesLeft === 0) return { ok: false, reason: 'used' };
+      return {
+        ok: true,
+        anonymous: false,
+        allows: minted.allows,
+        spend: () => {
+          if (minted.usesLeft === undefined) return true;
+          if (minted.usesLeft === 0) return false;
+          minted.usesLeft--;
+          return true;
+        },
+        ...(minted.sessionEndsAt !== undefined ? { sessionEndsAt: minted.sessionEndsAt } : {}),
+      };
     }
-    if (!this.#keysConfigured) return { ok: true, anonymous: false, allows: () => true };
+    if (!this.#keysConfigured) return { ok: true, anonymous: false, allows: ALWAYS, spend: ALWAYS };
     const given = digest(credential);
     const grant = this.#grants.find((g) => timingSafeEqual(g.digest, given));
     if (!grant) return { ok: false, reason: 'unknown' };
@@ -81,17 +109,27 @@ export class Credentials {
       ok: true,
       anonymous: false,
       allows: (agentId) => grant.agentIds === undefined || grant.agentIds.has(agentId),
+      spend: ALWAYS,
     };
   }
 
   /**
    * A new short-lived token carrying the rights of `from` (a successful check of the key that
    * asked for it), narrowed to `agentId` when given (check `from.allows(agentId)` first).
-   * `prefix` marks its kind (`ek_` for OpenAI's ephemeral keys).
+   * `prefix` and `suffix` give it its kind's shape (`ek_…` for OpenAI's ephemeral keys, a JSON Web
+   * Token's three parts for Deepgram's grants); `uses` limits how many sessions it opens (each
+   * `spend()`), `sessionEndsAt` how long they may last.
    */
   mint(
     from: Extract<CredentialCheck, { ok: true }>,
-    options: { ttlMs: number; prefix?: string; agentId?: string },
+    options: {
+      ttlMs: number;
+      prefix?: string;
+      suffix?: string;
+      agentId?: string;
+      uses?: number;
+      sessionEndsAt?: number;
+    },
   ): { token: string; expiresAt: number } {
     const now = Date.now();
     // Oldest first: drop the expired, and the oldest when full.
@@ -99,13 +137,15 @@ export class Credentials {
       if (token.expiresAt <= now || this.#minted.size >= MAX_MINTED) this.#minted.delete(key);
       else break;
     }
-    const token = `${options.prefix ?? ''}${randomBytes(24).toString('base64url')}`;
+    const token = `${options.prefix ?? ''}${randomBytes(24).toString('base64url')}${options.suffix ?? ''}`;
     const expiresAt = now + options.ttlMs;
     const only = options.agentId;
     const inherited = from.allows;
     this.#minted.set(tokenKey(token), {
       expiresAt,
       allows: (agentId) => (only === undefined || only === agentId) && inherited(agentId),
+      usesLeft: options.uses,
+      sessionEndsAt: options.sessionEndsAt,
     });
     return { token, expiresAt };
   }

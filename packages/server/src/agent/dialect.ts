@@ -9,8 +9,9 @@
  * - client frames (text or binary) into the brain's inputs: audio, text, turn controls;
  * - the brain's outputs ({@link DialectConnection}'s methods) into frames, text or binary.
  *
- * To add a protocol, write a {@link Dialect} beside dialects/playai, dialects/openai and
- * dialects/elevenlabs and list it in startLocalAgent.ts.
+ * To add a protocol, write a {@link Dialect} beside dialects/playai, dialects/openai,
+ * dialects/elevenlabs, dialects/gemini, dialects/deepgram and dialects/hume, and list it in
+ * startLocalAgent.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentInputEncoding } from '../audio/index.ts';
@@ -21,7 +22,7 @@ import type { SpeechResponse } from './response.ts';
 import type { AudioChunk, SpeechOutput } from './speech.ts';
 
 export interface Dialect {
-  /** For the log and errors: `playai`, `openai`, `elevenlabs`. */
+  /** For the log and errors: `playai`, `openai`, `elevenlabs`, `gemini`, `deepgram`, `hume`. */
   readonly name: string;
   /** Whether a WebSocket to `pathname` is for this dialect; the agent id its path names, if any. */
   matches(pathname: string): { agentId?: string } | undefined;
@@ -122,6 +123,11 @@ export interface DialectHost {
   heard(response: SpeechResponse, audioEndMs: number): void;
   /** Text from the user; answered at once when `respond`, otherwise on `requestResponse`. */
   textInput(text: string, respond: boolean): void;
+  /**
+   * The agent says `text` (Deepgram's `InjectAgentMessage`, Hume's `assistant_input`): `busy`
+   * while a response is prepared or spoken, unless `interrupt`, which replaces it.
+   */
+  say(text: string, interrupt: boolean): 'started' | 'busy' | 'ended';
 
   // The wire
   sendText(frame: string | Buffer): void;

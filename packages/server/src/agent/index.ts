@@ -1,6 +1,7 @@
-export type { ElevenLabsFormat, OpenAIGreeting } from './context.ts';
+export type { ElevenLabsFormat, GeminiGreeting, OpenAIGreeting } from './context.ts';
 export type { ConversationRecord, ConversationTurn } from './conversationStore.ts';
 export { type Fault, type ParseFaultsResult, parseFaults } from './faults.ts';
+export type { ProtocolOptions } from './protocolOptions.ts';
 export {
   type ApiKeyGrant,
   DEFAULT_GREETING,

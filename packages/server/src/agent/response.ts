@@ -26,8 +26,8 @@ const REPLY_GAP_S = 0.25;
 
 /**
  * `greeting`: the conversation's first words; `reply`: an answer to the user (counted for
- * `hangupAfterTurns`); `prompt`: {@link PROMPT_TEXT}, asked for with nothing to answer;
- * `goodbye`: the last words before hanging up.
+ * `hangupAfterTurns`); `prompt`: {@link PROMPT_TEXT}, asked for with nothing to answer, or text
+ * the client injected for the agent to say; `goodbye`: the last words before hanging up.
  */
 export type ResponseKind = 'greeting' | 'reply' | 'prompt' | 'goodbye';
 

@@ -273,6 +273,16 @@ export class AgentSession implements DialectHost {
     else this.#pending = { kind: 'text', text: clipped };
   }
 
+  say(text: string, interrupt: boolean): 'started' | 'busy' | 'ended' {
+    if (this.#state !== 'live') return 'ended';
+    const voice = this.#voice!;
+    if (voice.busy && !interrupt) return 'busy';
+    const clipped = text.trim().slice(0, MAX_TEXT_INPUT_CHARS);
+    if (clipped === '') return 'ended';
+    voice.say('prompt', clipped, prepareText(clipped, this.#output), 'could not say the injected text');
+    return 'started';
+  }
+
   // -------------------------------------------------------------------------------------------
   // Turn-taking
 

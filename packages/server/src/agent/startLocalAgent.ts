@@ -7,7 +7,11 @@
  *   SDK's `ws://HOST:PORT/v1/agents/<agentId>/start-conversation` (docs/protocol.md);
  * - OpenAI Realtime: `ws://HOST:PORT/v1/realtime?model=…` (and `POST /v1/realtime/client_secrets`);
  * - ElevenLabs Agents: `ws://HOST:PORT/v1/convai/conversation?agent_id=…` (and
- *   `GET /v1/convai/conversation/get-signed-url`).
+ *   `GET /v1/convai/conversation/get-signed-url`);
+ * - Gemini Live: `ws://HOST:PORT/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent?key=…`
+ *   (and `POST /v1alpha/auth_tokens`);
+ * - Deepgram Voice Agent: `ws://HOST:PORT/v1/agent/converse` (and `POST /v1/auth/grant`);
+ * - Hume EVI: `ws://HOST:PORT/v0/evi/chat?api_key=…` (and `POST /oauth2-cc/token`).
  *
  * It also answers plain `GET /` and `GET /health`. See docs/providers.md for each protocol.
  */
@@ -18,21 +22,18 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { closeSpeech, prepareSpeech } from '../audio/index.ts';
-import {
-  ELEVENLABS_FORMATS,
-  type ElevenLabsFormat,
-  MAX_HANGUP_AFTER_TURNS,
-  type OpenAIGreeting,
-  parseSessionQuery,
-  type SessionContext,
-} from './context.ts';
+import { MAX_HANGUP_AFTER_TURNS, parseSessionQuery, type SessionContext } from './context.ts';
 import { ConversationStore } from './conversationStore.ts';
 import { type ApiKeyGrant, Credentials } from './credentials.ts';
 import type { Dialect, HttpContext } from './dialect.ts';
+import { deepgramDialect } from './dialects/deepgram/deepgramDialect.ts';
 import { elevenlabsDialect } from './dialects/elevenlabs/elevenlabsDialect.ts';
+import { geminiDialect } from './dialects/gemini/geminiDialect.ts';
+import { humeDialect } from './dialects/hume/humeDialect.ts';
 import { openaiDialect } from './dialects/openai/openaiDialect.ts';
 import { TALK_PATH } from './dialects/playai/acceptSetup.ts';
 import { playaiDialect } from './dialects/playai/playaiDialect.ts';
+import { type ProtocolOptions, protocolSettings } from './protocolOptions.ts';
 import { REPLY_TEXT } from './response.ts';
 import { AgentSession } from './session.ts';
 import { warmSpeech } from './speech.ts';
@@ -42,9 +43,16 @@ export type { ApiKeyGrant } from './credentials.ts';
 export { TALK_PATH } from './dialects/playai/acceptSetup.ts';
 
 /** The protocols served, in the order their paths are tried. */
-const DIALECTS: readonly Dialect[] = [playaiDialect, openaiDialect, elevenlabsDialect];
+const DIALECTS: readonly Dialect[] = [
+  playaiDialect,
+  openaiDialect,
+  elevenlabsDialect,
+  geminiDialect,
+  deepgramDialect,
+  humeDialect,
+];
 
-export interface LocalAgentOptions {
+export interface LocalAgentOptions extends ProtocolOptions {
   /**
    * TCP port; `0` picks a free one (read it back from `port`).
    * @defaultValue 0 (the `voicewire-agent` command defaults to 8787)
@@ -54,10 +62,13 @@ export interface LocalAgentOptions {
   host?: string;
   /**
    * The keys accepted, on every protocol: PlayAI's `setup.apiKey`, OpenAI's
-   * `Authorization: Bearer` or `openai-insecure-api-key.` subprotocol, ElevenLabs' `xi-api-key`.
-   * When given, only these and the tokens minted from them (OpenAI `ek_…` keys, ElevenLabs signed
-   * URLs); otherwise any non-empty key. On PlayAI's protocol a missing key gets 1001, an unknown
-   * one 1003, a key granted to other agents 4401. For OpenAI the model is the agent id.
+   * `Authorization: Bearer` or `openai-insecure-api-key.` subprotocol, ElevenLabs' `xi-api-key`,
+   * Gemini's `?key=`, Deepgram's `Authorization: Token` or `token` subprotocol, Hume's
+   * `?api_key=`. When given, only these and the tokens minted from them (OpenAI `ek_…` keys,
+   * ElevenLabs signed URLs, Gemini `auth_tokens/…`, Deepgram grants, Hume access tokens);
+   * otherwise any non-empty key. On PlayAI's protocol a missing key gets 1001, an unknown one
+   * 1003, a key granted to other agents 4401. For OpenAI and Gemini the model is the agent id,
+   * for Hume the `config_id` (`hume` without one), for Deepgram always `deepgram`.
    */
   apiKeys?: ReadonlyArray<string | ApiKeyGrant>;
   /**
@@ -80,7 +91,8 @@ export interface LocalAgentOptions {
    */
   maxConnections?: number;
   /**
-   * The agent ids served (PlayAI's path id, ElevenLabs' `agent_id`, OpenAI's `model`); any other
+   * The agent ids served (PlayAI's path id, ElevenLabs' `agent_id`, OpenAI's and Gemini's model,
+   * Hume's `config_id` or `hume`, `deepgram` for Deepgram's protocol, which names none); any other
    * is refused (1002 on PlayAI's protocol). Otherwise every id of 1–128 characters from
    * `A–Z a–z 0–9 _ -` (and `.` in a model) is an agent.
    */
@@ -92,36 +104,10 @@ export interface LocalAgentOptions {
   silenceMs?: number;
   /**
    * What the agent says first when the client names no greeting of its own (PlayAI's
-   * `customGreeting`, ElevenLabs' `first_message`). An empty string: nothing.
+   * `customGreeting`, ElevenLabs' `first_message`, Deepgram's `agent.greeting`). An empty string:
+   * nothing.
    */
   greeting?: string;
-  /**
-   * When the agent greets on OpenAI's protocol, which has no greeting of its own: `on-request`
-   * speaks it in answer to the client's first `response.create` (how apps make the model greet);
-   * `auto` speaks it as soon as the client's first `session.update` is answered (or 1 s after
-   * `session.created` without one). `?greeting=auto|on-request` on the socket URL sets it per call.
-   * @defaultValue 'on-request'
-   */
-  openaiGreeting?: OpenAIGreeting;
-  /** ElevenLabs' protocol: the formats `conversation_initiation_metadata` announces, and pings. */
-  elevenlabs?: {
-    /**
-     * The user's audio (`user_input_audio_format`); `?user_input_audio_format=` on the socket URL
-     * sets it per call. @defaultValue 'pcm_16000'
-     */
-    userInputAudioFormat?: ElevenLabsFormat;
-    /**
-     * The agent's audio (`agent_output_audio_format`); `?agent_output_audio_format=` sets it per
-     * call. @defaultValue 'pcm_16000'
-     */
-    agentOutputAudioFormat?: ElevenLabsFormat;
-    /**
-     * A `ping` every this many ms; a client that answers none for 15 intervals (30 s at the
-     * default) is dropped with 1008.
-     * @defaultValue 2000
-     */
-    pingIntervalMs?: number;
-  };
   /**
    * One line per connection when it closes (who, the setup, how long, how it ended). Keys are never
    * logged. `true` writes to the console; a function receives the lines.
@@ -131,8 +117,9 @@ export interface LocalAgentOptions {
   /**
    * Serve on an existing HTTP(S) server instead of opening a port: the agent only takes the
    * upgrades to its protocols' paths (`/v1/talk/…`, `/v1/agents/…/start-conversation`,
-   * `/v1/realtime`, `/v1/convai/conversation`) and leaves everything else (and closing the
-   * server) to its owner.
+   * `/v1/realtime`, `/v1/convai/conversation`, `/ws/google.ai.generativelanguage.…`,
+   * `/v1/agent/converse`, `/v0/evi/chat`) and leaves everything else (and closing the server) to
+   * its owner.
    */
   server?: http.Server | https.Server;
 }
@@ -144,7 +131,9 @@ export interface LocalAgent {
   /**
    * `ws://127.0.0.1:PORT`: every protocol's path is under it: PlayAI's SDK
    * `${origin}/v1/agents/${agentId}/start-conversation`, OpenAI `${origin}/v1/realtime?model=…`,
-   * ElevenLabs `${origin}/v1/convai/conversation?agent_id=…`.
+   * ElevenLabs `${origin}/v1/convai/conversation?agent_id=…`, Gemini
+   * `${origin}/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent`, Deepgram
+   * `${origin}/v1/agent/converse`, Hume `${origin}/v0/evi/chat`.
    */
   readonly origin: string;
   /** Close every session and stop listening. */
@@ -195,28 +184,7 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
       `hangupAfterTurns must be an integer from 1 to ${MAX_HANGUP_AFTER_TURNS}, got ${hangupAfterTurns}`,
     );
   }
-  const openaiGreeting = options.openaiGreeting ?? 'on-request';
-  if (openaiGreeting !== 'on-request' && openaiGreeting !== 'auto') {
-    throw new RangeError(
-      `openaiGreeting must be "on-request" or "auto", got ${JSON.stringify(openaiGreeting)}`,
-    );
-  }
-  const elevenlabs = {
-    inputFormat: options.elevenlabs?.userInputAudioFormat ?? 'pcm_16000',
-    outputFormat: options.elevenlabs?.agentOutputAudioFormat ?? 'pcm_16000',
-    pingIntervalMs: options.elevenlabs?.pingIntervalMs ?? 2_000,
-  } as const;
-  for (const format of [elevenlabs.inputFormat, elevenlabs.outputFormat]) {
-    if (!(ELEVENLABS_FORMATS as readonly string[]).includes(format))
-      throw new RangeError(
-        `ElevenLabs audio format must be one of ${ELEVENLABS_FORMATS.join(', ')}, got ${format}`,
-      );
-  }
-  if (!Number.isInteger(elevenlabs.pingIntervalMs) || elevenlabs.pingIntervalMs < 100) {
-    throw new RangeError(
-      `elevenlabs.pingIntervalMs must be an integer of at least 100, got ${elevenlabs.pingIntervalMs}`,
-    );
-  }
+  const perProtocol = protocolSettings(options);
   if (options.apiKeys && options.apiKeys.length === 0)
     throw new RangeError('apiKeys is empty: no key could ever be accepted');
   const log = makeLogger(options.log ?? true);
@@ -233,8 +201,7 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
     hangupAfterTurns,
     credentials: new Credentials(options.apiKeys, options.allowAnonymous ?? false),
     servesAgent: (agentId) => agentIds === undefined || agentIds.has(agentId),
-    openaiGreeting,
-    elevenlabs,
+    ...perProtocol,
     log,
   };
 
@@ -271,7 +238,7 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
         .writeHead(204, {
           ...headers,
           'access-control-allow-methods': 'GET, POST, OPTIONS',
-          'access-control-allow-headers': 'authorization, content-type, xi-api-key',
+          'access-control-allow-headers': 'authorization, content-type, xi-api-key, x-goog-api-key',
         })
         .end();
       return;
@@ -299,6 +266,9 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
         `PlayAI: connect a WebSocket to ${url}/<agentId> (or PlayAI's SDK path, ${origin}/v1/agents/<agentId>/start-conversation) and send {"type":"setup","apiKey":"..."} first.`,
         `OpenAI Realtime: ${origin}/v1/realtime?model=<model> (Authorization: Bearer <key>, or the subprotocols realtime and openai-insecure-api-key.<key>).`,
         `ElevenLabs Agents: ${origin}/v1/convai/conversation?agent_id=<agentId> (subprotocol convai).`,
+        `Gemini Live: ${origin}/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent?key=<key> (or point @google/genai's httpOptions.baseUrl at http://${origin.slice(5)}).`,
+        `Deepgram Voice Agent: ${origin}/v1/agent/converse (Authorization: Token <key>, or the subprotocols token, <key>).`,
+        `Hume EVI: ${origin}/v0/evi/chat?api_key=<key>.`,
         '',
       ].join('\n');
       response.writeHead(200, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(body);
@@ -308,7 +278,7 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
   }
 
   function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const parsed = new URL(request.url ?? '/', 'http://localhost');
+    const parsed = parseRequestUrl(request.url);
     let dialect: Dialect | undefined;
     let match: { agentId?: string } | undefined;
     for (const candidate of DIALECTS) {
@@ -431,10 +401,19 @@ function urlHost(host: string): string {
 
 function safePath(url: string | undefined): string {
   try {
-    return new URL(url ?? '/', 'http://localhost').pathname;
+    return parseRequestUrl(url).pathname;
   } catch {
     return '/';
   }
+}
+
+/**
+ * A request's path and query. Leading slashes are collapsed first: `@google/genai` joins its base
+ * URL's `/` and its path's `/` (`ws://host:port//ws/google.ai…`), and `//x` alone would parse as
+ * a host.
+ */
+function parseRequestUrl(url: string | undefined): URL {
+  return new URL((url ?? '/').replace(/^\/{2,}/, '/'), 'http://localhost');
 }
 
 function errorText(error: unknown): string {

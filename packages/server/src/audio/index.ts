@@ -6,6 +6,7 @@
 export { canDecodeInput, createInputDecoder } from './createInputDecoder.ts';
 export { createOutputEncoder } from './createOutputEncoder.ts';
 export { encodeClip, type TimedChunk } from './encodeClip.ts';
+export { wavFile } from './encoders/pcmEncoders.ts';
 export { InputDecodeError } from './errors.ts';
 export { availableVoices, closeSpeech, prepareSpeech, synthesizeSpeech } from './synthesizeSpeech.ts';
 export type {

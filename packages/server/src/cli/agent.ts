@@ -18,8 +18,9 @@ const ELEVENLABS_FORMATS = [
   'ulaw_8000',
 ];
 
-const HELP = `voicewire-agent: a local voice agent that speaks PlayAI's talk protocol, OpenAI Realtime and
-ElevenLabs Agents, each at the vendor's path, on one port
+const HELP = `voicewire-agent: a local voice agent that speaks PlayAI's talk protocol, OpenAI Realtime,
+ElevenLabs Agents, Gemini Live, Deepgram's Voice Agent and Hume EVI, each at the vendor's path,
+on one port
 
 Usage: voicewire-agent [options]
 
@@ -31,7 +32,8 @@ Options:
                           Without it, any non-empty key is accepted.
   --allow-anonymous       accept a connection without a key, as the services do for public agents
                           (PlayAI's and ElevenLabs' browser SDKs send none); a given key is still checked
-  --agent-id <id>         serve only this agent id or OpenAI model (repeatable; default: any valid id)
+  --agent-id <id>         serve only this agent id, OpenAI or Gemini model, Hume config id, or
+                          "deepgram" (repeatable; default: any valid id)
   --max-connections <n>   concurrent conversations before new ones are refused (default unlimited)
   --silence-ms <ms>       silence that ends the user's turn (default 600)
   --greeting <text>       what the agent says first (default: a short introduction)
@@ -42,6 +44,12 @@ Options:
   --elevenlabs-output-format <f>  agent_output_audio_format announced (default pcm_16000);
                           ${ELEVENLABS_FORMATS.join(', ')}
   --elevenlabs-ping-ms <ms>  ElevenLabs ping interval (default 2000)
+  --gemini-greeting <when>  auto (once setupComplete is sent, default) or on-request (the client's
+                          first empty clientContent { turnComplete: true })
+  --gemini-connection-lifetime-ms <ms>  close each Gemini connection after this long (1011), with a
+                          goAway before; the client resumes with its handle (default: never)
+  --deepgram-client-timeout-ms <ms>  drop a Deepgram client that sends nothing for this long, not even
+                          KeepAlive (default 10000)
   --quiet                 no log lines
   -h, --help              show this help
 
@@ -53,6 +61,12 @@ Protocols (see @voicewire/server's README and docs/providers.md):
                mints ek_ keys
   ElevenLabs   ws://HOST:PORT/v1/convai/conversation?agent_id=<agentId> (subprotocol convai); xi-api-key,
                or a signed URL from GET /v1/convai/conversation/get-signed-url?agent_id=<agentId>
+  Gemini       ws://HOST:PORT/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent?key=<key>
+               (@google/genai: httpOptions.baseUrl http://HOST:PORT); POST /v1alpha/auth_tokens mints
+               ephemeral tokens for …BidiGenerateContentConstrained?access_token=
+  Deepgram     ws://HOST:PORT/v1/agent/converse; Authorization: Token <key>, or the subprotocols token,
+               <key>; POST /v1/auth/grant grants bearer tokens
+  Hume         ws://HOST:PORT/v0/evi/chat?api_key=<key> (or access_token= from POST /oauth2-cc/token)
 Per call, in the URL query: ?hangupAfterTurns=N, and faults for testing: ?fault=drop:MS,
 ?fault=error:CODE:MS, ?fault=garbage.
 `;
@@ -132,6 +146,23 @@ async function main(argv: string[]): Promise<void> {
       ) as ElevenLabsFormat | undefined,
       pingIntervalMs: integer('elevenlabs-ping-ms', values['elevenlabs-ping-ms'], 100, 600_000),
     },
+    gemini: {
+      greeting: oneOf('gemini-greeting', values['gemini-greeting'], ['auto', 'on-request'] as const),
+      connectionLifetimeMs: integer(
+        'gemini-connection-lifetime-ms',
+        values['gemini-connection-lifetime-ms'],
+        100,
+        86_400_000,
+      ),
+    },
+    deepgram: {
+      clientTimeoutMs: integer(
+        'deepgram-client-timeout-ms',
+        values['deepgram-client-timeout-ms'],
+        100,
+        3_600_000,
+      ),
+    },
     log: !values.quiet,
   }).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
 
@@ -141,6 +172,11 @@ async function main(argv: string[]): Promise<void> {
   );
   process.stdout.write(`  OpenAI Realtime:   ${agent.origin}/v1/realtime?model=<model>\n`);
   process.stdout.write(`  ElevenLabs Agents: ${agent.origin}/v1/convai/conversation?agent_id=<agentId>\n`);
+  process.stdout.write(
+    `  Gemini Live:       ${agent.origin}/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent?key=<key>\n`,
+  );
+  process.stdout.write(`  Deepgram:          ${agent.origin}/v1/agent/converse\n`);
+  process.stdout.write(`  Hume EVI:          ${agent.origin}/v0/evi/chat?api_key=<key>\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -175,6 +211,9 @@ function parseOptions(args: string[]) {
       'elevenlabs-input-format': { type: 'string' },
       'elevenlabs-output-format': { type: 'string' },
       'elevenlabs-ping-ms': { type: 'string' },
+      'gemini-greeting': { type: 'string' },
+      'gemini-connection-lifetime-ms': { type: 'string' },
+      'deepgram-client-timeout-ms': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { connect } from './client.ts';
+import { openWire } from './wireClient.ts';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 // The CLI from its TypeScript source, as `pnpm agent` runs it; the built bin (dist/) is run from the
@@ -127,8 +128,14 @@ describe('voicewire-agent', { timeout: 90_000 }, () => {
       '--elevenlabs-input-format',
       '--elevenlabs-output-format',
       '--elevenlabs-ping-ms',
+      '--gemini-greeting',
+      '--gemini-connection-lifetime-ms',
+      '--deepgram-client-timeout-ms',
       '/v1/realtime?model=',
       '/v1/convai/conversation?agent_id=',
+      'GenerativeService.BidiGenerateContent?key=',
+      '/v1/agent/converse',
+      '/v0/evi/chat?api_key=',
     ]) {
       expect(text).toContain(flag);
     }
@@ -179,6 +186,53 @@ describe('voicewire-agent', { timeout: 90_000 }, () => {
         user_input_audio_format: 'pcm_16000',
       });
       await elevenlabs.close();
+      expect(output()).not.toMatch(/cli-key/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('Gemini, Deepgram and Hume on the same port: --gemini-connection-lifetime-ms (goAway, then 1011), --deepgram-client-timeout-ms, --api-key for all three', async () => {
+    const { child, output } = await start(process.execPath, [
+      ...cli,
+      '--port',
+      '0',
+      '--api-key',
+      'cli-key',
+      '--greeting',
+      '',
+      '--gemini-connection-lifetime-ms',
+      '1500',
+      '--deepgram-client-timeout-ms',
+      '600',
+    ]);
+    try {
+      const printed = /Gemini Live: +(ws:\/\/[^/\s]+)\/ws\/google/;
+      await expect.poll(() => printed.test(output())).toBe(true);
+      const origin = printed.exec(output())![1]!;
+      await expect.poll(output).toContain(`Deepgram:          ${origin}/v1/agent/converse`);
+      await expect.poll(output).toContain(`Hume EVI:          ${origin}/v0/evi/chat?api_key=<key>`);
+
+      const gemini = await openWire(
+        `${origin}/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent?key=cli-key`,
+        { jsonInBinary: true },
+      );
+      gemini.send({ setup: { model: 'models/gemini-live-2.5-flash-preview' } });
+      await gemini.waitFor((m) => 'setupComplete' in m);
+      const goAway = await gemini.waitFor((m) => 'goAway' in m);
+      expect(goAway.goAway).toEqual({ timeLeft: '0.75s' });
+      expect((await gemini.closed).code).toBe(1011);
+
+      const deepgram = await openWire(`${origin}/v1/agent/converse`, { protocols: ['token', 'cli-key'] });
+      await deepgram.waitFor((m) => m.type === 'Welcome');
+      expect((await deepgram.closed).code).toBe(1011);
+      expect(deepgram.messages.at(-1)).toMatchObject({ type: 'Error', code: 'CLIENT_MESSAGE_TIMEOUT' });
+
+      const refused = await openWire(`${origin}/v0/evi/chat?api_key=wrong`);
+      expect((await refused.closed).code).toBe(1008);
+      const hume = await openWire(`${origin}/v0/evi/chat?api_key=cli-key`);
+      await hume.waitFor((m) => m.type === 'chat_metadata');
+      await hume.close();
       expect(output()).not.toMatch(/cli-key/);
     } finally {
       child.kill('SIGKILL');

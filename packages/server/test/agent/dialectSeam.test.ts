@@ -79,6 +79,8 @@ const ctx: SessionContext = {
   servesAgent: () => true,
   openaiGreeting: 'on-request',
   elevenlabs: { inputFormat: 'pcm_16000', outputFormat: 'pcm_16000', pingIntervalMs: 2000 },
+  gemini: { greeting: 'auto', connectionLifetimeMs: undefined },
+  deepgram: { clientTimeoutMs: 10_000 },
   log: () => {},
 };
 

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dialect, HttpContext } from '../../dialect.ts';
+import { readBody } from '../../httpBody.ts';
 import { KEY_PROTOCOL_PREFIX } from './handshake.ts';
 import { OpenAIConnection } from './OpenAIConnection.ts';
 import { applySessionUpdate, defaultSessionConfig, sessionObject } from './sessionConfig.ts';
@@ -122,22 +123,4 @@ function mintClientSecret(request: IncomingMessage, response: ServerResponse, ag
     },
     () => fail(413, 'invalid_request', `The request body must be under ${MAX_BODY_BYTES} bytes.`),
   );
-}
-
-function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    request.on('data', (part: Buffer) => {
-      size += part.length;
-      if (size > limit) {
-        // Drain the rest unread, so the answer can still go out on this connection.
-        reject(new Error('body too large'));
-        return;
-      }
-      parts.push(part);
-    });
-    request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    request.on('error', reject);
-  });
 }
