@@ -3,8 +3,9 @@ import { workspaceSources } from '../../testing/workspaceSources.ts';
 
 // Compatibility with the vendors' own SDKs, pinned and unmodified, each holding a conversation with
 // the local agent over a real socket: PlayAI's (@play-ai/agent-web-sdk) and ElevenLabs'
-// (@elevenlabs/client) in Debian's headless Chromium with a fake microphone, OpenAI's
-// (@openai/agents-realtime) in Node. One file, one browser at a time.
+// (@elevenlabs/client) in Debian's headless Chromium with a fake microphone; OpenAI's
+// (@openai/agents-realtime), Google's (@google/genai), Deepgram's (@deepgram/sdk) and Hume's (hume)
+// in Node with a microphone paced at real time. One file, one browser at a time.
 export default defineConfig({
   plugins: [workspaceSources()],
   test: {
