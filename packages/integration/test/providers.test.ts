@@ -13,7 +13,10 @@ import {
   createConversation,
   type Provider,
 } from '@voicewire/core';
+import { deepgramAgent } from '@voicewire/core/deepgram';
 import { elevenlabs } from '@voicewire/core/elevenlabs';
+import { geminiLive } from '@voicewire/core/gemini';
+import { humeEvi } from '@voicewire/core/hume';
 import { openaiRealtime } from '@voicewire/core/openai';
 import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
 import { createRelay, createSessionToken, type LocalAgent, startLocalAgent } from '@voicewire/server';
@@ -81,14 +84,28 @@ function speak(audio: ReturnType<typeof createFakeAudio>): void {
   for (const frame of linear16Frames(new Float32Array(rate), frameSamples)) capture.emitFrame(frame);
 }
 
-const PROVIDERS = [
+/** Credentials as a site gives them to the provider: the key itself, or a signed URL its server bought. */
+type Credentials = (extraQuery: string) => Partial<ConversationOptions>;
+const apiKey: Credentials = () => ({ apiKey: API_KEY });
+
+const PROVIDERS: {
+  name: string;
+  provider: () => Provider;
+  path: string;
+  /** What a relay session token is bound to (`null`: nothing names one, Deepgram). */
+  target: string | null;
+  relayProvider: 'openai' | 'elevenlabs' | 'gemini' | 'deepgram' | 'hume';
+  format: { format: string; sampleRate: number };
+  credentials: Credentials;
+}[] = [
   {
     name: 'OpenAI Realtime',
     provider: () => openaiRealtime({ model: 'gpt-realtime', instructions: 'Be brief.' }),
     path: '/v1/realtime',
     target: 'gpt-realtime',
-    relayProvider: 'openai' as const,
+    relayProvider: 'openai',
     format: { format: 'pcm16', sampleRate: 24_000 },
+    credentials: apiKey,
   },
   {
     name: 'ElevenLabs',
@@ -96,16 +113,54 @@ const PROVIDERS = [
       elevenlabs({ agentId: 'agent_local', overrides: { firstMessage: 'Hello from ElevenLabs.' } }),
     path: '/v1/convai/conversation',
     target: 'agent_local',
-    relayProvider: 'elevenlabs' as const,
+    relayProvider: 'elevenlabs',
     format: { format: 'pcm16', sampleRate: 16_000 },
+    // A signed URL is the whole socket address: the agent's options go in it too.
+    credentials: (extraQuery) => ({
+      getToken: async () => `${await signedUrl('agent_local')}${extraQuery ? `&${extraQuery}` : ''}`,
+    }),
+  },
+  {
+    name: 'Gemini Live',
+    provider: () => geminiLive({ model: 'gemini-live-2.5-flash-preview', systemInstruction: 'Be brief.' }),
+    path: '/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent',
+    target: 'gemini-live-2.5-flash-preview',
+    relayProvider: 'gemini',
+    format: { format: 'pcm16', sampleRate: 24_000 },
+    credentials: apiKey,
+  },
+  {
+    name: 'Deepgram Voice Agent',
+    provider: () =>
+      deepgramAgent({
+        greeting: 'Hello from Deepgram.',
+        speak: { provider: { type: 'deepgram', model: 'aura-2-thalia-en' } },
+      }),
+    path: '/v1/agent/converse',
+    target: null,
+    relayProvider: 'deepgram',
+    format: { format: 'pcm16', sampleRate: 24_000 },
+    credentials: apiKey,
+  },
+  {
+    name: 'Hume EVI',
+    provider: () => humeEvi({ configId: 'evi-config-local', systemPrompt: 'Be brief.' }),
+    path: '/v0/evi/chat',
+    target: 'evi-config-local',
+    relayProvider: 'hume',
+    // Each audio_output is a little WAV file, at 48 kHz.
+    format: { format: 'wav', sampleRate: 48_000 },
+    credentials: apiKey,
   },
 ];
 
 describe.each(PROVIDERS)('$name against the local agent', { timeout: 60_000 }, (vendor) => {
   it('greets, is interrupted by speech, transcribes the user and answers', async () => {
-    const credentials =
-      vendor.relayProvider === 'openai' ? { apiKey: API_KEY } : { getToken: () => signedUrl(vendor.target) };
-    const { conversation, audio } = call(vendor.provider(), `${agent.origin}${vendor.path}`, credentials);
+    const { conversation, audio } = call(
+      vendor.provider(),
+      `${agent.origin}${vendor.path}`,
+      vendor.credentials(''),
+    );
     await conversation.start();
     expect(conversation.store.getState().status).toBe('connected');
     const player = audio.player!;
@@ -139,18 +194,13 @@ describe.each(PROVIDERS)('$name against the local agent', { timeout: 60_000 }, (
   });
 
   it('the agent hangs up after its reply: its goodbye plays, then the call ends as the agent ended it', async () => {
-    // A signed URL is the whole socket address: the agent's option goes in it too.
-    const credentials =
-      vendor.relayProvider === 'openai'
-        ? { apiKey: API_KEY }
-        : { getToken: async () => `${await signedUrl(vendor.target)}&hangupAfterTurns=1` };
     const disconnects: { by: string }[] = [];
     // The local agent's own option, in the query of `url` (the provider keeps it and adds its own).
     const { conversation, audio } = call(
       vendor.provider(),
       `${agent.origin}${vendor.path}?hangupAfterTurns=1`,
       {
-        ...credentials,
+        ...vendor.credentials('hangupAfterTurns=1'),
         onDisconnect: (reason) => disconnects.push(reason),
       },
     );
@@ -208,11 +258,17 @@ describe.each(PROVIDERS)('$name through the relay', { timeout: 60_000 }, (vendor
     expect(conversation.store.getState()).toMatchObject({ status: 'connected', error: null });
     await until(() => (audio.player?.enqueued.length ?? 0) >= 3, 'the greeting audio');
     audio.player!.emitStarted();
+    // Gemini's transcription follows its audio: the greeting is a turn once its first words are in.
+    await until(
+      () => conversation.store.getState().transcript[0]?.role === 'agent',
+      'the greeting transcript',
+    );
     speak(audio);
     await until(
       () => conversation.store.getState().transcript.filter((t) => t.role === 'agent').length >= 2,
       'the reply',
     );
+    expect(conversation.store.getState().transcript.map((t) => t.role)).toEqual(['agent', 'user', 'agent']);
     await conversation.stop();
   });
 });
