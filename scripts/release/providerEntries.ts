@@ -57,7 +57,7 @@ export const PROVIDER_ENTRIES: readonly ProviderEntry[] = [
     entry: '@voicewire/core/gemini',
     factory: 'geminiLive',
     options: { model: 'gemini-live-2.5-flash-preview' },
-    typed: false,
+    typed: true,
     path: '/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent',
   },
   {
@@ -65,7 +65,7 @@ export const PROVIDER_ENTRIES: readonly ProviderEntry[] = [
     entry: '@voicewire/core/deepgram',
     factory: 'deepgramAgent',
     options: {},
-    typed: false,
+    typed: true,
     path: '/v1/agent/converse',
   },
   {
@@ -73,7 +73,7 @@ export const PROVIDER_ENTRIES: readonly ProviderEntry[] = [
     entry: '@voicewire/core/hume',
     factory: 'humeEvi',
     options: { configId: 'fixture-config' },
-    typed: false,
+    typed: true,
     path: '/v0/evi/chat',
   },
 ];
