@@ -178,11 +178,16 @@ function Widget({
   onTurnTaking: (next: TurnTaking) => void;
 }) {
   const { status, mode, error, isMuted, mute, unmute, stop } = useAgentConversationContext();
-  const openai = settings.provider === 'openai';
+  const profile = PROVIDER_PROFILES[settings.provider];
   const context = {
     server: settings.server,
-    // What the service is asked for by name: OpenAI's model, the others' agent.
-    target: openai ? `model “${settings.model}”` : `agent “${settings.agentId}”`,
+    // What the service is asked for by name: OpenAI's and Gemini's model, the others' agent.
+    target:
+      profile.defaultModel !== undefined
+        ? `model “${settings.model.trim() || profile.defaultModel}”`
+        : profile.fields.agentId !== undefined
+          ? `${settings.provider === 'hume' ? 'config' : 'agent'} “${settings.agentId}”`
+          : 'agent',
     outputFormat: settings.outputFormat,
     usingToken: usesRelay(settings),
   };

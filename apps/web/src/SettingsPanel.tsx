@@ -105,7 +105,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
           placeholder={placeholder}
           value={draft[key]}
           onChange={(event) => update(key, event.target.value)}
-          required={key === 'agentId' || key === 'model'}
+          required={key === 'agentId' && draft.provider !== 'hume'}
         />
       </label>
     );
@@ -145,7 +145,7 @@ export function SettingsPanel({ settings, fromQuery, live, onSave }: Props) {
           />
         </label>
         {text('agentId', '')}
-        {text('model', 'gpt-realtime')}
+        {text('model', profile.defaultModel ?? '')}
         <p className="field-hint mono">{described.endpoint}</p>
       </fieldset>
 

@@ -1,4 +1,7 @@
+import { deepgramAgent } from '@voicewire/core/deepgram';
 import { elevenlabs } from '@voicewire/core/elevenlabs';
+import { geminiLive } from '@voicewire/core/gemini';
+import { humeEvi } from '@voicewire/core/hume';
 import { openaiRealtime } from '@voicewire/core/openai';
 import { playai } from '@voicewire/core/playai';
 import type { Provider } from '@voicewire/react';
@@ -6,9 +9,9 @@ import type { Provider } from '@voicewire/react';
 /**
  * The services the demo can talk to: one row each, and the rest of the page (the widget, the
  * stats, the settings' credentials) is the same for all of them, as it is for an app. A service
- * joins with a row here (Gemini Live, Deepgram and Hume are next) and its id in the list.
+ * joins with a row here and its id in the list.
  */
-export const DEMO_PROVIDERS = ['playai', 'openai', 'elevenlabs'] as const;
+export const DEMO_PROVIDERS = ['playai', 'openai', 'elevenlabs', 'gemini', 'deepgram', 'hume'] as const;
 export type DemoProvider = (typeof DEMO_PROVIDERS)[number];
 
 export function isDemoProvider(value: unknown): value is DemoProvider {
@@ -35,6 +38,8 @@ export interface ProviderProfile {
   path: string;
   /** The settings that matter for it, with their labels; the panel hides the others. */
   fields: Partial<Record<ProviderField, string>>;
+  /** The model used when the setting is empty (services that take one). */
+  defaultModel?: string;
   /**
    * How an API key in the page is used (prototypes only): sent on the socket (PlayAI's `setup`,
    * OpenAI's subprotocol), or exchanged for a signed URL first (ElevenLabs takes its key only
@@ -61,6 +66,7 @@ function given(value: string): string | undefined {
 }
 
 export const DEFAULT_OPENAI_MODEL = 'gpt-realtime';
+export const DEFAULT_GEMINI_MODEL = 'gemini-live-2.5-flash-preview';
 
 export const PROVIDER_PROFILES: Record<DemoProvider, ProviderProfile> = {
   playai: {
@@ -83,6 +89,7 @@ export const PROVIDER_PROFILES: Record<DemoProvider, ProviderProfile> = {
     label: 'OpenAI Realtime',
     path: '/v1/realtime',
     fields: { model: 'Model', voice: 'Voice', greeting: 'Greeting', prompt: 'Instructions' },
+    defaultModel: DEFAULT_OPENAI_MODEL,
     key: 'socket',
     keyHint: 'Sent as the subprotocol openai-insecure-api-key.<key>, as OpenAI’s browser clients do.',
     audioNote: 'as OpenAI Realtime takes and sends it.',
@@ -129,6 +136,64 @@ export const PROVIDER_PROFILES: Record<DemoProvider, ProviderProfile> = {
         agentId: settings.agentId.trim(),
         ...(Object.keys(overrides).length > 0 ? { overrides } : {}),
       });
+    },
+  },
+  gemini: {
+    label: 'Gemini Live',
+    path: '/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent',
+    fields: { model: 'Model', voice: 'Voice', prompt: 'System instruction' },
+    defaultModel: DEFAULT_GEMINI_MODEL,
+    key: 'socket',
+    keyHint: 'Sent as ?key= on the socket, as Google’s SDK does.',
+    audioNote: 'as Gemini Live takes and sends it.',
+    tokenQuery: (settings) => ['target', given(settings.model) ?? DEFAULT_GEMINI_MODEL],
+    create: (settings) => {
+      const options: NonNullable<Parameters<typeof geminiLive>[0]> = {
+        model: given(settings.model) ?? DEFAULT_GEMINI_MODEL,
+      };
+      const voice = given(settings.voice);
+      const systemInstruction = given(settings.prompt);
+      if (voice !== undefined) options.voice = voice;
+      if (systemInstruction !== undefined) options.systemInstruction = systemInstruction;
+      return geminiLive(options);
+    },
+  },
+  deepgram: {
+    label: 'Deepgram Voice Agent',
+    path: '/v1/agent/converse',
+    fields: { greeting: 'Greeting', prompt: 'Prompt' },
+    key: 'socket',
+    keyHint: 'Sent as the subprotocols token, <key>, as Deepgram’s browser clients do.',
+    audioNote: 'as the Settings message asks for it.',
+    // Deepgram's relay tokens open any agent: there is nothing to bind one to.
+    tokenQuery: () => ['target', ''],
+    create: (settings) => {
+      const options: NonNullable<Parameters<typeof deepgramAgent>[0]> = {};
+      const greeting = given(settings.greeting);
+      const prompt = given(settings.prompt);
+      if (greeting !== undefined) options.greeting = greeting;
+      if (prompt !== undefined)
+        options.think = { provider: { type: 'open_ai', model: 'gpt-4o-mini' }, prompt };
+      return deepgramAgent(options);
+    },
+  },
+  hume: {
+    label: 'Hume EVI',
+    path: '/v0/evi/chat',
+    fields: { agentId: 'Config id', voice: 'Voice id', prompt: 'System prompt' },
+    key: 'socket',
+    keyHint: 'Sent as ?api_key= on the socket (an access token minted by your server is safer).',
+    audioNote: 'as the session settings ask for it.',
+    tokenQuery: (settings) => ['target', settings.agentId.trim()],
+    create: (settings) => {
+      const options: NonNullable<Parameters<typeof humeEvi>[0]> = {};
+      const configId = given(settings.agentId);
+      const voiceId = given(settings.voice);
+      const systemPrompt = given(settings.prompt);
+      if (configId !== undefined) options.configId = configId;
+      if (voiceId !== undefined) options.voiceId = voiceId;
+      if (systemPrompt !== undefined) options.systemPrompt = systemPrompt;
+      return humeEvi(options);
     },
   },
 };

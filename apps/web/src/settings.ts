@@ -1,12 +1,6 @@
 import { OUTPUT_FORMATS, type OutputFormat } from '@voicewire/core/playai';
 import type { CaptureEncoding, ConversationOptions, Provider } from '@voicewire/react';
-import {
-  DEFAULT_OPENAI_MODEL,
-  type DemoProvider,
-  isDemoProvider,
-  PROVIDER_PROFILES,
-  serverForProvider,
-} from './providers.ts';
+import { type DemoProvider, isDemoProvider, PROVIDER_PROFILES, serverForProvider } from './providers.ts';
 
 /**
  * Everything the settings panel edits. Each field is also a URL query parameter of the same
@@ -22,7 +16,7 @@ export interface DemoSettings {
   server: string;
   /** PlayAI's and ElevenLabs' agent. */
   agentId: string;
-  /** OpenAI's model. */
+  /** OpenAI's or Gemini's model ('' = the service's default, each its own). */
   model: string;
   /** OpenAI's voice, ElevenLabs' voice id ('' = the agent's or model's own). */
   voice: string;
@@ -103,7 +97,7 @@ export function defaultSettings(
     provider,
     server: defaultServer(location, provider),
     agentId: 'demo-agent',
-    model: DEFAULT_OPENAI_MODEL,
+    model: '',
     voice: '',
     language: '',
     apiKey: 'local-dev-key',

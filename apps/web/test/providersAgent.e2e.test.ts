@@ -36,6 +36,9 @@ afterAll(async () => {
 for (const [provider, path, endpointQuery] of [
   ['openai', '/v1/realtime', '?model=gpt-realtime'],
   ['elevenlabs', '/v1/convai/conversation', '?agent_id=demo-agent'],
+  ['gemini', '/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent', ''],
+  ['deepgram', '/v1/agent/converse', ''],
+  ['hume', '/v0/evi/chat', '?config_id=demo-agent'],
 ] as const) {
   test(`${provider}: the greeting, a turn and its answer, in the same widget`, async () => {
     const { page, context, pageErrors } = await openDemo(browser, {

@@ -111,6 +111,11 @@ describe('the provider switch', () => {
     const host = { protocol: 'http:', hostname: 'devbox.local' };
     expect(defaultSettings(host, 'openai').server).toBe('ws://devbox.local:8787/v1/realtime');
     expect(defaultSettings(host, 'elevenlabs').server).toBe('ws://devbox.local:8787/v1/convai/conversation');
+    expect(defaultSettings(host, 'gemini').server).toBe(
+      'ws://devbox.local:8787/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent',
+    );
+    expect(defaultSettings(host, 'deepgram').server).toBe('ws://devbox.local:8787/v1/agent/converse');
+    expect(defaultSettings(host, 'hume').server).toBe('ws://devbox.local:8787/v0/evi/chat');
   });
 
   test('?provider= alone moves the saved server to the new path; a server of its own is kept', () => {
@@ -141,6 +146,9 @@ describe('the provider switch', () => {
         greeting: 'Bonjour.',
         prompt: 'Be kind.',
       },
+      gemini: { model: 'gemini-2.5-flash-native-audio', voice: 'Kore', prompt: 'Answer in one line.' },
+      deepgram: { greeting: 'Hi, how can I help?', prompt: 'You are a librarian.' },
+      hume: { agentId: 'config-7', voice: 'ito', prompt: 'Be warm.' },
     };
     for (const provider of DEMO_PROVIDERS) {
       const settings: DemoSettings = {
@@ -179,7 +187,7 @@ describe('the provider switch', () => {
       return new Response(JSON.stringify({ token: 'tok' }));
     });
     const tokenEndpoint = 'http://127.0.0.1:8788/token';
-    for (const provider of ['openai', 'playai', 'elevenlabs'] as const) {
+    for (const provider of ['openai', 'playai', 'elevenlabs', 'gemini', 'deepgram', 'hume'] as const) {
       const options = toConversationOptions({ ...defaultSettings(location, provider), tokenEndpoint });
       expect(await options.getToken!()).toBe('tok');
       expect(options.apiKey).toBeUndefined();
@@ -187,6 +195,10 @@ describe('the provider switch', () => {
     expect(asked).toEqual([
       'http://127.0.0.1:8788/token?target=gpt-realtime',
       'http://127.0.0.1:8788/token?agentId=demo-agent',
+      'http://127.0.0.1:8788/token?target=demo-agent',
+      'http://127.0.0.1:8788/token?target=gemini-live-2.5-flash-preview',
+      // Deepgram's relay tokens are bound to nothing.
+      'http://127.0.0.1:8788/token?target=',
       'http://127.0.0.1:8788/token?target=demo-agent',
     ]);
   });
