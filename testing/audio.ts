@@ -127,3 +127,67 @@ export function decodeWav16(bytes: Uint8Array): { samples: Float32Array; sampleR
   for (let i = 0; i < count; i++) samples[i] = view.getInt16(44 + i * 2, true) / 0x8000;
   return { samples, sampleRate };
 }
+
+/**
+ * A voice-like test signal: syllables of a harmonic tone (a fundamental in `pitchHz`, with
+ * three formant-like resonances that change every syllable) under a rise-and-fall envelope,
+ * separated by short gaps and now and then a pause, at `level` dBFS RMS while it sounds. Two
+ * different `seed`s give two different speakers: their spectra differ from moment to moment as
+ * two voices saying different words do. Deterministic (a small linear congruential generator).
+ */
+export function voiceLike(options: {
+  seconds: number;
+  sampleRate: number;
+  seed: number;
+  pitchHz?: [number, number];
+  levelDb?: number;
+}): Float32Array {
+  const { seconds, sampleRate } = options;
+  const [pitchLow, pitchHigh] = options.pitchHz ?? [100, 160];
+  let state = options.seed >>> 0 || 1;
+  const random = () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const out = new Float32Array(Math.round(seconds * sampleRate));
+  let at = 0;
+  while (at < out.length) {
+    const syllable = Math.round((0.12 + random() * 0.18) * sampleRate);
+    const f0 = pitchLow + random() * (pitchHigh - pitchLow);
+    const formants = [300 + random() * 600, 900 + random() * 1400, 2200 + random() * 1200];
+    const harmonics: { frequency: number; amplitude: number }[] = [];
+    for (let f = f0; f < Math.min(7000, sampleRate / 2 - 100); f += f0) {
+      let amplitude = 0;
+      for (const [k, formant] of formants.entries()) {
+        const width = 80 + 60 * k;
+        amplitude += 1 / (1 + ((f - formant) / width) ** 2) / (k + 1);
+      }
+      harmonics.push({ frequency: f, amplitude: amplitude + 0.02 });
+    }
+    const end = Math.min(out.length, at + syllable);
+    const phase = random() * 2 * Math.PI;
+    for (let i = at; i < end; i++) {
+      const t = (i - at) / sampleRate;
+      const position = (i - at) / syllable;
+      const envelope = Math.sin(Math.PI * position) ** 0.6;
+      let s = 0;
+      for (const h of harmonics) s += h.amplitude * Math.sin(2 * Math.PI * h.frequency * t + phase);
+      out[i] = s * envelope;
+    }
+    const gap = random() < 0.15 ? 0.25 + random() * 0.3 : 0.02 + random() * 0.08;
+    at = end + Math.round(gap * sampleRate);
+  }
+  // Scale so that the sounding parts sit at the level asked for.
+  let sum = 0;
+  let sounding = 0;
+  for (const s of out) {
+    if (s !== 0) {
+      sum += s * s;
+      sounding++;
+    }
+  }
+  const rms = Math.sqrt(sum / Math.max(1, sounding));
+  const gain = rms > 0 ? 10 ** ((options.levelDb ?? -20) / 20) / rms : 0;
+  for (let i = 0; i < out.length; i++) out[i]! *= gain;
+  return out;
+}

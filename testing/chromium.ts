@@ -12,8 +12,11 @@ export function chromiumExecutable(): string | undefined {
 /**
  * Flags for headless runs on these machines: no background networking (the closed network
  * refuses it), autoplay without a gesture, and a fake microphone with no permission prompt.
+ * `fakeMicrophone: false` keeps the real devices (the sound server's), still without a prompt.
  */
-export function chromiumArgs(options: { fakeAudioFile?: string; extra?: string[] } = {}): string[] {
+export function chromiumArgs(
+  options: { fakeAudioFile?: string; fakeMicrophone?: boolean; extra?: string[] } = {},
+): string[] {
   const args = [
     '--no-sandbox',
     '--disable-gpu',
@@ -25,7 +28,7 @@ export function chromiumArgs(options: { fakeAudioFile?: string; extra?: string[]
     '--disable-dev-shm-usage',
     '--autoplay-policy=no-user-gesture-required',
     '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
+    ...(options.fakeMicrophone === false ? [] : ['--use-fake-device-for-media-stream']),
   ];
   if (options.fakeAudioFile) args.push(`--use-file-for-fake-audio-capture=${options.fakeAudioFile}`);
   return [...args, ...(options.extra ?? [])];

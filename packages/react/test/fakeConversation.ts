@@ -145,6 +145,7 @@ export function createFakeConversation(initial: Partial<ConversationState> = {})
       return {
         framesSent: 0,
         framesDropped: 0,
+        framesHeldBack: 0,
         bytesSent: 0,
         messagesReceived: 0,
         bytesReceived: 0,

@@ -122,9 +122,11 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
       frameSamples,
       muted: false,
       ...(shared ? { levelBuffer: shared.buffer as SharedArrayBuffer } : {}),
+      ...(options.echoGuardTuning ? { echoGuardTuning: { ...options.echoGuardTuning } } : {}),
     };
     node = new AudioWorkletNode(context, CAPTURE_PROCESSOR_NAME, {
-      numberOfInputs: 1,
+      // The microphone, and the echo reference (setEchoReference).
+      numberOfInputs: 2,
       numberOfOutputs: 1,
       outputChannelCount: [1],
       // The mic may be stereo: let the graph mix it down before the worklet sees it.
@@ -160,6 +162,16 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   /** A device went away while a recovery was under way: checked again once it is done. */
   let lostWhileSwitching = false;
   let tap: FrequencyTap | undefined;
+  let reference: AudioNode | null = null;
+  const dropReference = () => {
+    if (reference === null) return;
+    try {
+      reference.disconnect(node, 0, 1);
+    } catch {
+      // Already disconnected (the player closed first).
+    }
+    reference = null;
+  };
   const post = (message: CaptureInMessage, transfer: Transferable[] = []) =>
     node.port.postMessage(message, transfer);
 
@@ -176,7 +188,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
     const frame = new Uint8Array(message.buffer).slice();
     post({ type: 'recycle', buffer: message.buffer }, [message.buffer]);
     try {
-      options.onFrame(frame, { captureTime: message.time });
+      options.onFrame(frame, { captureTime: message.time, echo: message.echo });
     } catch (error) {
       console.error(error);
     }
@@ -330,6 +342,15 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
       if (shared) return { rms: shared[LEVEL_SLOT.rms] ?? 0, peak: shared[LEVEL_SLOT.peak] ?? 0 };
       return level;
     },
+    setEchoReference(next) {
+      if (stopped || next === reference) return;
+      dropReference();
+      if (next !== null) {
+        next.connect(node, 0, 1);
+        reference = next;
+      }
+      post({ type: 'echoReference', connected: reference !== null });
+    },
     getFrequencyData(out) {
       if (stopped) return emptyFrequencyData(out);
       if (tap === undefined) {
@@ -358,6 +379,7 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
       post({ type: 'stop' });
       node.port.onmessage = null;
       tap?.close();
+      dropReference();
       source.disconnect();
       input.disconnect();
       node.disconnect();

@@ -4,13 +4,14 @@ import type { Player } from './types.ts';
 
 /**
  * Adds what reads or routes the player's output without touching its queue: the spectrum
- * (`getFrequencyData`, an AnalyserNode on the player's node, created on the first read) and the
- * output device (`setOutputDevice`). Kept apart from the player's queue logic in createPlayer.ts.
+ * (`getFrequencyData`, an AnalyserNode on the player's node, created on the first read), the
+ * output device (`setOutputDevice`) and the node itself (`output`, the echo guard's reference). Kept apart from the player's queue logic in createPlayer.ts.
  */
 export function withOutputTaps(player: Player, context: BaseAudioContext, node: AudioNode): Player {
   let tap: FrequencyTap | undefined;
   let closed = false;
   const close = player.close;
+  (player as { output?: AudioNode }).output = node;
   player.getFrequencyData = (out) => {
     if (closed) return emptyFrequencyData(out);
     if (tap === undefined) {

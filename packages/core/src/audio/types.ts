@@ -1,5 +1,6 @@
 import type { VoicewireError } from '../errors.ts';
 import type { AudioFormat, CaptureEncoding } from '../providers/types.ts';
+import type { EchoGuardTuning } from './worklets/echoGuardTuning.ts';
 
 export type { AudioFormat, CaptureEncoding } from '../providers/types.ts';
 
@@ -20,6 +21,12 @@ export type WorkletSource =
 export interface CaptureFrameInfo {
   /** AudioContext time (seconds) just after the frame's last sample was captured. */
   captureTime: number;
+  /**
+   * The echo guard's verdict (see {@link Capture.setEchoReference}): true when nothing in the
+   * frame stands out from the echo of what the speakers play, so it can be held back. Always
+   * false without a reference, while muted, and while the agent is silent.
+   */
+  echo?: boolean;
 }
 
 export interface CaptureOptions {
@@ -60,6 +67,12 @@ export interface CaptureOptions {
    * @defaultValue 5000
    */
   startTimeoutMs?: number;
+  /**
+   * Overrides of the echo guard's tuning (src/audio/worklets/echoGuardTuning.ts), for the lab and
+   * the tests; the defaults are what the guard was measured with.
+   * @internal
+   */
+  echoGuardTuning?: Partial<EchoGuardTuning>;
 }
 
 export interface Capture {
@@ -91,6 +104,12 @@ export interface Capture {
    * the first call): for visualisers, read from `requestAnimationFrame`. Zeros once stopped.
    */
   getFrequencyData?(out?: Uint8Array): Uint8Array;
+  /**
+   * The echo guard's reference: what the speakers play (the player's {@link Player.output}, in the
+   * same AudioContext), connected to the capture worklet's second input. The worklet then judges
+   * every frame against it (`CaptureFrameInfo.echo`); `null` disconnects it.
+   */
+  setEchoReference?(node: AudioNode | null): void;
   /** Stops the tracks, disconnects the nodes, ends the worklet; idempotent. */
   stop(): void;
 }
@@ -150,6 +169,11 @@ export interface PlaybackPosition {
 export interface Player {
   readonly format: AudioFormat;
   readonly sampleRate: number;
+  /**
+   * The node whose output is what the listener hears (after the interrupt gate): the echo
+   * guard's reference ({@link Capture.setEchoReference}). Optional for custom players.
+   */
+  readonly output?: AudioNode;
   /**
    * Decode what comes from now on as `format` at `sampleRate` (the server announced another
    * format than the one the player was made for). Whatever waits in the old decoder is dropped.

@@ -8,7 +8,8 @@ import type { ConversationError } from './types.ts';
 /** Where the parts go as they load; nothing is handed over once `ended()` says the run is over. */
 export interface AudioStartHandlers {
   ended(): boolean;
-  frame(frame: Uint8Array): void;
+  /** `echo`: the echo guard's verdict (the frame holds only the agent's echo). */
+  frame(frame: Uint8Array, echo: boolean): void;
   /** The capture failed after it started (the device was lost and no other could be opened). */
   captureFailed(error: ConversationError): void;
   capture(capture: Capture): void;
@@ -40,7 +41,7 @@ export async function startAudio(
     frameMs: options.frameMs,
     context,
     signal,
-    onFrame: (frame) => handlers.frame(frame),
+    onFrame: (frame, info) => handlers.frame(frame, options.echoGuard && info?.echo === true),
     onError: (error) => handlers.captureFailed(toConversationError(error, 'microphone-lost')),
   };
   // Only what the integrator set: the engine's defaults apply to the rest.
@@ -75,5 +76,8 @@ export async function startAudio(
     return toConversationError(captureResult.reason, 'microphone-unavailable');
   }
   if (playerResult.status === 'rejected') return toConversationError(playerResult.reason, 'audio-context');
+  // The echo guard hears what the speakers play (see ConversationOptions.echoGuard).
+  const output = playerResult.value.output;
+  if (options.echoGuard && output !== undefined) safely(() => captureResult.value.setEchoReference?.(output));
   return null;
 }

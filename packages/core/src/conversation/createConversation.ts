@@ -257,6 +257,7 @@ function emptyStats(): ConversationStats {
   return {
     framesSent: 0,
     framesDropped: 0,
+    framesHeldBack: 0,
     bytesSent: 0,
     messagesReceived: 0,
     bytesReceived: 0,

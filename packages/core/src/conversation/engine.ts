@@ -215,11 +215,14 @@ export function createEngine(shell: Shell): Engine {
     const formats = { input: current.inputFormat!, output: current.outputFormat! };
     const error = await startAudio(current.options, formats, context, shell.volume(), abort?.signal, {
       ended: () => current.ended,
-      frame: (captured) => {
+      frame: (captured, echo) => {
         if (stale(current) || current.cancelDrain !== null) return;
-        // Push-to-talk: only while held, then a short tail of silence, then nothing.
-        const frame = talkGate.pass(captured);
-        if (frame !== null) current.uplink.frame(current.conn, frame);
+        // Push-to-talk: only while held, then a short tail of silence, then nothing. VAD: the
+        // echo guard's verdict holds back a frame that is only the agent's echo.
+        const frame = talkGate.pass(captured, echo);
+        if (frame === null) return;
+        if (echo && talkGate.turnTaking === 'vad') current.stats.totals.framesHeldBack += 1;
+        current.uplink.frame(current.conn, frame);
       },
       captureFailed: (failure) => {
         if (!current.ended) host.fail(current, failure);

@@ -42,6 +42,8 @@ export interface ResolvedOptions {
   /** Frames the socket may hold unsent ({@link MAX_SEND_BACKLOG_MS}). */
   maxBacklogFrames: number;
   worklets: WorkletSource | undefined;
+  /** {@link ConversationOptions.echoGuard}. */
+  echoGuard: boolean;
   createCapture: (options: CaptureOptions) => Promise<Capture>;
   createPlayer: (options: PlayerOptions) => Promise<Player>;
   /** Undefined: the global one, looked up when the socket opens. */
@@ -83,6 +85,7 @@ export function resolveOptions(options: ConversationOptions): ResolveOptionsResu
       maxPendingFrames: Math.max(1, Math.ceil(PENDING_AUDIO_MS / frameMs)),
       maxBacklogFrames: Math.max(1, Math.ceil(MAX_SEND_BACKLOG_MS / frameMs)),
       worklets: options.worklets,
+      echoGuard: options.echoGuard !== false,
       createCapture: options.audio?.createCapture ?? defaultCreateCapture,
       createPlayer: options.audio?.createPlayer ?? defaultCreatePlayer,
       WebSocket: options.WebSocket,

@@ -28,6 +28,7 @@ export function createStatsRecorder(): StatsRecorder {
   const totals = {
     framesSent: 0,
     framesDropped: 0,
+    framesHeldBack: 0,
     bytesSent: 0,
     messagesReceived: 0,
     bytesReceived: 0,

@@ -17,10 +17,12 @@ export const DEFAULT_RELEASE_TAIL_MS = 1_000;
 const MULAW_ZERO = 0xff;
 
 /**
- * The gate between the capture and the socket. In `vad` every frame passes. In `pushToTalk` a
- * frame passes while the talk control is held; after the release the next `tailMs` of frames go
- * out as digital silence of the same size (the wire keeps its real-time clock while the server
- * closes the turn); after that nothing is sent until the next press.
+ * The gate between the capture and the socket. In `vad` every frame passes, except one the echo
+ * guard judged to be only the agent's echo, which goes out as digital silence of the same size.
+ * In `pushToTalk` a frame passes while the talk control is held (the user's word: the echo
+ * guard does not apply); after the release the next `tailMs` of frames go out as digital
+ * silence of the same size (the wire keeps its real-time clock while the server closes the
+ * turn); after that nothing is sent until the next press.
  */
 export interface TalkGate {
   readonly turnTaking: TurnTaking;
@@ -35,8 +37,11 @@ export interface TalkGate {
   release(): boolean;
   /** Not held, no tail pending: a new call starts quiet. */
   reset(): void;
-  /** What to send for a captured frame: the frame, the same length of silence, or null (nothing). */
-  pass(frame: Uint8Array): Uint8Array | null;
+  /**
+   * What to send for a captured frame: the frame, the same length of silence, or null (nothing).
+   * `echo`: the echo guard holds it back (in `vad` only).
+   */
+  pass(frame: Uint8Array, echo?: boolean): Uint8Array | null;
 }
 
 export function createTalkGate(options: {
@@ -97,8 +102,9 @@ export function createTalkGate(options: {
       held = false;
       tailLeft = 0;
     },
-    pass(frame) {
-      if (turnTaking === 'vad' || held) return frame;
+    pass(frame, echo = false) {
+      if (turnTaking === 'vad') return echo ? silent(frame.length) : frame;
+      if (held) return frame;
       if (tailLeft > 0) {
         tailLeft -= 1;
         return silent(frame.length);

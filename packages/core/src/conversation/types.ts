@@ -48,6 +48,11 @@ export interface ConversationError {
 export interface ConversationStats {
   framesSent: number;
   framesDropped: number;
+  /**
+   * Microphone frames the echo guard held back (sent as silence of the same size) because they
+   * held nothing but the echo of the agent's voice ({@link ConversationOptions.echoGuard}).
+   */
+  framesHeldBack: number;
   bytesSent: number;
   messagesReceived: number;
   bytesReceived: number;
@@ -218,6 +223,18 @@ export interface ConversationOptions extends ConversationCallbacks {
    * the API, or one that refuses, is not an error. @defaultValue true
    */
   wakeLock?: boolean;
+  /**
+   * The echo guard: while the agent is audible, a microphone frame that holds nothing but the echo
+   * of its voice (what the browser's echo cancellation leaves, or all of it when that is off) goes
+   * out as silence of the same size, so the agent's voice activity detection never hears the
+   * agent and cuts it off. The capture worklet compares the microphone with what the player sends
+   * to the speakers (same AudioContext), band by band, at the echo path's delay (tracked); a user
+   * talking over the agent stands out and passes at once, with no added latency. Nothing changes
+   * while the agent is silent, and a held push-to-talk control always passes. Counted in
+   * `getStats().framesHeldBack`; see the core README, "Echo guard". Works with every provider
+   * (it sits before the wire). Applies from the next `start()`. @defaultValue true
+   */
+  echoGuard?: boolean;
   /** @defaultValue the default policy; `false` never reconnects. */
   reconnect?: ReconnectPolicy | false;
   /**

@@ -1,6 +1,7 @@
 import { mulawEncodeSample } from '../../codec/mulaw.ts';
 import { floatToPcm16 } from '../../codec/pcm16.ts';
 import { createResampler } from '../../dsp/createResampler.ts';
+import { EchoGuard, type EchoGuardTuning } from './EchoGuard.ts';
 import { type CaptureOutMessage, LEVEL_SLOT, RENDER_QUANTUM_FRAMES } from './messages.ts';
 
 export interface CaptureEngineOptions {
@@ -21,6 +22,8 @@ export interface CaptureEngineOptions {
   levels?: Float32Array;
   /** The largest input block `process` will see. @defaultValue RENDER_QUANTUM_FRAMES (128) */
   maxBlockFrames?: number;
+  /** Overrides of the echo guard's tuning (tests and the lab). */
+  echoGuardTuning?: Partial<EchoGuardTuning>;
 }
 
 interface FrameSlot {
@@ -47,6 +50,10 @@ export class CaptureEngine {
   readonly #pcm: Int16Array;
   readonly #silence: Float32Array;
   #muted: boolean;
+  readonly #guard: EchoGuard;
+  #referenceConnected = false;
+  /** Frames the echo guard judged to hold only the reference's echo. */
+  framesEcho = 0;
   /** Frames made because the pool was empty (the main thread fell behind). */
   extraAllocations = 0;
   framesPosted = 0;
@@ -73,6 +80,7 @@ export class CaptureEngine {
     this.#post = options.post;
     this.#levels = options.levels;
     this.#levelWindow = options.levelWindowFrames;
+    this.#guard = new EchoGuard(options.contextRate, options.echoGuardTuning);
     for (let i = 0; i < (options.poolSize ?? 8); i++)
       this.#pool.push(this.#makeSlot(new ArrayBuffer(this.#frameBytes)));
     this.#slot = this.#pool.pop()!;
@@ -86,13 +94,29 @@ export class CaptureEngine {
     this.#muted = muted;
   }
 
+  /** The echo guard (its delay estimate, for stats and tests). */
+  get echoGuard(): EchoGuard {
+    return this.#guard;
+  }
+
+  /**
+   * Whether a reference (what the speakers play) is connected: without one every frame's echo
+   * verdict is false and the guard does no work.
+   */
+  setReferenceConnected(connected: boolean): void {
+    this.#referenceConnected = connected;
+  }
+
   /** A transferred frame buffer coming home. Called from the port handler, never from `process()`. */
   recycle(buffer: ArrayBuffer): void {
     if (buffer.byteLength === this.#frameBytes) this.#pool.push(this.#makeSlot(buffer));
   }
 
-  /** One block of microphone samples at the context rate (mono). `time` is the context time just after it. */
-  process(input: Float32Array, time: number): void {
+  /**
+   * One block of microphone samples at the context rate (mono). `time` is the context time just
+   * after it; `reference` is the same span of what the speakers played (null: silence).
+   */
+  process(input: Float32Array, time: number, reference: Float32Array | null = null): void {
     // Muted means digital silence with the clock still running (see createCapture's docs).
     const source = !this.#muted
       ? input
@@ -100,6 +124,7 @@ export class CaptureEngine {
         ? this.#silence
         : this.#silence.subarray(0, input.length);
     this.#measure(source);
+    if (this.#referenceConnected) this.#guard.process(source, reference);
     const count = this.#resampler.processInto(source, this.#resampled);
     floatToPcm16(this.#resampled, this.#pcm);
     let k = 0;
@@ -120,7 +145,10 @@ export class CaptureEngine {
 
   #emit(time: number): void {
     const full = this.#slot;
-    this.#post({ type: 'frame', buffer: full.buffer, time }, [full.buffer]);
+    // Muted frames are digital silence already: no verdict, nothing to hold back.
+    const echo = this.#referenceConnected && this.#guard.judgeFrame() && !this.#muted;
+    if (echo) this.framesEcho++;
+    this.#post({ type: 'frame', buffer: full.buffer, time, echo }, [full.buffer]);
     this.framesPosted++;
     const next = this.#pool.pop();
     if (next) {

@@ -34,6 +34,7 @@ export class CaptureProcessor extends scope.AudioWorkletProcessor implements Wor
       levelWindowFrames: Math.round((scope.sampleRate * LEVEL_REPORT_MS) / 1000),
       levels: init.levelBuffer ? new Float32Array(init.levelBuffer) : undefined,
       maxBlockFrames: RENDER_QUANTUM_FRAMES,
+      ...(init.echoGuardTuning ? { echoGuardTuning: init.echoGuardTuning } : {}),
       post: (message, transfer) => this.port.postMessage(message, transfer ?? []),
     });
     this.port.onmessage = (event: MessageEvent<CaptureInMessage>) => {
@@ -42,6 +43,8 @@ export class CaptureProcessor extends scope.AudioWorkletProcessor implements Wor
       else if (message.type === 'mute') {
         this.#muted = message.muted;
         this.#engine.setMuted(message.muted);
+      } else if (message.type === 'echoReference') {
+        this.#engine.setReferenceConnected(message.connected);
       } else if (message.type === 'stop') {
         this.#stopped = true;
         this.port.onmessage = null;
@@ -55,7 +58,10 @@ export class CaptureProcessor extends scope.AudioWorkletProcessor implements Wor
     // muted, the wire's frames of silence must keep their cadence: Firefox gives a disabled
     // track no channels at all.
     const channel = inputs[0]?.[0] ?? (this.#muted ? this.#silence : undefined);
-    if (channel) this.#engine.process(channel, scope.currentTime + channel.length / scope.sampleRate);
+    // The second input is the echo reference (what the speakers play), when connected.
+    const reference = inputs[1]?.[0] ?? null;
+    if (channel)
+      this.#engine.process(channel, scope.currentTime + channel.length / scope.sampleRate, reference);
     return true;
   }
 }

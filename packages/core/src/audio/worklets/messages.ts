@@ -4,6 +4,8 @@
  * going unheard.
  */
 
+import type { EchoGuardTuning } from './echoGuardTuning.ts';
+
 /** Names passed to `registerProcessor` / `new AudioWorkletNode`. */
 export const CAPTURE_PROCESSOR_NAME = 'voicewire-capture';
 export const PLAYER_PROCESSOR_NAME = 'voicewire-player';
@@ -43,10 +45,14 @@ export interface CaptureProcessorOptions {
   muted: boolean;
   /** Shared level slots, when the page is cross-origin isolated. */
   levelBuffer?: SharedArrayBuffer;
+  /** Overrides of the echo guard's tuning (CaptureOptions.echoGuardTuning). */
+  echoGuardTuning?: Partial<EchoGuardTuning>;
 }
 
 export type CaptureInMessage =
   | { type: 'mute'; muted: boolean }
+  /** The echo reference (the worklet's second input) was connected or disconnected. */
+  | { type: 'echoReference'; connected: boolean }
   /** A frame buffer handed back for reuse, so the audio thread never allocates. */
   | { type: 'recycle'; buffer: ArrayBuffer }
   | { type: 'stop' };
@@ -56,6 +62,8 @@ export type CaptureOutMessage =
       type: 'frame';
       buffer: ArrayBuffer /** Context time at which the frame's last sample was captured. */;
       time: number;
+      /** The echo guard's verdict: only the echo of the reference is in this frame. */
+      echo: boolean;
     }
   | { type: 'level'; rms: number; peak: number };
 
