@@ -61,6 +61,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export async function createCapture(options: CaptureOptions): Promise<Capture> {
   const { sampleRate, encoding, frameMs, frameSamples } = resolveCaptureFormat(options);
+  /** The wire format now (`setFormat` changes it). */
+  let wire = { sampleRate, encoding };
 
   const mediaDevices = typeof navigator === 'undefined' ? undefined : navigator.mediaDevices;
   const getUserMedia =
@@ -312,9 +314,25 @@ export async function createCapture(options: CaptureOptions): Promise<Capture> {
   }
 
   const capture: Capture = {
-    sampleRate,
-    encoding,
+    get sampleRate() {
+      return wire.sampleRate;
+    },
+    get encoding() {
+      return wire.encoding;
+    },
     frameMs,
+    setFormat(format) {
+      if (stopped || (format.sampleRate === wire.sampleRate && format.encoding === wire.encoding)) return;
+      // The same checks as at creation, with the frame length kept: throws invalid-options.
+      const next = resolveCaptureFormat({ ...format, frameMs });
+      wire = { sampleRate: next.sampleRate, encoding: next.encoding };
+      post({
+        type: 'format',
+        wireRate: next.sampleRate,
+        encoding: next.encoding,
+        frameSamples: next.frameSamples,
+      });
+    },
     get muted() {
       return muted;
     },

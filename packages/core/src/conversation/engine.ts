@@ -2,7 +2,13 @@ import { captureFormatProblem, withCaptureDefaults } from '../audio/captureForma
 import { emptyFrequencyData } from '../audio/frequencyData.ts';
 import { preloadAudioEngine } from '../audio/lazyEngine.ts';
 import type { Player } from '../audio/types.ts';
-import type { OutgoingFrame, Provider, ProviderSession, ProviderSocket } from '../providers/types.ts';
+import type {
+  OutgoingFrame,
+  Provider,
+  ProviderSession,
+  ProviderSocket,
+  WireInputFormat,
+} from '../providers/types.ts';
 import type { OpenedAudioContext } from './audioContext.ts';
 import { startAudio } from './audioEngine.ts';
 import { connect, disconnect } from './connection.ts';
@@ -198,11 +204,20 @@ export function createEngine(shell: Shell): Engine {
     current.inputFormat = ready.input;
     current.outputFormat = ready.output;
     // A wire with its own push-to-talk control (OpenAI's commit) needs no run of silence after a release.
-    talkGate.configure({
-      encoding: ready.input.encoding,
-      frameMs: current.options.frameMs,
-      ...(ready.pushToTalkControl ? { tailMs: 0 } : {}),
-    });
+    const configureGate = (encoding: WireInputFormat['encoding']) =>
+      talkGate.configure({
+        encoding,
+        frameMs: current.options.frameMs,
+        ...(ready.pushToTalkControl ? { tailMs: 0 } : {}),
+      });
+    configureGate(ready.input.encoding);
+    // The server may announce another input format once connected (ElevenLabs' metadata): the
+    // capture follows (now, or when it opens), and so does the silence push-to-talk sends.
+    const setInputFormat = current.setInputFormat;
+    current.setInputFormat = (format) => {
+      setInputFormat(format);
+      configureGate(format.encoding);
+    };
     connect(host, current);
     if (!current.ended) void loadAudio(current, context);
   }
@@ -231,6 +246,13 @@ export function createEngine(shell: Shell): Engine {
         // Held by the run from now on, so every end path stops it even while the player still loads.
         current.capture = capture;
         if (store.getState().isMuted) safely(() => capture.mute());
+        // Announced while the capture was opening: it opened in the format asked for before.
+        const wanted = current.inputFormat;
+        if (
+          wanted !== null &&
+          (wanted.sampleRate !== capture.sampleRate || wanted.encoding !== capture.encoding)
+        )
+          safely(() => capture.setFormat?.(wanted));
       },
       player: (player) => attachPlayer(current, player),
     });

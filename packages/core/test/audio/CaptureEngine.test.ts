@@ -71,6 +71,35 @@ describe('CaptureEngine', () => {
     }
   }
 
+  it('setFormat: from the next frame on, the new rate, encoding and size; the tone still at its level', () => {
+    // 16 kHz linear16 (PlayAI's default), then what an ElevenLabs agent may announce: 8 kHz μ-law.
+    const { engine, frames } = run({
+      contextRate: 48_000,
+      wireRate: 16_000,
+      encoding: 'linear16',
+      frameMs: 20,
+      seconds: 0.5,
+    });
+    const before = frames.length;
+    expect(before).toBeGreaterThanOrEqual(23);
+    engine.setFormat({ wireRate: 8000, encoding: 'mulaw', frameSamples: 160 });
+    const input = tone(1000, 1, 48_000, 0.25);
+    for (let i = 0; i + 128 <= input.length; i += 128) engine.process(input.subarray(i, i + 128), 0);
+    const after = frames.slice(before);
+    expect(after.length).toBeGreaterThanOrEqual(48);
+    expect(frames.slice(0, before).every((f) => f.byteLength === 640)).toBe(true);
+    expect(after.every((f) => f.byteLength === 160)).toBe(true);
+    const bytes = new Uint8Array(after.length * 160);
+    for (const [i, f] of after.entries()) bytes.set(new Uint8Array(f), i * 160);
+    const samples = pcm16ToFloat(mulawDecode(bytes)).subarray(800);
+    expect(Math.abs(toDb(toneAmplitude(samples, 1000, 8000) / 0.25))).toBeLessThan(0.3);
+    // A buffer of the old size coming home is let go, not put in the new pool.
+    engine.recycle(new ArrayBuffer(640));
+    for (let i = 0; i < 48_000 * 0.1; i += 128) engine.process(input.subarray(0, 128), 0);
+    expect(frames.slice(before).every((f) => f.byteLength === 160)).toBe(true);
+    expect(engine.extraAllocations).toBe(0);
+  });
+
   it('muted: same frames, all zero; the level report falls silent', () => {
     const frames: ArrayBuffer[] = [];
     const engine = new CaptureEngine({

@@ -12,6 +12,15 @@ afterEach(async () => {
   for (const context of contexts.splice(0)) if (context.state !== 'closed') await context.close();
 });
 
+/** Resolves once `condition` holds; fails after `timeoutMs` (audio time on a loaded machine). */
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${condition}`);
+    await sleep(20);
+  }
+}
+
 function toFloat(frames: Uint8Array[], encoding: CaptureEncoding): Float32Array {
   const bytes = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
   let offset = 0;
@@ -175,6 +184,51 @@ describe('createCapture', () => {
       expect(toDb(toneAmplitude(steady, 1300, 16_000) / level)).toBeLessThan(-40);
     });
   }
+
+  it('setFormat mid-capture: the next frames are 8 kHz μ-law (an ElevenLabs agent announcing ulaw_8000), the tone at its level', async () => {
+    const context = new AudioContext();
+    contexts.push(context);
+    const before: Uint8Array[] = [];
+    const after: Uint8Array[] = [];
+    let switched = false;
+    const capture = await createCapture({
+      sampleRate: 16_000,
+      encoding: 'linear16',
+      ...RAW_MIC,
+      startTimeoutMs: 20_000,
+      context,
+      onFrame: (frame) => (switched ? after : before).push(frame),
+    });
+    try {
+      await until(() => before.length >= 5, 20_000);
+      capture.setFormat!({ encoding: 'mulaw', sampleRate: 8000 });
+      switched = true;
+      expect(capture.sampleRate).toBe(8000);
+      expect(capture.encoding).toBe('mulaw');
+      const steadyOf = (frames: Uint8Array[]) =>
+        steadyStretch(
+          toFloat(
+            frames.filter((f) => f.length === 160),
+            'mulaw',
+          ).subarray(1600),
+          8000,
+          1000,
+        );
+      await until(() => after.length >= 60 && steadyOf(after).length >= 4000, 20_000);
+      // Frames posted before the message reached the audio thread are still 16 kHz linear16;
+      // from the first 8 kHz one on, every frame is.
+      const first = after.findIndex((f) => f.length === 160);
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(after.slice(0, first).every((f) => f.length === 640)).toBe(true);
+      expect(after.slice(first).every((f) => f.length === 160)).toBe(true);
+      expect(before.every((f) => f.length === 640)).toBe(true);
+      const steady = steadyOf(after);
+      const level = blockAmplitude(steady, 1000, 8000);
+      expect(Math.abs(toDb(level / FAKE_MIC_TONE_AMPLITUDE))).toBeLessThan(0.5);
+    } finally {
+      capture.stop();
+    }
+  });
 
   it('a 12 kHz tone captured at 16 kHz is suppressed by at least 60 dB (no alias at 4 kHz)', async () => {
     // The fake microphone plays 1 kHz and 12 kHz at the same amplitude.

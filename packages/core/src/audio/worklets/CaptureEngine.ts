@@ -39,15 +39,15 @@ interface FrameSlot {
  * refills by handing each transferred buffer back.
  */
 export class CaptureEngine {
-  readonly #resampler: ReturnType<typeof createResampler>;
-  readonly #encoding: 'linear16' | 'mulaw';
-  readonly #frameSamples: number;
-  readonly #frameBytes: number;
-  readonly #pool: FrameSlot[] = [];
+  #resampler: ReturnType<typeof createResampler>;
+  #encoding: 'linear16' | 'mulaw';
+  #frameSamples: number;
+  #frameBytes: number;
+  #pool: FrameSlot[] = [];
   #slot: FrameSlot;
   #fill = 0;
-  readonly #resampled: Float32Array;
-  readonly #pcm: Int16Array;
+  #resampled: Float32Array;
+  #pcm: Int16Array;
   readonly #silence: Float32Array;
   #muted: boolean;
   readonly #guard: EchoGuard;
@@ -66,8 +66,15 @@ export class CaptureEngine {
   #levelPeak = 0;
   #lastReportSilent = false;
 
+  readonly #contextRate: number;
+  readonly #maxBlock: number;
+  readonly #poolSize: number;
+
   constructor(options: CaptureEngineOptions) {
     const maxBlock = options.maxBlockFrames ?? RENDER_QUANTUM_FRAMES;
+    this.#contextRate = options.contextRate;
+    this.#maxBlock = maxBlock;
+    this.#poolSize = options.poolSize ?? 8;
     this.#resampler = createResampler(options.contextRate, options.wireRate);
     this.#encoding = options.encoding;
     this.#frameSamples = options.frameSamples;
@@ -81,9 +88,32 @@ export class CaptureEngine {
     this.#levels = options.levels;
     this.#levelWindow = options.levelWindowFrames;
     this.#guard = new EchoGuard(options.contextRate, options.echoGuardTuning);
-    for (let i = 0; i < (options.poolSize ?? 8); i++)
+    this.#slot = this.#refillPool();
+  }
+
+  /**
+   * Another wire format from the next frame on (the server announced one other than the capture
+   * started with): a new resampler, encoder and frame size. The samples of a frame begun in the
+   * old format are dropped rather than sent in a mixed one; buffers of the old size that come
+   * home are let go. Called from the port handler, never from `process()`.
+   */
+  setFormat(format: { wireRate: number; encoding: 'linear16' | 'mulaw'; frameSamples: number }): void {
+    this.#resampler = createResampler(this.#contextRate, format.wireRate);
+    this.#encoding = format.encoding;
+    this.#frameSamples = format.frameSamples;
+    this.#frameBytes = format.frameSamples * (format.encoding === 'linear16' ? 2 : 1);
+    const maxOut = this.#resampler.maxOutputLength(this.#maxBlock);
+    this.#resampled = new Float32Array(maxOut);
+    this.#pcm = new Int16Array(maxOut);
+    this.#pool = [];
+    this.#slot = this.#refillPool();
+    this.#fill = 0;
+  }
+
+  #refillPool(): FrameSlot {
+    for (let i = 0; i < this.#poolSize; i++)
       this.#pool.push(this.#makeSlot(new ArrayBuffer(this.#frameBytes)));
-    this.#slot = this.#pool.pop()!;
+    return this.#pool.pop()!;
   }
 
   get muted(): boolean {

@@ -43,6 +43,8 @@ export class CaptureProcessor extends scope.AudioWorkletProcessor implements Wor
       else if (message.type === 'mute') {
         this.#muted = message.muted;
         this.#engine.setMuted(message.muted);
+      } else if (message.type === 'format') {
+        this.#engine.setFormat(message);
       } else if (message.type === 'echoReference') {
         this.#engine.setReferenceConnected(message.connected);
       } else if (message.type === 'stop') {

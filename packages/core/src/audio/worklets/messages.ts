@@ -51,6 +51,8 @@ export interface CaptureProcessorOptions {
 
 export type CaptureInMessage =
   | { type: 'mute'; muted: boolean }
+  /** Another wire format from the next frame on (`Capture.setFormat`). */
+  | { type: 'format'; wireRate: number; encoding: 'linear16' | 'mulaw'; frameSamples: number }
   /** The echo reference (the worklet's second input) was connected or disconnected. */
   | { type: 'echoReference'; connected: boolean }
   /** A frame buffer handed back for reuse, so the audio thread never allocates. */
