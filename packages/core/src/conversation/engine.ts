@@ -217,8 +217,11 @@ export function createEngine(shell: Shell): Engine {
       ended: () => current.ended,
       frame: (captured) => {
         if (stale(current) || current.cancelDrain !== null) return;
-        // Push-to-talk: only while held, then a short tail of silence, then nothing.
-        const frame = talkGate.pass(captured);
+        // Push-to-talk: only while held, then a short tail of silence, then nothing. Muted:
+        // silence, whatever the capture delivers (frames captured before it was handed over
+        // and muted, as it confirms the microphone is live first, or still in flight from the
+        // audio thread when mute() was called).
+        const frame = talkGate.pass(captured, store.getState().isMuted);
         if (frame !== null) current.uplink.frame(current.conn, frame);
       },
       captureFailed: (failure) => {

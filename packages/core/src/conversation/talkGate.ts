@@ -35,8 +35,12 @@ export interface TalkGate {
   release(): boolean;
   /** Not held, no tail pending: a new call starts quiet. */
   reset(): void;
-  /** What to send for a captured frame: the frame, the same length of silence, or null (nothing). */
-  pass(frame: Uint8Array): Uint8Array | null;
+  /**
+   * What to send for a captured frame: the frame, the same length of silence, or null (nothing).
+   * `muted`: the user muted the microphone, so nothing of the room may go out; the frame becomes
+   * silence (then gated as any other).
+   */
+  pass(frame: Uint8Array, muted?: boolean): Uint8Array | null;
 }
 
 export function createTalkGate(options: {
@@ -97,8 +101,8 @@ export function createTalkGate(options: {
       held = false;
       tailLeft = 0;
     },
-    pass(frame) {
-      if (turnTaking === 'vad' || held) return frame;
+    pass(frame, muted = false) {
+      if (turnTaking === 'vad' || held) return muted ? silent(frame.length) : frame;
       if (tailLeft > 0) {
         tailLeft -= 1;
         return silent(frame.length);
