@@ -15,7 +15,6 @@ import { openaiRealtime } from '@voicewire/core/openai';
 import { playai } from '@voicewire/core/playai';
 import { type CredentialKind, LOCAL_AGENT_KEY } from './providerCredentials.ts';
 
-
 /** One frame the server sent, as a test reads it. */
 export type ServerFrame =
   /** Agent audio: the utterance it belongs to (a new key starts a new one) and its samples. */

@@ -40,6 +40,11 @@ export interface PageRecorder {
   use(providerCase: ProviderCase): void;
   /** The newest AudioContext's `currentTime` (NaN before any). */
   contextTime(): number;
+  /**
+   * Called with each server frame as it arrives, before the library sees it (a test marks the
+   * moment on the tap's clock, {@link OutputTap.mark}).
+   */
+  onReceive: ((entry: WireEntry<ServerFrame>) => void) | null;
 }
 
 let recorder: PageRecorder | null = null;
@@ -75,8 +80,9 @@ export function recordPage(): PageRecorder {
       this.#record = { ws: this, url: String(url), protocols: list, sent: [], received: [] };
       sockets.push(this.#record);
       this.addEventListener('message', (event: MessageEvent) => {
-        const at = contextTime();
-        this.#record.received.push({ frame: this.#wire.fromServer(event.data), data: event.data, at });
+        const entry = { frame: this.#wire.fromServer(event.data), data: event.data, at: contextTime() };
+        this.#record.received.push(entry);
+        recorder?.onReceive?.(entry);
       });
     }
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
@@ -99,6 +105,7 @@ export function recordPage(): PageRecorder {
       reader = providerCase.wire;
     },
     contextTime,
+    onReceive: null,
   };
   return recorder;
 }
@@ -107,10 +114,14 @@ const TAP_SOURCE = `
 class ProviderSuiteTap extends AudioWorkletProcessor {
   constructor() {
     super();
-    this.start = -1; this.last = -1; this.closed = []; this.next = 0;
+    this.start = -1; this.last = -1; this.closed = []; this.next = 0; this.marks = [];
     this.gap = Math.round(sampleRate * ${BRIDGED_GAP_MS} / 1000);
+    this.port.onmessage = (event) => this.marks.push(event.data.mark);
   }
   process(inputs) {
+    // A mark is stamped with the first quantum rendered after it arrived: the earliest one a
+    // command posted to the player at the same moment can change.
+    for (const mark of this.marks.splice(0)) this.port.postMessage({ mark, at: currentFrame, rate: sampleRate });
     const channel = inputs[0] && inputs[0][0];
     if (channel) for (let i = 0; i < channel.length; i++) {
       if (Math.abs(channel[i]) <= ${SILENT_AMPLITUDE}) continue;
@@ -141,6 +152,19 @@ export interface OutputTap {
   spans(): Span[];
   /** The tap has reported everything before this context time (seconds; -1 before its first report). */
   heardUpTo(): number;
+  /**
+   * Stamp this moment on the audio thread's clock: the returned getter gives the context time
+   * (seconds) of the first quantum the tap rendered after it (NaN until reported, or with no
+   * player yet). The main thread's `currentTime` lags the rendering by up to a device buffer;
+   * a command posted to the player now takes effect on this quantum at the earliest.
+   */
+  mark(): () => number;
+  /**
+   * Each `interrupt()` the conversation made on its player, stamped on the audio clock as by
+   * {@link mark} right after the call returned (the fade was scheduled): the moment the
+   * library handled a barge-in or a press, from which the output must be silent within 10 ms.
+   */
+  interrupts(): number[];
 }
 
 /** A tap between the conversation's player and the destination (a new one per call). */
@@ -148,6 +172,15 @@ export function createOutputTap(): OutputTap {
   const closed: Span[] = [];
   let open: Span | null = null;
   let upTo = -1;
+  let port: MessagePort | null = null;
+  const marks: number[] = [];
+  const interrupted: (() => number)[] = [];
+  const mark = () => {
+    const id = marks.length;
+    marks.push(Number.NaN);
+    port?.postMessage({ mark: id });
+    return () => marks[id]!;
+  };
   return {
     audio: {
       async createPlayer(options: PlayerOptions) {
@@ -155,7 +188,13 @@ export function createOutputTap(): OutputTap {
         await options.context.audioWorklet.addModule(url);
         const input = options.context.createGain();
         const tap = new AudioWorkletNode(options.context, 'provider-suite-tap');
+        port = tap.port;
         tap.port.onmessage = (event) => {
+          if ('mark' in event.data) {
+            const { mark, at, rate } = event.data as { mark: number; at: number; rate: number };
+            marks[mark] = at / rate;
+            return;
+          }
           const report = event.data as { closed: Span[]; open: Span | null; upTo: number; rate: number };
           for (const [start, end] of report.closed) closed.push([start / report.rate, end / report.rate]);
           open = report.open ? [report.open[0] / report.rate, report.open[1] / report.rate] : null;
@@ -163,12 +202,44 @@ export function createOutputTap(): OutputTap {
         };
         input.connect(tap);
         tap.connect(options.context.destination);
-        return createPlayer({ ...options, destination: input });
+        const player = await createPlayer({ ...options, destination: input });
+        const interrupt = () => {
+          player.interrupt();
+          interrupted.push(mark());
+        };
+        return new Proxy(player, {
+          get(target, key) {
+            if (key === 'interrupt') return interrupt;
+            const value = Reflect.get(target, key, target) as unknown;
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
       },
     },
     spans: () => (open ? [...closed, open] : closed.slice()),
     heardUpTo: () => upTo,
+    mark,
+    interrupts: () => interrupted.map((stamp) => stamp()),
   };
+}
+
+/** Resolves once `check()` holds; rejects after `timeoutMs` saying what was awaited. */
+export function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const tick = () => {
+      let done = false;
+      try {
+        done = check();
+      } catch {
+        done = false;
+      }
+      if (done) resolve();
+      else if (performance.now() - started > timeoutMs) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -278,10 +349,13 @@ export function micFrames(socket: RecordedSocket): WireEntry<PageFrame>[] {
 }
 
 /** The page's control frames on `socket` (all but microphone audio), by type, in order. */
-export function controls(socket: RecordedSocket): { type: string; message: Record<string, unknown>; index: number }[] {
+export function controls(
+  socket: RecordedSocket,
+): { type: string; message: Record<string, unknown>; index: number }[] {
   const out: { type: string; message: Record<string, unknown>; index: number }[] = [];
   socket.sent.forEach((entry, index) => {
-    if (entry.frame?.kind === 'control') out.push({ type: entry.frame.type, message: entry.frame.message, index });
+    if (entry.frame?.kind === 'control')
+      out.push({ type: entry.frame.type, message: entry.frame.message, index });
   });
   return out;
 }

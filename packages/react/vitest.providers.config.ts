@@ -28,8 +28,13 @@ export default defineConfig({
       commands: {
         ...options.browser.commands,
         // The site's server mints the browser-safe credential (the key stays in Node).
-        mintCredential: (_context: unknown, origin: string, kind: CredentialKind, target: string, query: string) =>
-          mintCredential(origin, kind, target, query),
+        mintCredential: (
+          _context: unknown,
+          origin: string,
+          kind: CredentialKind,
+          target: string,
+          query: string,
+        ) => mintCredential(origin, kind, target, query),
       },
     },
     globalSetup: ['packages/react/test/providers/providersGlobalSetup.ts', ...options.globalSetup],

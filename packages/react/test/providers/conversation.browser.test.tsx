@@ -13,7 +13,7 @@ import {
   type WireUtterance,
   wireUtterances,
 } from '../../../../testing/providerPage.ts';
-import { type Call, greeting, openCall, sleep, until, words } from './providerCall.ts';
+import { type Call, greeting, openCall, page, sleep, until, words } from './providerCall.ts';
 
 /**
  * Greeting, a turn, barge-in, push-to-talk and a microphone switch: the same conversation with
@@ -27,6 +27,7 @@ let call: Call | null = null;
 let root: Root | null = null;
 let container: HTMLElement | null = null;
 afterEach(async () => {
+  page.onReceive = null;
   await call?.conversation.stop();
   call = null;
   root?.unmount();
@@ -71,6 +72,44 @@ function tapCaughtUp(target: Call): Promise<void> {
   return until(() => target.tap.heardUpTo() > now, 5000, 'the tap to catch up');
 }
 
+/** Quiet on the wire this long, ms, over at least this many looks (a page that is itself starved looks rarely, its frames still queued). */
+const WIRE_QUIET_MS = 1000;
+const QUIET_LOOKS = 40;
+
+/**
+ * Utterance `index` of the agent has all arrived and played out: no agent audio for a second
+ * while the page kept looking (about every 10 ms, at least {@link QUIET_LOOKS} times: a main
+ * thread stalled for a second looks once, with the frames of that second still queued), and the
+ * tap has heard as much of it as was sent, to 20 ms. The mode alone cannot tell: a vendor with
+ * no end-of-reply message (ElevenLabs) is `listening` whenever the player has run dry for a
+ * moment, as it may under load. Not met in 20 s, the caller's assertion says what was heard.
+ */
+async function playedOut(target: Call, index: number): Promise<void> {
+  let chunks = -1;
+  let quietSince = 0;
+  let looks = 0;
+  await until(
+    () => {
+      const audio = target.socket().received.filter((e) => e.frame?.kind === 'agentAudio');
+      if (audio.length !== chunks) {
+        chunks = audio.length;
+        quietSince = performance.now();
+        looks = 0;
+        return false;
+      }
+      looks += 1;
+      const utterance = wireUtterances(target.socket())[index];
+      if (!utterance || performance.now() - quietSince < WIRE_QUIET_MS || looks < QUIET_LOOKS) return false;
+      return (
+        target.tap.heardUpTo() > audio.at(-1)!.at + WIRE_QUIET_MS / 1000 &&
+        Math.abs(audibleMs(target.tap.spans(), utterance.firstAt) - sentAudibleMs(utterance)) < 20
+      );
+    },
+    20_000,
+    `utterance ${index} played out`,
+  ).catch(() => {});
+}
+
 /**
  * The greeting, muted, to its end: what was sent, what was heard of it on the tap. Heard in full:
  * the same milliseconds above −60 dBFS as the agent sent (an underrun or a cut would change
@@ -78,6 +117,7 @@ function tapCaughtUp(target: Call): Promise<void> {
  */
 async function hearGreeting(target: Call) {
   await until(() => target.modes.includes('agentSpeaking'), 20_000, 'the greeting');
+  await playedOut(target, 0);
   await until(() => target.conversation.store.getState().mode === 'listening', 20_000, 'the greeting to end');
   await tapCaughtUp(target);
   const utterance = wireUtterances(target.socket())[0]!;
@@ -88,18 +128,33 @@ async function hearGreeting(target: Call) {
   };
 }
 
-/** Each provider's whole greeting (its length as played from its start), for the barge-in's share. */
-const wholeGreetingMs = new Map<string, number>();
+/**
+ * Each provider's whole greeting, for the barge-in's share: how far into it its last audible
+ * sample is, and its whole audio (both in ms).
+ */
+const wholeGreetings = new Map<string, { audibleToMs: number; durationMs: number }>();
 
-async function wholeGreeting(providerCase: ProviderCase): Promise<number> {
-  const known = wholeGreetingMs.get(providerCase.name);
+function rememberGreeting(providerCase: ProviderCase, heard: Awaited<ReturnType<typeof hearGreeting>>) {
+  const whole = {
+    audibleToMs: positionAfterHearing(heard.utterance, heard.sentMs),
+    durationMs: durationMs(heard.utterance),
+  };
+  wholeGreetings.set(providerCase.name, whole);
+  return whole;
+}
+
+async function wholeGreeting(providerCase: ProviderCase) {
+  const known = wholeGreetings.get(providerCase.name);
   if (known !== undefined) return known;
   const listener = openCall(providerCase);
   await listener.conversation.start();
-  const { utterance, sentMs } = await hearGreeting(listener);
+  const heard = await hearGreeting(listener);
   await listener.conversation.stop();
-  wholeGreetingMs.set(providerCase.name, positionAfterHearing(utterance, sentMs));
-  return positionAfterHearing(utterance, sentMs);
+  return rememberGreeting(providerCase, heard);
+}
+
+function durationMs(utterance: WireUtterance, samples = utterance.samples.length): number {
+  return (samples / utterance.sampleRate) * 1000;
 }
 
 describe.each(PROVIDER_CASES)('$name', (providerCase: ProviderCase) => {
@@ -113,16 +168,23 @@ describe.each(PROVIDER_CASES)('$name', (providerCase: ProviderCase) => {
     const heard = await hearGreeting(call);
     expect(heard.sentMs).toBeGreaterThan(2000);
     expect(Math.abs(heard.heardMs - heard.sentMs)).toBeLessThan(20);
-    wholeGreetingMs.set(providerCase.name, positionAfterHearing(heard.utterance, heard.sentMs));
+    rememberGreeting(providerCase, heard);
     await until(() => ui.turns().length === 1, 5000, 'the greeting shown');
     expect(ui.turns()).toEqual([{ role: 'agent', text: greeting, interrupted: false }]);
 
     // The user speaks (the microphone's tone) for 800 ms, then is silent: the agent answers.
+    const modesAtTurn = call.modes.length;
     call.conversation.unmute();
     await sleep(800);
     call.conversation.mute();
     await until(() => ui.turns().length === 3, 20_000, 'the user turn and the reply shown');
     await until(() => wireUtterances(current.socket()).length === 2, 20_000, 'the reply audio');
+    await until(
+      () => current.modes.slice(modesAtTurn).includes('agentSpeaking'),
+      20_000,
+      'the reply to play',
+    );
+    await playedOut(current, 1);
     await until(() => current.conversation.store.getState().mode === 'listening', 20_000, 'the reply to end');
     expect(ui.turns()).toEqual([
       { role: 'agent', text: greeting, interrupted: false },
@@ -143,34 +205,64 @@ describe.each(PROVIDER_CASES)('$name', (providerCase: ProviderCase) => {
   });
 
   it('barge-in: the agent is below −60 dBFS on the output within 10 ms; its turn is marked and cut to what was heard', async () => {
-    const wholeMs = await wholeGreeting(providerCase);
+    const whole = await wholeGreeting(providerCase);
     call = openCall(providerCase);
     const ui = show(call);
     const current = call;
+    // The barge-in is handled in the task it arrives in: by the next task the player was
+    // interrupted (a task queued behind the message's own dispatch looks).
+    let handledInItsTask: boolean | null = null;
+    // Whether the agent was audible when it came (not in a gap of a player run dry under load).
+    let wasSpeaking = false;
+    page.onReceive = (entry) => {
+      if (entry.frame?.kind !== 'bargeIn' || handledInItsTask !== null) return;
+      wasSpeaking = current.conversation.store.getState().mode === 'agentSpeaking';
+      const before = current.tap.interrupts().length;
+      const next = new MessageChannel();
+      next.port1.onmessage = () => {
+        handledInItsTask = current.tap.interrupts().length > before;
+        next.port1.close();
+      };
+      next.port2.postMessage(null);
+    };
     await call.conversation.start();
     await until(() => audibleMs(current.tap.spans()) > 600, 20_000, '600 ms of the greeting heard');
     call.conversation.unmute();
     await until(() => bargeIns(current.socket()).length > 0, 10_000, 'the server to hear the user');
-    const bargeIn = bargeIns(call.socket())[0]!;
-    await until(() => current.conversation.getStats().interruptionMs.length > 0, 5000, 'the fade to end');
-    await until(() => current.tap.heardUpTo() > bargeIn.at + 0.2, 5000, 'the tap after the barge-in');
+    await until(() => handledInItsTask !== null, 5000, 'the task after the barge-in');
+    expect(handledInItsTask).toBe(true);
+    // Handled: the player's interrupt, stamped on the audio thread's clock.
+    await until(
+      () => !Number.isNaN(current.tap.interrupts()[0] ?? Number.NaN),
+      5000,
+      'the interrupt stamped',
+    );
+    const handledAt = current.tap.interrupts()[0]!;
+    await until(() => current.tap.heardUpTo() > handledAt + 0.2, 5000, 'the tap after the barge-in');
     call.conversation.mute();
 
-    // Silent on the output, on the audio clock: from the barge-in's arrival in the page to the
-    // last sample above −60 dBFS on the tap (nothing plays again before the reply).
+    // Silent on the output, on the audio clock: from the first quantum after the barge-in was
+    // handled to the last sample above −60 dBFS on the tap (nothing plays again before the reply).
     const spans = call.tap.spans();
     const [greetingAudio] = wireUtterances(call.socket());
-    const stillAudible = lastAudible(spans, bargeIn.at, bargeIn.at + 0.2);
-    const silentAfterMs = Number.isNaN(stillAudible) ? 0 : (stillAudible - bargeIn.at) * 1000;
+    const stillAudible = lastAudible(spans, handledAt, handledAt + 0.2);
+    const silentAfterMs = Number.isNaN(stillAudible) ? 0 : (stillAudible - handledAt) * 1000;
     expect(silentAfterMs).toBeLessThanOrEqual(10);
-    expect(call.conversation.getStats().interruptionMs).toHaveLength(1);
-    expect(call.conversation.getStats().interruptionMs[0]).toBeLessThanOrEqual(10);
+    // The library's own measure of its fade, when there was a voice to fade.
+    if (wasSpeaking) {
+      await until(() => current.conversation.getStats().interruptionMs.length > 0, 5000, 'the fade measured');
+      expect(call.conversation.getStats().interruptionMs).toHaveLength(1);
+      expect(call.conversation.getStats().interruptionMs[0]).toBeLessThanOrEqual(10);
+    }
 
     // How far into the greeting the user got: the audible milliseconds the tap heard of it,
     // mapped onto the greeting's own timeline (an underrun's gap is not heard speech).
-    const heardMs = positionAfterHearing(greetingAudio!, audibleMs(spans, greetingAudio!.firstAt, bargeIn.at + 0.05));
+    const heardMs = positionAfterHearing(
+      greetingAudio!,
+      audibleMs(spans, greetingAudio!.firstAt, handledAt + 0.05),
+    );
     expect(heardMs).toBeGreaterThan(600);
-    expect(heardMs).toBeLessThan(wholeMs - 500);
+    expect(heardMs).toBeLessThan(whole.audibleToMs - 500);
     await until(() => ui.turns()[0]?.interrupted === true, 10_000, 'the greeting marked interrupted');
     const kept = words(ui.turns()[0]!.text);
     expect(kept.length).toBeGreaterThan(0);
@@ -183,10 +275,19 @@ describe.each(PROVIDER_CASES)('$name', (providerCase: ProviderCase) => {
       expect(Math.abs(providerCase.truncate.heardMs(truncates[0]!.message) - heardMs)).toBeLessThan(30);
     }
     if (providerCase.saysWhatWasSpoken) {
-      // The server's words spoken: the share of the greeting heard, to two words (it counts the
-      // audio it sent, a little ahead of what was played).
-      const expected = (words(greeting).length * heardMs) / wholeMs;
-      expect(Math.abs(kept.length - expected)).toBeLessThanOrEqual(2);
+      // The server's words spoken: the greeting's text in proportion to the audio it had sent
+      // when it heard the user (on the wire before its barge-in message; a little ahead of what
+      // was played), cut at a word's end; to a word (its count may be taken a chunk later).
+      const bargeInIndex = call.socket().received.indexOf(bargeIns(call.socket())[0]!);
+      const sentBefore = call
+        .socket()
+        .received.slice(0, bargeInIndex)
+        .filter((e) => e.frame?.kind === 'agentAudio' && e.frame.utterance === greetingAudio!.key)
+        .reduce((n, e) => n + (e.frame?.kind === 'agentAudio' ? e.frame.samples.length : 0), 0);
+      const share = durationMs(greetingAudio!, sentBefore) / whole.durationMs;
+      const upToCut = words(greeting.slice(0, Math.floor(greeting.length * share)));
+      expect(kept.length).toBeGreaterThanOrEqual(upToCut.length - 2);
+      expect(kept.length).toBeLessThanOrEqual(upToCut.length + 1);
     }
   });
 
@@ -202,18 +303,29 @@ describe.each(PROVIDER_CASES)('$name', (providerCase: ProviderCase) => {
     expect(micFrames(call.socket())).toHaveLength(0);
     expect(call.conversation.getStats().framesSent).toBe(0);
 
-    // A press during the greeting silences it here and now, before the server knows.
+    // A press during the greeting silences it here and now (the player interrupted within the
+    // press's own event), before the server knows; stamped on the audio thread's clock.
+    // (Pressed while the greeting plays, not in a gap of a player run dry under load: the
+    // continuation runs straight after the check.)
+    await until(
+      () => current.conversation.store.getState().mode === 'agentSpeaking',
+      20_000,
+      'the greeting playing',
+    );
     const sentBeforePress = call.socket().sent.length;
-    const pressedAt = call.context().currentTime;
     ui.button().dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, button: 0, pointerId: 1 }));
     expect(call.conversation.store.getState().mode).toBe('userSpeaking');
+    expect(call.tap.interrupts()).toHaveLength(1);
+    await until(() => !Number.isNaN(current.tap.interrupts()[0]!), 5000, 'the interrupt stamped');
+    const pressedAt = call.tap.interrupts()[0]!;
     await until(() => current.conversation.getStats().interruptionMs.length === 1, 5000, 'the fade to end');
     expect(call.conversation.getStats().interruptionMs[0]).toBeLessThanOrEqual(10);
     await until(() => current.tap.heardUpTo() > pressedAt + 0.2, 5000, 'the tap after the press');
     const stillAudible = lastAudible(call.tap.spans(), pressedAt, pressedAt + 0.2);
     expect(Number.isNaN(stillAudible) ? 0 : (stillAudible - pressedAt) * 1000).toBeLessThanOrEqual(10);
     const pressControls = controls(call.socket()).filter((c) => c.index >= sentBeforePress);
-    for (const type of providerCase.pushToTalk.pressed) expect(pressControls.map((c) => c.type)).toContain(type);
+    for (const type of providerCase.pushToTalk.pressed)
+      expect(pressControls.map((c) => c.type)).toContain(type);
 
     // Held: the microphone's tone is on the wire.
     await until(() => micFrames(current.socket()).length >= 40, 10_000, '800 ms of the microphone');
@@ -221,9 +333,15 @@ describe.each(PROVIDER_CASES)('$name', (providerCase: ProviderCase) => {
     ui.button().dispatchEvent(new PointerEvent('pointerup', { bubbles: true, button: 0, pointerId: 1 }));
     expect(call.conversation.store.getState().talking).toBe(false);
     const held = micFrames(call.socket()).filter((f) => call!.socket().sent.indexOf(f) < releasedAt);
-    expect(held.filter((f) => f.frame?.kind === 'micAudio' && peak(f.frame.samples) > 0.1).length).toBeGreaterThan(
-      held.length * 0.8,
-    );
+    const peaks = held.map((f) => (f.frame?.kind === 'micAudio' ? peak(f.frame.samples) : -1));
+    const shown = `peaks ${peaks.map((p) => p.toFixed(3)).join(' ')}`;
+    // Each frame is the tone (0.25) or, where Chromium's fake microphone stalled under load, its
+    // digital zeros; never attenuated or gated. Most are the tone.
+    expect(
+      peaks.every((p) => p === 0 || p > 0.1),
+      shown,
+    ).toBe(true);
+    expect(peaks.filter((p) => p > 0.1).length, shown).toBeGreaterThan(held.length / 2);
 
     // Released: the agent answers the turn.
     await until(() => ui.turns().some((t) => t.role === 'user'), 20_000, 'the user turn shown');
@@ -235,9 +353,12 @@ describe.each(PROVIDER_CASES)('$name', (providerCase: ProviderCase) => {
     const { released } = providerCase.pushToTalk;
     if (released.length > 0) {
       // The vendor's own control ends the turn: exactly those frames, at once, and no tail.
-      expect(controls(call.socket()).filter((c) => c.index >= releasedAt).slice(0, released.length).map((c) => c.type)).toEqual(
-        released,
-      );
+      expect(
+        controls(call.socket())
+          .filter((c) => c.index >= releasedAt)
+          .slice(0, released.length)
+          .map((c) => c.type),
+      ).toEqual(released);
       expect(tail).toHaveLength(0);
     } else {
       // The microphone gate and a second of digital silence close the turn on the server's VAD.

@@ -10,7 +10,15 @@ import { inject } from 'vitest';
 import { commands } from 'vitest/browser';
 import { connectOptions, type ProviderCase } from '../../../../testing/providerCases.ts';
 import type { CredentialKind } from '../../../../testing/providerCredentials.ts';
-import { createOutputTap, type OutputTap, type RecordedSocket, recordPage } from '../../../../testing/providerPage.ts';
+import {
+  createOutputTap,
+  type OutputTap,
+  type RecordedSocket,
+  recordPage,
+  until,
+} from '../../../../testing/providerPage.ts';
+
+export { until };
 
 /**
  * One call of a provider against the local agent, with everything a test reads beside the
@@ -58,7 +66,11 @@ export interface Call {
 /** A conversation with `providerCase` (muted at first: the fake microphone's tone is the user speaking). */
 export function openCall(
   providerCase: ProviderCase,
-  { query = '', muted = true, ...options }: Partial<ConversationOptions> & { query?: string; muted?: boolean } = {},
+  {
+    query = '',
+    muted = true,
+    ...options
+  }: Partial<ConversationOptions> & { query?: string; muted?: boolean } = {},
 ): Call {
   const tap = createOutputTap();
   const firstSocket = page.sockets.length;
@@ -102,31 +114,16 @@ export function openCall(
   return call;
 }
 
-/** Resolves once `check()` holds; rejects after `timeoutMs` saying what was awaited. */
-export function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const tick = () => {
-      let done = false;
-      try {
-        done = check();
-      } catch {
-        done = false;
-      }
-      if (done) resolve();
-      else if (performance.now() - started > timeoutMs) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
-
 /** For a fixed window in which something must NOT happen, or a stimulus of a given length. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Everything of `call` was released: its microphone tracks, its context and its sockets. */
 export async function released(call: Call, timeoutMs = 5000): Promise<void> {
-  await until(() => call.tracks().every((track) => track.readyState === 'ended'), timeoutMs, 'the microphone');
+  await until(
+    () => call.tracks().every((track) => track.readyState === 'ended'),
+    timeoutMs,
+    'the microphone',
+  );
   await until(() => call.context().state === 'closed', timeoutMs, 'the AudioContext to close');
   await until(
     () => call.sockets().every((s) => s.ws.readyState === WebSocket.CLOSED),
