@@ -4,7 +4,10 @@
  * (factory, endpoint, credential), what the vendor can do (resume a dropped call, a push-to-talk
  * control on the wire), and how to read its wire (the agent's audio, its barge-in message, the
  * microphone's frames) so that a test checks what crossed the socket without asking the library.
- * Adding a provider is one entry in {@link PROVIDER_CASES}.
+ * Adding a provider is one entry in {@link PROVIDER_CASES} (once the local agent speaks its
+ * protocol): its factory, path, wire reader and credential. `credential: 'apiKey'` is the
+ * provider's own way of sending a key (the `apiKey` option) and needs nothing more; a browser-safe
+ * credential the vendor mints server-side adds its kind to testing/providerCredentials.ts.
  *
  * Runs in the browser (the cases, the wire readers) and in Node (the bench reads the list); the
  * credentials are minted server-side by testing/providerCredentials.ts.

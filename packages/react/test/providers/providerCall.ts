@@ -118,7 +118,7 @@ export function openCall(
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Everything of `call` was released: its microphone tracks, its context and its sockets. */
-export async function released(call: Call, timeoutMs = 5000): Promise<void> {
+export async function released(call: Call, timeoutMs = 10_000): Promise<void> {
   await until(
     () => call.tracks().every((track) => track.readyState === 'ended'),
     timeoutMs,
