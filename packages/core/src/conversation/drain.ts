@@ -48,7 +48,7 @@ export function drainThenEnd(host: ConversationHost, current: Run, reason: Disco
  * which a queue that ran empty before the hang-up arrived has already sent (the local agent
  * hangs up once its goodbye has had time to play). A player that cannot tell is waited for.
  */
-function nothingLeftToHear(player: Player): boolean {
+export function nothingLeftToHear(player: Player): boolean {
   try {
     return player.getPosition?.().pendingMs === 0;
   } catch {

@@ -233,10 +233,14 @@ export function createEngine(shell: Shell): Engine {
       frame: (captured, echo) => {
         if (stale(current) || current.cancelDrain !== null) return;
         // Push-to-talk: only while held, then a short tail of silence, then nothing. VAD: the
-        // echo guard's verdict holds back a frame that is only the agent's echo.
-        const frame = talkGate.pass(captured, echo);
+        // echo guard's verdict holds back a frame that is only the agent's echo. Muted: silence,
+        // whatever the capture delivers (frames captured before it was handed over and muted, as
+        // it confirms the microphone is live first, or still in flight from the audio thread
+        // when mute() was called).
+        const muted = store.getState().isMuted;
+        const frame = talkGate.pass(captured, echo, muted);
         if (frame === null) return;
-        if (echo && talkGate.turnTaking === 'vad') current.stats.totals.framesHeldBack += 1;
+        if (echo && !muted && talkGate.turnTaking === 'vad') current.stats.totals.framesHeldBack += 1;
         current.uplink.frame(current.conn, frame);
       },
       captureFailed: (failure) => {

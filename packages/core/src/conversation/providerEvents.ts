@@ -1,6 +1,7 @@
 import type { ProviderEvent } from '../providers/types.ts';
 import { type Connection, connected, onServerError } from './connection.ts';
 import { errorText } from './conversationError.ts';
+import { nothingLeftToHear } from './drain.ts';
 import type { ConversationHost, Run } from './run.ts';
 import { safely } from './safely.ts';
 import { applyTranscript, interruptAgentTurn } from './transcript.ts';
@@ -93,7 +94,13 @@ function onEvent(host: ConversationHost, current: Run, conn: Connection, event: 
       return;
     case 'agentUtteranceEnd':
       // The reply is complete: its tail is flushed and the buffer running dry is `drained`.
-      host.withPlayer(current, (player) => player.endStream?.());
+      host.withPlayer(current, (player) => {
+        player.endStream?.();
+        // A server that ends a reply once it has had time to play (OpenAI's `output_audio.done`,
+        // PlayAI's `audioStreamEnd`) finds it played out: its `drained` came before the end and
+        // left it pending, so the next barge-in would cut off a reply heard in full.
+        if (nothingLeftToHear(player)) current.audioPending = false;
+      });
       host.turn(current, 'replyEnded');
       return;
     case 'userSpeechStart':

@@ -39,9 +39,10 @@ export interface TalkGate {
   reset(): void;
   /**
    * What to send for a captured frame: the frame, the same length of silence, or null (nothing).
-   * `echo`: the echo guard holds it back (in `vad` only).
+   * `echo`: the echo guard holds it back (in `vad` only). `muted`: the user muted the microphone,
+   * so nothing of the room may go out; the frame becomes silence (then gated as any other).
    */
-  pass(frame: Uint8Array, echo?: boolean): Uint8Array | null;
+  pass(frame: Uint8Array, echo?: boolean, muted?: boolean): Uint8Array | null;
 }
 
 export function createTalkGate(options: {
@@ -102,9 +103,9 @@ export function createTalkGate(options: {
       held = false;
       tailLeft = 0;
     },
-    pass(frame, echo = false) {
-      if (turnTaking === 'vad') return echo ? silent(frame.length) : frame;
-      if (held) return frame;
+    pass(frame, echo = false, muted = false) {
+      if (turnTaking === 'vad') return echo || muted ? silent(frame.length) : frame;
+      if (held) return muted ? silent(frame.length) : frame;
       if (tailLeft > 0) {
         tailLeft -= 1;
         return silent(frame.length);

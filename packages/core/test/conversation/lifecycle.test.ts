@@ -1,5 +1,5 @@
-import { MAX_SEND_BACKLOG_MS, VoicewireError } from '@voicewire/core';
-import { createTestConversation, FakeAudioContext } from '@voicewire/core/testing';
+import { decodeBase64, MAX_SEND_BACKLOG_MS, VoicewireError } from '@voicewire/core';
+import { createFakeAudio, createTestConversation, FakeAudioContext } from '@voicewire/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 afterEach(() => {
@@ -85,6 +85,33 @@ describe('controls', () => {
     test.conversation.mute();
     await test.conversation.start();
     expect(test.audio.capture?.muted).toBe(true);
+    await test.conversation.stop();
+  });
+
+  it('muted: what the capture still delivers goes out as silence (frames before it was handed over, in flight after mute())', async () => {
+    const loud = new Uint8Array(640).fill(0x40);
+    const audio = createFakeAudio();
+    const test = createTestConversation({
+      audio: {
+        ...audio.factories,
+        // As the real capture does: it confirms the microphone is live (frames flow) before it resolves.
+        async createCapture(options) {
+          const capture = await audio.createCapture(options);
+          options.onFrame(loud, { captureTime: 0 });
+          return capture;
+        },
+      },
+    });
+    test.conversation.mute();
+    await test.conversation.start();
+    const sent = () => test.server.received('audioIn').map((m) => decodeBase64(m.data ?? ''));
+    expect(sent()).toHaveLength(1);
+    // A frame still in flight from the audio thread when mute() was called.
+    audio.capture!.emitFrame(loud);
+    expect(sent().map((frame) => frame.some((byte) => byte !== 0))).toEqual([false, false]);
+    test.conversation.unmute();
+    audio.capture!.emitFrame(loud);
+    expect(sent()[2]).toEqual(loud);
     await test.conversation.stop();
   });
 

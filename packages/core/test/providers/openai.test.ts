@@ -217,6 +217,46 @@ describe('openaiRealtime', () => {
     expect(conversation.store.getState().transcript[0]!.text).toBe('One two three four');
   });
 
+  it('a reply that played out before its output_audio.done is whole: the next speech is no barge-in', async () => {
+    const { conversation, audio } = call();
+    await open(conversation);
+    vendor.send({ type: 'response.created', event_id: 'e3', response: { id: 'resp_1' } });
+    vendor.send(delta('item_1', pcm16(100)));
+    vendor.send({
+      type: 'response.output_audio_transcript.delta',
+      event_id: 'e4',
+      item_id: 'item_1',
+      delta: 'One two three four.',
+    });
+    await until(() => (audio.player?.enqueued.length ?? 0) === 1, 'the audio');
+    audio.player!.emitStarted();
+    audio.player!.setPlayedMs(100);
+    // The queue runs dry; the server says the audio is done once it has had time to play.
+    audio.player!.emitDrained();
+    vendor.send({ type: 'response.output_audio.done', event_id: 'e5', item_id: 'item_1' });
+    vendor.send({ type: 'response.done', event_id: 'e6', response: { id: 'resp_1', status: 'completed' } });
+    await until(() => audio.player?.calls.includes('endStream') === true, 'the end of the reply');
+    vendor.send({
+      type: 'input_audio_buffer.speech_started',
+      event_id: 'e7',
+      audio_start_ms: 900,
+      item_id: 'u1',
+    });
+    await until(() => conversation.store.getState().mode === 'userSpeaking', 'the user speaking');
+    vendor.send({
+      type: 'input_audio_buffer.speech_stopped',
+      event_id: 'e8',
+      audio_end_ms: 1900,
+      item_id: 'u1',
+    });
+    await until(() => conversation.store.getState().mode === 'thinking', 'the user to finish');
+    expect(conversation.store.getState().transcript[0]).toMatchObject({
+      text: 'One two three four.',
+      interrupted: false,
+    });
+    expect(vendor.messages('conversation.item.truncate')).toHaveLength(0);
+  });
+
   it('user transcripts come from the input transcription events', async () => {
     const { conversation } = call();
     await open(conversation);
