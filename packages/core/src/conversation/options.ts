@@ -85,7 +85,7 @@ export function resolveOptions(options: ConversationOptions): ResolveOptionsResu
       maxPendingFrames: Math.max(1, Math.ceil(PENDING_AUDIO_MS / frameMs)),
       maxBacklogFrames: Math.max(1, Math.ceil(MAX_SEND_BACKLOG_MS / frameMs)),
       worklets: options.worklets,
-      echoGuard: options.echoGuard !== false,
+      echoGuard: options.echoGuard === true,
       createCapture: options.audio?.createCapture ?? defaultCreateCapture,
       createPlayer: options.audio?.createPlayer ?? defaultCreatePlayer,
       WebSocket: options.WebSocket,

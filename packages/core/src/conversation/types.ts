@@ -232,7 +232,9 @@ export interface ConversationOptions extends ConversationCallbacks {
    * talking over the agent stands out and passes at once, with no added latency. Nothing changes
    * while the agent is silent, and a held push-to-talk control always passes. Counted in
    * `getStats().framesHeldBack`; see the core README, "Echo guard". Works with every provider
-   * (it sits before the wire). Applies from the next `start()`. @defaultValue true
+   * (it sits before the wire). Applies from the next `start()`. Off by default for now: until it
+   * has learned the room it also holds back a user talking over the agent at an ordinary level
+   * (the core README's "Echo guard" says when to turn it on). @defaultValue false
    */
   echoGuard?: boolean;
   /** @defaultValue the default policy; `false` never reconnects. */
