@@ -399,7 +399,9 @@ export function microphoneCommands(project: string) {
     },
     plugMicrophone(_context: unknown, microphone: Microphone) {
       pactl('load-module', 'module-remap-source', ...MICROPHONE_SOURCES[microphone].split(' '));
-      if (microphone === 'built-in') pactl('set-default-source', 'microphone');
+      // Whichever came back, the built-in microphone stays the default: a headset plugged back
+      // may otherwise become it, and the next test's default capture would hear its quiet tone.
+      pactl('set-default-source', 'microphone');
     },
   };
 }
