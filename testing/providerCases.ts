@@ -384,7 +384,12 @@ function geminiWire(): WireReader {
           at += chunk.length;
         }
         const rate = /rate=(\d+)/.exec(String(audio[0]!.mimeType))?.[1];
-        return { kind: 'agentAudio', utterance: String(utterance), samples, sampleRate: Number(rate ?? 24_000) };
+        return {
+          kind: 'agentAudio',
+          utterance: String(utterance),
+          samples,
+          sampleRate: Number(rate ?? 24_000),
+        };
       }
       if (ended) open = false;
       return { kind: 'other', type: Object.keys(message)[0] ?? 'empty' };
@@ -394,7 +399,8 @@ function geminiWire(): WireReader {
       if (message === null) return null;
       const input = asObject(message.realtimeInput);
       const audio = asObject(input.audio);
-      if (typeof audio.data === 'string') return { kind: 'micAudio', samples: pcm16Samples(decodeBase64(audio.data)) };
+      if (typeof audio.data === 'string')
+        return { kind: 'micAudio', samples: pcm16Samples(decodeBase64(audio.data)) };
       const type = Object.keys(message)[0] ?? 'empty';
       return {
         kind: 'control',
