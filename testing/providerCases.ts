@@ -13,7 +13,10 @@
  * credentials are minted server-side by testing/providerCredentials.ts.
  */
 import { type ConversationOptions, decodeBase64, type Provider } from '@voicewire/core';
+import { deepgramAgent } from '@voicewire/core/deepgram';
 import { elevenlabs } from '@voicewire/core/elevenlabs';
+import { geminiLive } from '@voicewire/core/gemini';
+import { humeEvi } from '@voicewire/core/hume';
 import { openaiRealtime } from '@voicewire/core/openai';
 import { playai } from '@voicewire/core/playai';
 import { type CredentialKind, LOCAL_AGENT_KEY } from './providerCredentials.ts';
@@ -50,8 +53,13 @@ export interface ProviderCase {
   /** Conversation options of this provider's calls beside provider, url and credentials. */
   options: Partial<ConversationOptions>;
   credential: CredentialKind;
-  /** A dropped connection reconnects and resumes the same conversation (else: `ended`, saying why). */
-  resumes: boolean;
+  /**
+   * A dropped connection reconnects and resumes the same conversation (else: `ended`, saying
+   * why): how the new socket asks for it, the conversation id it names (PlayAI's
+   * `continueConversation` in `setup`, Hume's `resumed_chat_group_id` in the URL, Gemini's
+   * resumption handle in `setup`).
+   */
+  resumes: false | ((opening: { url: string; first: Record<string, unknown> }) => string | undefined);
   /**
    * Push-to-talk on the wire: the frames the page sends on a press and on a release (OpenAI:
    * clear, then commit and response.create). Empty: the vendor has no such control, and the
@@ -63,6 +71,8 @@ export interface ProviderCase {
    * ElevenLabs' `agent_response_correction`); otherwise the library estimates it.
    */
   saysWhatWasSpoken: boolean;
+  /** What the page's error says when the agent fails mid-call (`?fault=error:4500:…`), in this vendor's terms. */
+  serverError: { kind: string; message: RegExp };
   /** The frame that tells the server what the user heard when cut off (OpenAI's truncate), with its heard ms. */
   truncate?: { type: string; heardMs(message: Record<string, unknown>): number };
   wire(): WireReader;
@@ -76,9 +86,10 @@ export const PROVIDER_CASES: ProviderCase[] = [
     provider: () => playai({ agentId: 'provider-suite-agent' }),
     options: { output: { format: 'wav', sampleRate: 24_000 } },
     credential: 'apiKey',
-    resumes: true,
+    resumes: ({ first }) => asString(first.continueConversation),
     saysWhatWasSpoken: true,
     pushToTalk: { pressed: [], released: [] },
+    serverError: { kind: 'server-error', message: /4500/ },
     wire: playaiWire,
   },
   {
@@ -98,6 +109,7 @@ export const PROVIDER_CASES: ProviderCase[] = [
       type: 'conversation.item.truncate',
       heardMs: (message) => Number(message.audio_end_ms),
     },
+    serverError: { kind: 'server-error', message: /4500/ },
     wire: openaiWire,
   },
   {
@@ -110,7 +122,51 @@ export const PROVIDER_CASES: ProviderCase[] = [
     resumes: false,
     saysWhatWasSpoken: true,
     pushToTalk: { pressed: [], released: [] },
+    serverError: { kind: 'server-error', message: /4500/ },
     wire: elevenlabsWire,
+  },
+  {
+    name: 'Gemini Live',
+    path: '/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent',
+    target: 'provider-suite-agent',
+    provider: () => geminiLive({ model: 'provider-suite-agent', systemInstruction: 'Be brief.' }),
+    options: {},
+    credential: 'apiKey',
+    // The newest resumption handle; the local agent's are `<session id>.<n>`.
+    resumes: ({ first }) =>
+      asString(asObject(asObject(first.setup).sessionResumption).handle)?.replace(/\.\d+$/, ''),
+    saysWhatWasSpoken: false,
+    // `audioStreamEnd` closes the held turn.
+    pushToTalk: { pressed: [], released: ['realtimeInput.audioStreamEnd'] },
+    // No error message: the close (1011, its reason naming the fault) is all the page hears.
+    serverError: { kind: 'server-error', message: /4500/ },
+    wire: geminiWire,
+  },
+  {
+    name: 'Deepgram',
+    path: '/v1/agent/converse',
+    target: 'provider-suite-agent',
+    provider: () => deepgramAgent({ think: { prompt: 'Be brief.' } }),
+    options: {},
+    credential: 'apiKey',
+    resumes: false,
+    saysWhatWasSpoken: false,
+    pushToTalk: { pressed: [], released: ['ForceEndTurn'] },
+    serverError: { kind: 'server-error', message: /4500/ },
+    wire: deepgramWire,
+  },
+  {
+    name: 'Hume EVI',
+    path: '/v0/evi/chat',
+    target: 'provider-suite-agent',
+    provider: () => humeEvi({ configId: 'provider-suite-agent', systemPrompt: 'Be brief.' }),
+    options: {},
+    credential: 'apiKey',
+    resumes: ({ url }) => new URL(url).searchParams.get('resumed_chat_group_id') ?? undefined,
+    saysWhatWasSpoken: false,
+    pushToTalk: { pressed: [], released: [] },
+    serverError: { kind: 'server-error', message: /4500/ },
+    wire: humeWire,
   },
 ];
 
@@ -154,10 +210,28 @@ function withAgentQuery(endpoint: string, query: string): string {
 // ----------------------------------------------------------------------------------------------
 // Wire readers: each vendor's frames, read independently of the provider under test
 
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A binary frame's bytes (an ArrayBuffer or a view; a Blob cannot be read in step). */
+function bytesOf(data: unknown): Uint8Array | null {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+}
+
 function parse(data: unknown): Record<string, unknown> | null {
-  if (typeof data !== 'string') return null;
+  // Gemini sends its JSON in binary frames.
+  const bytes = bytesOf(data);
+  const text = bytes ? new TextDecoder().decode(bytes) : data;
+  if (typeof text !== 'string') return null;
   try {
-    const value = JSON.parse(data) as unknown;
+    const value = JSON.parse(text) as unknown;
     return typeof value === 'object' && value !== null && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : null;
@@ -275,6 +349,126 @@ function elevenlabsWire(): WireReader {
       if (message === null) return null;
       if (typeof message.user_audio_chunk === 'string')
         return { kind: 'micAudio', samples: pcm16Samples(decodeBase64(message.user_audio_chunk)) };
+      return { kind: 'control', type: String(message.type), message };
+    },
+  };
+}
+
+/** Gemini Live: JSON both ways (the server's in binary frames), PCM16 at 16 kHz in, 24 kHz out (docs/providers.md). */
+function geminiWire(): WireReader {
+  let utterance = 0;
+  /** A model turn's audio is streaming: the next audio after its end starts a new utterance. */
+  let open = false;
+  return {
+    fromServer(data) {
+      const message = parse(data);
+      if (message === null) return { kind: 'other', type: 'invalid' };
+      const content = asObject(message.serverContent);
+      if (content.interrupted === true) {
+        open = false;
+        return { kind: 'bargeIn' };
+      }
+      const parts = asObject(content.modelTurn).parts;
+      const audio = (Array.isArray(parts) ? parts : [])
+        .map((part) => asObject(asObject(part).inlineData))
+        .filter((inline) => typeof inline.data === 'string' && String(inline.mimeType).startsWith('audio/'));
+      const ended = content.generationComplete === true || content.turnComplete === true;
+      if (audio.length > 0) {
+        if (!open) utterance += 1;
+        open = !ended;
+        const chunks = audio.map((inline) => pcm16Samples(decodeBase64(inline.data as string)));
+        const samples = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const chunk of chunks) {
+          samples.set(chunk, at);
+          at += chunk.length;
+        }
+        const rate = /rate=(\d+)/.exec(String(audio[0]!.mimeType))?.[1];
+        return {
+          kind: 'agentAudio',
+          utterance: String(utterance),
+          samples,
+          sampleRate: Number(rate ?? 24_000),
+        };
+      }
+      if (ended) open = false;
+      return { kind: 'other', type: Object.keys(message)[0] ?? 'empty' };
+    },
+    fromPage(data) {
+      const message = parse(data);
+      if (message === null) return null;
+      const input = asObject(message.realtimeInput);
+      const audio = asObject(input.audio);
+      if (typeof audio.data === 'string')
+        return { kind: 'micAudio', samples: pcm16Samples(decodeBase64(audio.data)) };
+      const type = Object.keys(message)[0] ?? 'empty';
+      return {
+        kind: 'control',
+        type: type === 'realtimeInput' ? `realtimeInput.${Object.keys(input)[0]}` : type,
+        message,
+      };
+    },
+  };
+}
+
+/** Deepgram Voice Agent: audio in binary frames both ways, in the encodings `Settings` names (docs/providers.md). */
+function deepgramWire(): WireReader {
+  let utterance = 0;
+  let sampleRate = 24_000;
+  return {
+    fromServer(data) {
+      const bytes = bytesOf(data);
+      // `AgentStartedSpeaking` starts each utterance; audio still on its way after a barge-in is the cut one's.
+      if (bytes)
+        return {
+          kind: 'agentAudio',
+          utterance: String(Math.max(utterance, 1)),
+          samples: pcm16Samples(bytes),
+          sampleRate,
+        };
+      const message = parse(data);
+      const type = String(message?.type);
+      if (type === 'AgentStartedSpeaking') utterance += 1;
+      if (type === 'UserStartedSpeaking') return { kind: 'bargeIn' };
+      return { kind: 'other', type };
+    },
+    fromPage(data) {
+      const bytes = bytesOf(data);
+      if (bytes) return { kind: 'micAudio', samples: pcm16Samples(bytes) };
+      const message = parse(data);
+      if (message === null) return null;
+      if (message.type === 'Settings') {
+        const rate = asObject(asObject(message.audio).output).sample_rate;
+        if (typeof rate === 'number') sampleRate = rate;
+      }
+      return { kind: 'control', type: String(message.type), message };
+    },
+  };
+}
+
+/** Hume EVI: `audio_output` a WAV file per chunk, `audio_input` PCM16 (docs/providers.md). */
+function humeWire(): WireReader {
+  return {
+    fromServer(data) {
+      const message = parse(data);
+      const type = String(message?.type);
+      if (type === 'user_interruption') return { kind: 'bargeIn' };
+      if (type === 'audio_output' && typeof message?.data === 'string') {
+        const chunk = withoutWavHeader(decodeBase64(message.data));
+        return {
+          kind: 'agentAudio',
+          utterance: String(message.id),
+          samples: pcm16Samples(chunk.pcm),
+          sampleRate: chunk.sampleRate ?? 48_000,
+        };
+      }
+      return { kind: 'other', type };
+    },
+    fromPage(data) {
+      const message = parse(data);
+      if (message === null) return null;
+      if (message.type === 'audio_input' && typeof message.data === 'string')
+        return { kind: 'micAudio', samples: pcm16Samples(decodeBase64(message.data)) };
       return { kind: 'control', type: String(message.type), message };
     },
   };

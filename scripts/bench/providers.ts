@@ -154,7 +154,7 @@ export async function run(): Promise<BenchSection[]> {
         rows,
         checks,
         notes: [
-          'Barge-in → silent: the library handling the server’s barge-in message (PlayAI voiceActivityStart, OpenAI input_audio_buffer.speech_started, ElevenLabs interruption; the player interrupted, stamped on the audio thread’s clock) to the last sample above −60 dBFS on a tap after the player.',
+          'Barge-in → silent: the library handling the server’s barge-in message (PlayAI voiceActivityStart, OpenAI input_audio_buffer.speech_started, ElevenLabs interruption, Gemini serverContent.interrupted, Deepgram UserStartedSpeaking, Hume user_interruption; the player interrupted, stamped on the audio thread’s clock) to the last sample above −60 dBFS on a tap after the player.',
           'Speech onset → silent: the first frame of the user’s speech (a 1 kHz tone on the fake microphone) leaving the page to the same moment; it includes the local agent’s voice activity detection and the round trip, so it has no target.',
           'Fade: the library’s own measure (stats.interruptionMs). First audio: the reply’s first chunk arriving in the page to its first sample on the tap, less the silence it begins with (the player ready, as in a conversation).',
           'Greeting first audio: the same for the greeting, which may arrive while start() is still loading the audio engine (it waits for the player); no target.',

@@ -351,6 +351,21 @@ describe('geminiLive', () => {
     expect(disconnects).toEqual([]);
   });
 
+  it("Google's internal error (1011) not resumed (reconnect off): the call ends with a server error saying so, not that it resumes", async () => {
+    const { conversation } = call();
+    await open(conversation);
+    vendor.send({ sessionResumptionUpdate: { newHandle: 'h-1', resumable: true } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    vendor.close(1011, 'Internal error encountered.');
+    await until(() => conversation.store.getState().status === 'error', 'the end');
+    expect(conversation.store.getState().error).toEqual({
+      kind: 'server-error',
+      code: 1011,
+      message: 'Gemini Live failed (close code 1011: Internal error encountered.).',
+      fatal: true,
+    });
+  });
+
   it('goAway then a normal close resumes too; without a handle a drop ends it, saying why', async () => {
     const { conversation } = call({ reconnect: { initialDelayMs: 1 } });
     await open(conversation);

@@ -332,6 +332,32 @@ describe('humeEvi', () => {
     expect(disconnects).toEqual([{ by: 'agent', closeCode: 1000 }]);
   });
 
+  it('an error then a close mid-chat: not resumed (reconnect off), the call ends with the server’s error, not a lost connection', async () => {
+    const errors: unknown[] = [];
+    const { conversation } = call({ onError: (e) => errors.push(e) });
+    await open(conversation);
+    vendor.send({ type: 'error', code: '1011', slug: 'internal_error', message: 'EVI failed.' });
+    vendor.close(1011, 'Internal error.');
+    await until(() => conversation.store.getState().status === 'error', 'the end');
+    expect(conversation.store.getState().error).toEqual({
+      kind: 'server-error',
+      message: 'EVI failed. (internal_error)',
+      fatal: true,
+    });
+    // Reported when it came, then as the call's end; no "connection lost" in between.
+    expect(errors).toEqual([
+      { kind: 'server-error', message: 'EVI failed. (internal_error)', fatal: false },
+      { kind: 'server-error', message: 'EVI failed. (internal_error)', fatal: true },
+    ]);
+    // A close with no error before it: lost, and nothing claims it is being resumed.
+    const lost = call();
+    await open(lost.conversation, 2);
+    vendor.drop();
+    await until(() => lost.conversation.store.getState().status === 'error', 'the second end');
+    expect(lost.conversation.store.getState().error).toMatchObject({ kind: 'network', fatal: true });
+    expect(lost.conversation.store.getState().error?.message).not.toMatch(/resuming/);
+  });
+
   it('a chat refused before chat_metadata fails with the server’s words', async () => {
     const { conversation } = call({ reconnect: { initialDelayMs: 1 } });
     const started = conversation.start();

@@ -205,6 +205,7 @@ const NORMAL_CLOSURE = 1000;
 /** Google's closes for a request it refuses: 1007 an invalid argument, 1008 a policy (key, quota). */
 const INVALID_ARGUMENT = 1007;
 const POLICY_VIOLATION = 1008;
+const INTERNAL_ERROR = 1011;
 
 /**
  * 1000 is the end, unless the server warned with `goAway` (then it is a close to resume from);
@@ -240,9 +241,15 @@ function closeDecision(
     };
   }
   if (handle) {
+    // 1011 is Google's internal error: the service failed, not the network (the close says so;
+    // there is no error message before it). Either is resumed; the status says that, not the
+    // message, which is the call's last word when reconnecting is off or gives up.
     return {
       action: 'reconnect',
-      error: error(`The connection to Gemini Live was lost (${detail}); resuming.`, false),
+      error:
+        code === INTERNAL_ERROR
+          ? { kind: 'server-error', code, message: `Gemini Live failed (${detail}).`, fatal: false }
+          : error(`The connection to Gemini Live was lost (${detail}).`, false),
     };
   }
   return {

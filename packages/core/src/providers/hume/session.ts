@@ -3,6 +3,7 @@ import { parseJsonObject } from '../parseJson.ts';
 import { relayCloseError } from '../relayClose.ts';
 import type {
   CloseDecision,
+  ProviderError,
   ProviderEvent,
   ProviderSession,
   ProviderSocket,
@@ -60,8 +61,8 @@ function openSocket(
   /** The open agent turn (sentences append to it), and the user speaking (interim transcripts). */
   let agentOpen = false;
   let userTalking = false;
-  /** The last error the server reported: the reason of a close that follows it. */
-  let lastError: string | undefined;
+  /** The last error the server reported: the cause of a close that follows it. */
+  let lastError: ProviderError | undefined;
 
   const settings: Record<string, unknown> = {
     type: 'session_settings',
@@ -148,21 +149,15 @@ function openSocket(
         }
         case 'error': {
           const slug = typeof message.slug === 'string' ? message.slug : message.code;
-          lastError = `${typeof message.message === 'string' ? message.message : 'Hume EVI reported an error.'}${slug ? ` (${String(slug)})` : ''}`;
-          return [
-            {
-              type: 'error',
-              error: { kind: 'server-error', message: lastError, fatal: false },
-              outcome: 'continue',
-            },
-          ];
+          const text = `${typeof message.message === 'string' ? message.message : 'Hume EVI reported an error.'}${slug ? ` (${String(slug)})` : ''}`;
+          lastError = { kind: 'server-error', message: text, fatal: false };
+          return [{ type: 'error', error: lastError, outcome: 'continue' }];
         }
         default:
           return [];
       }
     },
-    closed: (code, reason, everConnected) =>
-      closeDecision(code, reason || lastError || '', everConnected, ready),
+    closed: (code, reason, everConnected) => closeDecision(code, reason, everConnected, ready, lastError),
   };
 }
 
@@ -178,15 +173,19 @@ const NORMAL_CLOSURE = 1000;
 
 /**
  * 1000 is the end (the agent hung up, or the chat timed out); a socket the server closed before
- * `chat_metadata` was refused; a connection lost mid-chat resumes its chat group.
+ * `chat_metadata` was refused; a connection lost mid-chat resumes its chat group. An `error` the
+ * server sent before closing is the close's cause (already reported): the call's last word if it
+ * is not resumed.
  */
 function closeDecision(
   code: number | undefined,
-  reason: string,
+  closeReason: string,
   everConnected: boolean,
   ready: boolean,
+  lastError: ProviderError | undefined,
 ): CloseDecision {
   if (code === NORMAL_CLOSURE) return { action: 'end' };
+  const reason = closeReason || (lastError?.message ?? '');
   const relay = relayCloseError(code, reason);
   // 1011 (Hume's internal error, or the relay's vendor unreachable) is worth resuming from.
   if (relay !== null && code !== 1011) {
@@ -198,6 +197,8 @@ function closeDecision(
     const message = `Hume EVI refused the chat or could not be reached (${detail}); check the URL, the key or token and the config.`;
     return { action: 'fail', error: relay ?? { kind: 'network', message, fatal: true } };
   }
-  const message = `The connection to Hume EVI was lost (${detail}); resuming the chat.`;
+  if (lastError !== undefined) return { action: 'reconnect', error: lastError, reported: true };
+  // The status says it resumes; the message is the call's last word if it does not.
+  const message = `The connection to Hume EVI was lost (${detail}).`;
   return { action: 'reconnect', error: { kind: 'network', message, fatal: false } };
 }
