@@ -265,6 +265,13 @@ export function audibleSpans(samples: Float32Array, sampleRate: number, offset =
 }
 
 /** Milliseconds of audible audio in `spans` between `from` and `to` (seconds). */
+/**
+ * How far what the tap heard of an utterance may be from what was sent, in audible ms, for it to
+ * count as heard in full: two 20 ms frames (the tap's edges move a few quanta on a loaded
+ * machine; a cut utterance loses hundreds of ms).
+ */
+export const HEARD_IN_FULL_MS = 40;
+
 export function audibleMs(spans: Span[], from = -Infinity, to = Infinity): number {
   let total = 0;
   for (const [start, end] of spans) total += Math.max(0, Math.min(end, to) - Math.max(start, from));
