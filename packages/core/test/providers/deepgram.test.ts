@@ -6,12 +6,9 @@
  * microphone): what goes on the wire is real.
  */
 import { type agent, DeepgramClient, DeepgramEnvironment } from '@deepgram/sdk';
-import { type ConversationOptions, createConversation } from '@voicewire/core';
 import { deepgramAgent } from '@voicewire/core/deepgram';
-import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { type Received, startVendorServer, until, type VendorServer } from './vendorServer.ts';
+import { describe, expect, it } from 'vitest';
+import { type Received, until, useVendorServer, type VendorServer } from './vendorServer.ts';
 
 const PATH = '/v1/agent/converse';
 const AGENT = {
@@ -22,32 +19,14 @@ const AGENT = {
 } satisfies agent.AgentV1Settings.Agent;
 
 let vendor: VendorServer;
-const stops: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  vendor = await startVendorServer();
+const { call } = useVendorServer({
+  path: PATH,
+  apiKey: 'dg-key',
+  provider: () => deepgramAgent(AGENT),
+  onServer: (server) => {
+    vendor = server;
+  },
 });
-
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-  await vendor.stop();
-});
-
-function call(options: Partial<ConversationOptions> = {}, provider = deepgramAgent(AGENT)) {
-  const audio = createFakeAudio();
-  const conversation = createConversation({
-    provider,
-    url: `${vendor.origin}${PATH}`,
-    apiKey: 'dg-key',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    AudioContext: FakeAudioContext as unknown as typeof AudioContext,
-    audio: audio.factories,
-    reconnect: false,
-    ...options,
-  });
-  stops.push(() => conversation.stop());
-  return { conversation, audio };
-}
 
 const welcome = { type: 'Welcome', request_id: 'req-1' } satisfies agent.AgentV1Welcome;
 const applied = { type: 'SettingsApplied' } satisfies agent.AgentV1SettingsApplied;

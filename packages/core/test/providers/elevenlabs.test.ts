@@ -3,45 +3,23 @@
  * ElevenLabs' side as its agents' WebSocket protocol does (docs/providers.md). The audio engine
  * is faked (Node has no microphone): what goes on the wire is real.
  */
-import { type ConversationOptions, createConversation, decodeBase64, encodeBase64 } from '@voicewire/core';
+import { decodeBase64, encodeBase64 } from '@voicewire/core';
 import { elevenlabs } from '@voicewire/core/elevenlabs';
-import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { startVendorServer, until, type VendorServer } from './vendorServer.ts';
+import { describe, expect, it } from 'vitest';
+import { until, useVendorServer, type VendorServer } from './vendorServer.ts';
 
 let vendor: VendorServer;
-const stops: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  vendor = await startVendorServer();
+const { call } = useVendorServer({
+  path: '/v1/convai/conversation',
+  provider: () =>
+    elevenlabs({
+      agentId: 'agent_1',
+      overrides: { prompt: 'Be brief.', firstMessage: 'Hi there!', voiceId: 'voice_9', language: 'en' },
+    }),
+  onServer: (server) => {
+    vendor = server;
+  },
 });
-
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-  await vendor.stop();
-});
-
-function call(
-  options: Partial<ConversationOptions> = {},
-  provider = elevenlabs({
-    agentId: 'agent_1',
-    overrides: { prompt: 'Be brief.', firstMessage: 'Hi there!', voiceId: 'voice_9', language: 'en' },
-  }),
-) {
-  const audio = createFakeAudio();
-  const conversation = createConversation({
-    provider,
-    url: `${vendor.origin}/v1/convai/conversation`,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    AudioContext: FakeAudioContext as unknown as typeof AudioContext,
-    audio: audio.factories,
-    reconnect: false,
-    ...options,
-  });
-  stops.push(() => conversation.stop());
-  return { conversation, audio };
-}
 
 const metadata = (input = 'pcm_16000', output = 'pcm_16000') => ({
   type: 'conversation_initiation_metadata',

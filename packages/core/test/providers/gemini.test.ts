@@ -5,46 +5,23 @@
  * audio engine is faked (Node has no microphone): what goes on the wire is real.
  */
 import { GoogleGenAI, Modality } from '@google/genai';
-import { type ConversationOptions, createConversation, decodeBase64, encodeBase64 } from '@voicewire/core';
+import { decodeBase64, encodeBase64 } from '@voicewire/core';
 import { geminiLive } from '@voicewire/core/gemini';
-import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { startVendorServer, until, type VendorServer } from './vendorServer.ts';
+import { describe, expect, it } from 'vitest';
+import { until, useVendorServer, type VendorServer } from './vendorServer.ts';
 
 const PATH = '/ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent';
 const MODEL = 'gemini-live-2.5-flash-preview';
 
 let vendor: VendorServer;
-const stops: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  vendor = await startVendorServer();
+const { call } = useVendorServer({
+  path: PATH,
+  apiKey: 'k-test',
+  provider: () => geminiLive({ systemInstruction: 'Be brief.', voice: 'Kore' }),
+  onServer: (server) => {
+    vendor = server;
+  },
 });
-
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-  await vendor.stop();
-});
-
-function call(
-  options: Partial<ConversationOptions> = {},
-  provider = geminiLive({ systemInstruction: 'Be brief.', voice: 'Kore' }),
-) {
-  const audio = createFakeAudio();
-  const conversation = createConversation({
-    provider,
-    url: `${vendor.origin}${PATH}`,
-    apiKey: 'k-test',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    AudioContext: FakeAudioContext as unknown as typeof AudioContext,
-    audio: audio.factories,
-    reconnect: false,
-    ...options,
-  });
-  stops.push(() => conversation.stop());
-  return { conversation, audio };
-}
 
 /** The server's side of the opening: `setupComplete` once the `setup` arrived. */
 async function open(conversation: ReturnType<typeof call>['conversation'], socket = 1) {

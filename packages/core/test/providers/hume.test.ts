@@ -4,46 +4,23 @@
  * (`hume`) sends on the same server, and every server message used here passes the SDK's schema.
  * The audio engine is faked (Node has no microphone): what goes on the wire is real.
  */
-import { type ConversationOptions, createConversation, decodeBase64, encodeBase64 } from '@voicewire/core';
+import { decodeBase64, encodeBase64 } from '@voicewire/core';
 import { humeEvi } from '@voicewire/core/hume';
-import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
 import { HumeClient, serialization } from 'hume';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { startVendorServer, until, type VendorServer } from './vendorServer.ts';
+import { describe, expect, it } from 'vitest';
+import { until, useVendorServer, type VendorServer } from './vendorServer.ts';
 
 const PATH = '/v0/evi/chat';
 
 let vendor: VendorServer;
-const stops: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  vendor = await startVendorServer();
+const { call } = useVendorServer({
+  path: PATH,
+  apiKey: 'hume-key',
+  provider: () => humeEvi({ configId: 'cfg-1', systemPrompt: 'Be brief.', voiceId: 'voice-9' }),
+  onServer: (server) => {
+    vendor = server;
+  },
 });
-
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-  await vendor.stop();
-});
-
-function call(
-  options: Partial<ConversationOptions> = {},
-  provider = humeEvi({ configId: 'cfg-1', systemPrompt: 'Be brief.', voiceId: 'voice-9' }),
-) {
-  const audio = createFakeAudio();
-  const conversation = createConversation({
-    provider,
-    url: `${vendor.origin}${PATH}`,
-    apiKey: 'hume-key',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    AudioContext: FakeAudioContext as unknown as typeof AudioContext,
-    audio: audio.factories,
-    reconnect: false,
-    ...options,
-  });
-  stops.push(() => conversation.stop());
-  return { conversation, audio };
-}
 
 // The server's messages, each with every field Hume's schema requires (checked below).
 const metadata = { type: 'chat_metadata', chat_group_id: 'group-1', chat_id: 'chat-1', request_id: 'req-1' };

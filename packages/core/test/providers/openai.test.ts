@@ -3,43 +3,20 @@
  * OpenAI's side, event by event as the Realtime API sends them (docs/providers.md). The audio
  * engine is faked (Node has no microphone): what goes on the wire is real.
  */
-import { type ConversationOptions, createConversation, decodeBase64, encodeBase64 } from '@voicewire/core';
+import { decodeBase64, encodeBase64 } from '@voicewire/core';
 import { openaiRealtime } from '@voicewire/core/openai';
-import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { startVendorServer, until, type VendorServer } from './vendorServer.ts';
+import { describe, expect, it } from 'vitest';
+import { until, useVendorServer, type VendorServer } from './vendorServer.ts';
 
 let vendor: VendorServer;
-const stops: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  vendor = await startVendorServer();
+const { call } = useVendorServer({
+  path: '/v1/realtime',
+  apiKey: 'sk-test',
+  provider: () => openaiRealtime({ instructions: 'Be brief.', voice: 'marin' }),
+  onServer: (server) => {
+    vendor = server;
+  },
 });
-
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-  await vendor.stop();
-});
-
-function call(
-  options: Partial<ConversationOptions> = {},
-  provider = openaiRealtime({ instructions: 'Be brief.', voice: 'marin' }),
-) {
-  const audio = createFakeAudio();
-  const conversation = createConversation({
-    provider,
-    url: `${vendor.origin}/v1/realtime`,
-    apiKey: 'sk-test',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    AudioContext: FakeAudioContext as unknown as typeof AudioContext,
-    audio: audio.factories,
-    reconnect: false,
-    ...options,
-  });
-  stops.push(() => conversation.stop());
-  return { conversation, audio };
-}
 
 /** The server's side of the opening: `session.created`, then `session.updated` once asked. */
 async function open(conversation: ReturnType<typeof call>['conversation']) {

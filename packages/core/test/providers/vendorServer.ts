@@ -1,5 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type ConversationOptions, createConversation, type Provider } from '@voicewire/core';
+import { createFakeAudio, FakeAudioContext } from '@voicewire/core/testing';
+import { afterEach, beforeEach } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 
 /** A frame the client sent: JSON text parsed, or binary bytes. */
@@ -122,4 +125,51 @@ export async function until(check: () => boolean, what: string, timeoutMs = 10_0
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** What {@link useVendorServer} opens calls with. */
+export interface VendorCallSetup {
+  /** The vendor's path on the server, appended to its origin. */
+  path: string;
+  apiKey?: string;
+  /** The provider a call uses unless the test names another. */
+  provider: () => Provider;
+  /** Told the fresh server before each test. */
+  onServer: (server: VendorServer) => void;
+}
+
+/**
+ * A vendor's side for each test of a file: a fresh {@link VendorServer} before each test, and
+ * `call()`, a conversation with a provider against it (real sockets, a fake audio engine: Node has
+ * no microphone), stopped after the test with the server.
+ */
+export function useVendorServer(setup: VendorCallSetup) {
+  let server: VendorServer | null = null;
+  const stops: (() => Promise<void>)[] = [];
+  beforeEach(async () => {
+    server = await startVendorServer();
+    setup.onServer(server);
+  });
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) await stop();
+    await server?.stop();
+    server = null;
+  });
+  function call(options: Partial<ConversationOptions> = {}, provider = setup.provider()) {
+    if (server === null) throw new Error('call() runs inside a test');
+    const audio = createFakeAudio();
+    const conversation = createConversation({
+      provider,
+      url: `${server.origin}${setup.path}`,
+      ...(setup.apiKey === undefined ? {} : { apiKey: setup.apiKey }),
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      AudioContext: FakeAudioContext as unknown as typeof AudioContext,
+      audio: audio.factories,
+      reconnect: false,
+      ...options,
+    });
+    stops.push(() => conversation.stop());
+    return { conversation, audio };
+  }
+  return { call };
 }
