@@ -1,5 +1,6 @@
 import { createResampler } from '../dsp/createResampler.ts';
 import { VoicewireError } from '../errors.ts';
+import { createDecodeQueue } from './decodeQueue.ts';
 import type { DecodedAudio, StreamDecoder } from './decoders/types.ts';
 import {
   abortError,
@@ -11,7 +12,7 @@ import {
 } from './loadWorklet.ts';
 import { createOutputGate, GATE_FADE_MS, type OutputGate } from './outputGate.ts';
 import { withOutputTaps } from './playerOutputTaps.ts';
-import { clampVolume, createStreamDecoder, joinBytes, validatePlayerOptions } from './playerParts.ts';
+import { clampVolume, createStreamDecoder, isAsyncFormat, validatePlayerOptions } from './playerParts.ts';
 import type { AudioLevelReading, PlaybackPosition, Player, PlayerOptions, PlayerStats } from './types.ts';
 import { PROCESSORS_SOURCE } from './worklets/generated/processors.generated.ts';
 import {
@@ -92,16 +93,6 @@ export async function createPlayer(options: PlayerOptions): Promise<Player> {
   }
 }
 
-/** mp3, ogg and flac decode in WASM, asynchronously; the PCM formats decode in line. */
-function isAsyncFormat(format: string): boolean {
-  return format === 'mp3' || format === 'ogg' || format === 'flac';
-}
-
-type QueueEntry =
-  | { kind: 'bytes'; generation: number; bytes: Uint8Array }
-  | { kind: 'end'; generation: number }
-  | { kind: 'reset' };
-
 function makePlayer(
   options: PlayerOptions,
   node: AudioWorkletNode,
@@ -147,9 +138,6 @@ function makePlayer(
   let batchGeneration = 0;
   let flushScheduled = false;
 
-  /** Compressed formats: chunks wait here while the decoder is busy, then go in as one. */
-  let queue: QueueEntry[] = [];
-  let decoding = false;
   /** Push messages posted to the worklet (it reports how many it had when it ran dry). */
   let pushesSent = 0;
 
@@ -192,10 +180,7 @@ function makePlayer(
     return status.playedFrames + (idle ? 0 : Math.min(since, status.bufferedFrames));
   };
 
-  const decodesPending = () =>
-    decoding ||
-    batch.length > 0 ||
-    queue.some((entry) => entry.kind === 'bytes' && entry.generation === generation);
+  const decodesPending = () => batch.length > 0 || decodeQueue.pending(generation);
 
   port.onmessage = (event: MessageEvent<PlayerOutMessage>) => {
     const message = event.data;
@@ -300,65 +285,24 @@ function makePlayer(
     }
   };
 
-  /** Feed the compressed-format decoder: everything queued while it was busy goes in as one chunk. */
-  const pump = () => {
-    if (decoding || closed) return;
-    while (queue.length > 0) {
-      const head = queue[0]!;
-      if (head.kind === 'reset') {
-        queue.shift();
-        decoding = true;
-        Promise.resolve(decoder.reset())
-          .catch((cause: unknown) => fail('Could not reset the decoder.', cause))
-          .finally(() => {
-            decoding = false;
-            pump();
-          });
-        return;
-      }
-      if (head.generation !== generation || interrupted) {
-        queue.shift();
-        if (head.kind === 'bytes') stats.chunksDropped++;
-        continue;
-      }
-      if (head.kind === 'end') {
-        queue.shift();
-        decoding = true;
-        Promise.resolve(decoder.flush())
-          .then((decoded) => {
-            deliver(head.generation, decoded);
-            flushBatch();
-            if (head.generation === generation && !interrupted)
-              post({ type: 'endStream', generation: head.generation });
-          })
-          .catch((cause: unknown) => fail(`Could not decode the end of the ${format} stream.`, cause))
-          .finally(() => {
-            decoding = false;
-            pump();
-          });
-        return;
-      }
-      const parts: Uint8Array[] = [];
-      let length = 0;
-      while (queue.length > 0) {
-        const next = queue[0]!;
-        if (next.kind !== 'bytes' || next.generation !== head.generation) break;
-        parts.push(next.bytes);
-        length += next.bytes.length;
-        queue.shift();
-      }
-      const bytes = parts.length === 1 ? parts[0]! : joinBytes(parts, length);
-      decoding = true;
-      Promise.resolve(decoder.decode(bytes))
-        .then((decoded) => deliver(head.generation, decoded))
-        .catch((cause: unknown) => fail(`Could not decode a ${format} chunk.`, cause))
-        .finally(() => {
-          decoding = false;
-          pump();
-        });
-      return;
-    }
-  };
+  /** Compressed formats: chunks wait while the decoder is busy, then go in as one. */
+  const decodeQueue = createDecodeQueue({
+    decoder: () => decoder,
+    generation: () => generation,
+    interrupted: () => interrupted,
+    closed: () => closed,
+    deliver,
+    ended(streamGeneration) {
+      flushBatch();
+      if (streamGeneration === generation && !interrupted)
+        post({ type: 'endStream', generation: streamGeneration });
+    },
+    dropped: () => {
+      stats.chunksDropped++;
+    },
+    fail,
+    format: () => format,
+  });
 
   const player: Player = {
     get format() {
@@ -372,7 +316,7 @@ function makePlayer(
       validatePlayerOptions(nextFormat, nextRate);
       // Whatever the old decoder held belongs to the old format: dropped with it.
       decoder.close();
-      queue = [];
+      decodeQueue.clear();
       batch = [];
       format = nextFormat;
       sampleRate = nextRate;
@@ -392,9 +336,7 @@ function makePlayer(
       stats.bytesEnqueued += bytes.length;
       idle = false;
       if (isAsync) {
-        // The caller may reuse its buffer before the decoder gets to it.
-        queue.push({ kind: 'bytes', generation, bytes: bytes.slice() });
-        pump();
+        decodeQueue.push(generation, bytes);
         return;
       }
       try {
@@ -411,9 +353,7 @@ function makePlayer(
       interrupted = true;
       batch = [];
       // Chunks still waiting for the decoder are dropped now; one in the decoder is dropped when it comes out.
-      const waiting = queue.filter((entry) => entry.kind === 'bytes').length;
-      stats.chunksDropped += waiting;
-      queue = queue.filter((entry) => entry.kind === 'reset');
+      stats.chunksDropped += decodeQueue.dropWaiting();
       post({ type: 'interrupt' });
       // Nothing more of this stream will be heard.
       idle = true;
@@ -425,11 +365,8 @@ function makePlayer(
       batch = [];
       gapReportedAsUnderrun = false;
       resampler?.resampler.reset();
-      if (isAsync) {
-        queue = queue.filter((entry) => entry.kind === 'reset');
-        queue.push({ kind: 'reset' });
-        pump();
-      } else {
+      if (isAsync) decodeQueue.reset();
+      else {
         void decoder.reset();
       }
       post({ type: 'newStream', generation });
@@ -442,8 +379,7 @@ function makePlayer(
     endStream() {
       if (closed || interrupted) return;
       if (isAsync) {
-        queue.push({ kind: 'end', generation });
-        pump();
+        decodeQueue.end(generation);
         return;
       }
       deliver(generation, decoder.flush() as DecodedAudio);
@@ -497,7 +433,7 @@ function makePlayer(
       if (closed) return;
       post({ type: 'stop' });
       closed = true;
-      queue = [];
+      decodeQueue.clear();
       batch = [];
       port.onmessage = null;
       try {

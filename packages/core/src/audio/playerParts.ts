@@ -21,6 +21,11 @@ export function createStreamDecoder(format: AudioFormat, sampleRate: number): St
   return createWasmDecoder(format, sampleRate);
 }
 
+/** mp3, ogg and flac decode in WASM, asynchronously; the PCM formats decode in line. */
+export function isAsyncFormat(format: string): boolean {
+  return format === 'mp3' || format === 'ogg' || format === 'flac';
+}
+
 export function clampVolume(volume: number): number {
   return Number.isFinite(volume) ? Math.min(Math.max(volume, 0), 4) : 1;
 }
