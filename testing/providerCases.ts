@@ -27,6 +27,12 @@ export type ServerFrame =
   | { kind: 'agentAudio'; utterance: string; samples: Float32Array; sampleRate: number }
   /** The server heard the user start speaking over the agent. */
   | { kind: 'bargeIn' }
+  /**
+   * The server says the agent's utterance has all been sent (PlayAI's `audioStreamEnd`, OpenAI's
+   * `response.output_audio.done`, Gemini's `turnComplete`, Deepgram's `AgentAudioDone`, Hume's
+   * `assistant_end`; ElevenLabs has no such message).
+   */
+  | { kind: 'agentAudioEnd' }
   | { kind: 'other'; type: string };
 
 /** One frame the page sent, as a test reads it. */
@@ -71,6 +77,8 @@ export interface ProviderCase {
    * ElevenLabs' `agent_response_correction`); otherwise the library estimates it.
    */
   saysWhatWasSpoken: boolean;
+  /** The server says when an utterance's audio has all been sent (a {@link ServerFrame} `agentAudioEnd`). */
+  saysAudioEnds: boolean;
   /** What the page's error says when the agent fails mid-call (`?fault=error:4500:…`), in this vendor's terms. */
   serverError: { kind: string; message: RegExp };
   /** The frame that tells the server what the user heard when cut off (OpenAI's truncate), with its heard ms. */
@@ -88,6 +96,7 @@ export const PROVIDER_CASES: ProviderCase[] = [
     credential: 'apiKey',
     resumes: ({ first }) => asString(first.continueConversation),
     saysWhatWasSpoken: true,
+    saysAudioEnds: true,
     pushToTalk: { pressed: [], released: [] },
     serverError: { kind: 'server-error', message: /4500/ },
     wire: playaiWire,
@@ -101,6 +110,7 @@ export const PROVIDER_CASES: ProviderCase[] = [
     credential: 'openaiEphemeralKey',
     resumes: false,
     saysWhatWasSpoken: false,
+    saysAudioEnds: true,
     pushToTalk: {
       pressed: ['input_audio_buffer.clear'],
       released: ['input_audio_buffer.commit', 'response.create'],
@@ -121,6 +131,7 @@ export const PROVIDER_CASES: ProviderCase[] = [
     credential: 'elevenlabsSignedUrl',
     resumes: false,
     saysWhatWasSpoken: true,
+    saysAudioEnds: false,
     pushToTalk: { pressed: [], released: [] },
     serverError: { kind: 'server-error', message: /4500/ },
     wire: elevenlabsWire,
@@ -136,6 +147,7 @@ export const PROVIDER_CASES: ProviderCase[] = [
     resumes: ({ first }) =>
       asString(asObject(asObject(first.setup).sessionResumption).handle)?.replace(/\.\d+$/, ''),
     saysWhatWasSpoken: false,
+    saysAudioEnds: true,
     // `audioStreamEnd` closes the held turn.
     pushToTalk: { pressed: [], released: ['realtimeInput.audioStreamEnd'] },
     // No error message: the close (1011, its reason naming the fault) is all the page hears.
@@ -151,6 +163,7 @@ export const PROVIDER_CASES: ProviderCase[] = [
     credential: 'apiKey',
     resumes: false,
     saysWhatWasSpoken: false,
+    saysAudioEnds: true,
     pushToTalk: { pressed: [], released: ['ForceEndTurn'] },
     serverError: { kind: 'server-error', message: /4500/ },
     wire: deepgramWire,
@@ -164,6 +177,7 @@ export const PROVIDER_CASES: ProviderCase[] = [
     credential: 'apiKey',
     resumes: ({ url }) => new URL(url).searchParams.get('resumed_chat_group_id') ?? undefined,
     saysWhatWasSpoken: false,
+    saysAudioEnds: true,
     pushToTalk: { pressed: [], released: [] },
     serverError: { kind: 'server-error', message: /4500/ },
     wire: humeWire,
@@ -273,6 +287,7 @@ function playaiWire(): WireReader {
       const type = String(message?.type);
       if (type === 'newAudioStream') utterance += 1;
       if (type === 'voiceActivityStart') return { kind: 'bargeIn' };
+      if (type === 'audioStreamEnd') return { kind: 'agentAudioEnd' };
       if (type === 'audioStream' && typeof message?.data === 'string') {
         const chunk = withoutWavHeader(decodeBase64(message.data));
         if (chunk.sampleRate) sampleRate = chunk.sampleRate;
@@ -302,6 +317,7 @@ function openaiWire(): WireReader {
       const message = parse(data);
       const type = String(message?.type);
       if (type === 'input_audio_buffer.speech_started') return { kind: 'bargeIn' };
+      if (type === 'response.output_audio.done') return { kind: 'agentAudioEnd' };
       if (type === 'response.output_audio.delta' && typeof message?.delta === 'string')
         return {
           kind: 'agentAudio',
@@ -391,7 +407,10 @@ function geminiWire(): WireReader {
           sampleRate: Number(rate ?? 24_000),
         };
       }
-      if (ended) open = false;
+      if (ended) {
+        open = false;
+        return { kind: 'agentAudioEnd' };
+      }
       return { kind: 'other', type: Object.keys(message)[0] ?? 'empty' };
     },
     fromPage(data) {
@@ -430,6 +449,7 @@ function deepgramWire(): WireReader {
       const type = String(message?.type);
       if (type === 'AgentStartedSpeaking') utterance += 1;
       if (type === 'UserStartedSpeaking') return { kind: 'bargeIn' };
+      if (type === 'AgentAudioDone') return { kind: 'agentAudioEnd' };
       return { kind: 'other', type };
     },
     fromPage(data) {
@@ -453,6 +473,7 @@ function humeWire(): WireReader {
       const message = parse(data);
       const type = String(message?.type);
       if (type === 'user_interruption') return { kind: 'bargeIn' };
+      if (type === 'assistant_end') return { kind: 'agentAudioEnd' };
       if (type === 'audio_output' && typeof message?.data === 'string') {
         const chunk = withoutWavHeader(decodeBase64(message.data));
         return {

@@ -78,12 +78,14 @@ const WIRE_QUIET_MS = 1000;
 const QUIET_LOOKS = 40;
 
 /**
- * Utterance `index` of the agent has all arrived and played out: no agent audio for a second
- * while the page kept looking (about every 10 ms, at least {@link QUIET_LOOKS} times: a main
- * thread stalled for a second looks once, with the frames of that second still queued), and the
- * tap has heard as much of it as was sent, to 20 ms. The mode alone cannot tell: a vendor with
- * no end-of-reply message (ElevenLabs) is `listening` whenever the player has run dry for a
- * moment, as it may under load. Not met in 20 s, the caller's assertion says what was heard.
+ * Utterance `index` of the agent has all arrived and played out, and the tap has heard as much of
+ * it as was sent, to 20 ms. All arrived: the vendor's end-of-audio message came after its last
+ * chunk (a server starved for a second mid-reply does not end it); for a vendor with none
+ * (ElevenLabs), no agent audio for a second while the page kept looking (about every 10 ms, at
+ * least {@link QUIET_LOOKS} times: a main thread stalled for a second looks once, with the frames
+ * of that second still queued). The mode alone cannot tell: it is `listening` whenever the player
+ * has run dry for a moment mid-reply, as it may under load. Not met in 20 s, the caller's
+ * assertion says what was heard.
  */
 async function playedOut(target: Call, index: number): Promise<void> {
   let chunks = -1;
@@ -91,7 +93,8 @@ async function playedOut(target: Call, index: number): Promise<void> {
   let looks = 0;
   await until(
     () => {
-      const audio = target.socket().received.filter((e) => e.frame?.kind === 'agentAudio');
+      const received = target.socket().received;
+      const audio = received.filter((e) => e.frame?.kind === 'agentAudio');
       if (audio.length !== chunks) {
         chunks = audio.length;
         quietSince = performance.now();
@@ -100,9 +103,14 @@ async function playedOut(target: Call, index: number): Promise<void> {
       }
       looks += 1;
       const utterance = wireUtterances(target.socket())[index];
-      if (!utterance || performance.now() - quietSince < WIRE_QUIET_MS || looks < QUIET_LOOKS) return false;
+      if (!utterance) return false;
+      const lastChunk = audio.at(-1)!;
+      if (target.providerCase.saysAudioEnds) {
+        const after = received.indexOf(lastChunk) + 1;
+        if (!received.slice(after).some((e) => e.frame?.kind === 'agentAudioEnd')) return false;
+      } else if (performance.now() - quietSince < WIRE_QUIET_MS || looks < QUIET_LOOKS) return false;
       return (
-        target.tap.heardUpTo() > audio.at(-1)!.at + WIRE_QUIET_MS / 1000 &&
+        target.tap.heardUpTo() > lastChunk.at + 0.1 &&
         Math.abs(audibleMs(target.tap.spans(), utterance.firstAt) - sentAudibleMs(utterance)) < 20
       );
     },

@@ -46,6 +46,7 @@ export function providerOptions(providerCase: ProviderCase, query = ''): Partial
 }
 
 export interface Call {
+  readonly providerCase: ProviderCase;
   readonly conversation: Conversation;
   readonly tap: OutputTap;
   /** The sockets this call opened, oldest first. */
@@ -86,6 +87,7 @@ export function openCall(
   } as ConversationOptions);
   if (muted) conversation.mute();
   const call: Call = {
+    providerCase,
     conversation,
     tap,
     sockets: () => page.sockets.slice(firstSocket),
