@@ -14,7 +14,7 @@ import {
   type WireUtterance,
   wireUtterances,
 } from '../../../../testing/providerPage.ts';
-import { type Call, greeting, openCall, page, sleep, until, words } from './providerCall.ts';
+import { type Call, greeting, openCall, page, sleep, speak, until, words } from './providerCall.ts';
 
 /**
  * Greeting, a turn, barge-in, push-to-talk and a microphone switch: the same conversation with
@@ -183,9 +183,7 @@ describe.each(PROVIDER_CASES)('$name', (providerCase: ProviderCase) => {
 
     // The user speaks (the microphone's tone) for 800 ms, then is silent: the agent answers.
     const modesAtTurn = call.modes.length;
-    call.conversation.unmute();
-    await sleep(800);
-    call.conversation.mute();
+    await speak(call);
     await until(() => ui.turns().length === 3, 20_000, 'the user turn and the reply shown');
     await until(() => wireUtterances(current.socket()).length === 2, 20_000, 'the reply audio');
     await until(

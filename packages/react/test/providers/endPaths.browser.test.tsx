@@ -20,6 +20,7 @@ import {
   RAW_MIC,
   released,
   sleep,
+  speak,
   until,
 } from './providerCall.ts';
 
@@ -64,9 +65,7 @@ describe.each(PROVIDER_CASES)('$name', (providerCase: ProviderCase) => {
     const current = call;
     await call.conversation.start();
     // One turn (over the greeting): the reply, then the goodbye, then the hang-up.
-    call.conversation.unmute();
-    await sleep(800);
-    call.conversation.mute();
+    await speak(call);
     await until(() => current.conversation.store.getState().status === 'ended', 30_000, 'the end');
     const utterances = wireUtterances(call.socket());
     const goodbye = utterances.at(-1)!;

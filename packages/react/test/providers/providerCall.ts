@@ -119,6 +119,26 @@ export function openCall(
 /** For a fixed window in which something must NOT happen, or a stimulus of a given length. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The library's capture frame (every provider here keeps the default). */
+const FRAME_MS = 20;
+
+/**
+ * The user says something: the microphone (its tone) is on until `ms` of it has gone out on the
+ * wire, then off. Counted on the wire, not timed from the unmute: on a loaded machine the first
+ * frames after an unmute may leave late, and the server would hear a shorter turn, or none.
+ */
+export async function speak(call: Call, ms = 800): Promise<void> {
+  const socket = call.socket();
+  const from = socket.sent.length;
+  const spoken = () =>
+    socket.sent
+      .slice(from)
+      .filter((e) => e.frame?.kind === 'micAudio' && e.frame.samples.some((v) => Math.abs(v) > 0.05)).length;
+  call.conversation.unmute();
+  await until(() => spoken() * FRAME_MS >= ms, 20_000, `${ms} ms of the user's voice on the wire`);
+  call.conversation.mute();
+}
+
 /** Everything of `call` was released: its microphone tracks, its context and its sockets. */
 export async function released(call: Call, timeoutMs = 10_000): Promise<void> {
   await until(
