@@ -26,6 +26,9 @@ registerProcessor('features-test-tap', Tap);
 `;
 
 /** A 440 Hz tone in the `raw` output format (float32 at 24 kHz), in 20 ms chunks. */
+/** The goodbye the agent is still saying when it hangs up mid-goodbye, s. */
+const GOODBYE_S = 4;
+
 function goodbye(seconds: number): Uint8Array[] {
   const step = 480;
   const chunks: Uint8Array[] = [];
@@ -127,17 +130,23 @@ describe('drain, then close', () => {
     await conversation.start();
     const tracksBefore = openedTracks.length;
     expect(liveTracks().length).toBeGreaterThanOrEqual(1);
-    server.agentSays('Thank you for calling, goodbye!', goodbye(1.5));
-    await until(() => conversation!.store.getState().mode === 'agentSpeaking', 30_000, 'the goodbye');
+    // Long enough that it is still playing when the hang-up comes, however late a starved page
+    // sees it start (at load 25 a 1.5 s goodbye had played out before the test looked).
+    server.agentSays('Thank you for calling, goodbye!', goodbye(GOODBYE_S));
+    await until(() => heard.ms > 100, 30_000, 'the goodbye');
     server.hangup();
     await sleep(0);
     expect(conversation.store.getState().status).toBe('ending');
     // Nothing more to say: the microphone goes at once.
     expect(liveTracks()).toHaveLength(0);
     await until(() => conversation!.store.getState().status === 'ended', 30_000, 'the end');
-    // 1.5 s of goodbye on the output tap, to the render quantum (and a 10 ms gap the host may skip).
+    // The whole goodbye on the output tap, to the render quantum (and a 10 ms gap the host may skip).
     // The tap's last report may still be on its way from the audio thread when the call has ended.
-    await until(() => heard.ms > 1500 - 15, 20_000, `the whole goodbye on the tap (${heard.ms} ms)`);
+    await until(
+      () => heard.ms > GOODBYE_S * 1000 - 15,
+      20_000,
+      `the whole goodbye on the tap (${heard.ms} ms)`,
+    );
     expect(statuses).toEqual(['connecting', 'connected', 'ending', 'ended']);
     await until(() => contexts.at(-1)!.state === 'closed', 20_000, 'the context to close');
     expect(server.sockets.at(-1)!.readyState).toBe(WebSocket.CLOSED);

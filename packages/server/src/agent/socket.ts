@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 const TEXT_FRAME = { binary: false } as const;
 const BINARY_FRAME = { binary: true } as const;
 /** How long a peer has to answer the agent's close frame before the connection is cut. */
-const CLOSE_HANDSHAKE_TIMEOUT_MS = 10_000;
+const CLOSE_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export class SessionSocket {
   readonly #ws: WebSocket;
