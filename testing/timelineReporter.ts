@@ -43,7 +43,12 @@ export default class TimelineReporter implements Reporter {
     if (this.spans.length === 0) return;
     const projects = new Map<string, { startS: number; endS: number; busyS: number; files: number }>();
     for (const span of this.spans) {
-      const entry = projects.get(span.project) ?? { startS: span.startS, endS: span.endS, busyS: 0, files: 0 };
+      const entry = projects.get(span.project) ?? {
+        startS: span.startS,
+        endS: span.endS,
+        busyS: 0,
+        files: 0,
+      };
       entry.startS = Math.min(entry.startS, span.startS);
       entry.endS = Math.max(entry.endS, span.endS);
       entry.busyS += span.endS - span.startS;
@@ -56,7 +61,9 @@ export default class TimelineReporter implements Reporter {
       ([name, p]) =>
         `  ${name.padEnd(width)}  ${fmt(p.startS)} → ${fmt(p.endS)}  (${p.files} files, ${fmt(p.busyS)} s in files)`,
     );
-    console.log(`\nTimeline (s from the run's start; the last to end is the critical path)\n${lines.join('\n')}`);
+    console.log(
+      `\nTimeline (s from the run's start; the last to end is the critical path)\n${lines.join('\n')}`,
+    );
     const dir = join(this.root, 'artifacts');
     mkdirSync(dir, { recursive: true });
     const spans = [...this.spans].sort((a, b) => a.startS - b.startS);
