@@ -18,6 +18,28 @@ import {
 
 export const ENGINES: readonly Engine[] = ['chromium', 'firefox', 'webkit'];
 
+/**
+ * The vitest group (`sequence.groupOrder`) an engine's browser projects run in: Chromium's with
+ * the Node projects first, then Firefox's, then WebKit's, each engine's group alone rather than
+ * three browsers' audio threads at once on a 2-core machine. A Node project may join the Firefox
+ * or WebKit group to run beside it ({@link besideEngineGroup}): a Firefox or WebKit group leaves
+ * much of a core idle (WebDriver runs WebKit's projects one after the other), and the Node side
+ * of the run is otherwise one file at a time in the first group.
+ */
+export function engineGroup(engine: Engine): number {
+  return ENGINES.indexOf(engine);
+}
+
+/**
+ * `test` options that run a Node project beside `engine`'s browser group. Vitest runs a group's
+ * Node files beside its browser projects, and requires every project of a group to have the same
+ * `maxWorkers`: the WebKit projects have 1 (WebDriver runs one session at a time), as a project
+ * with `fileParallelism: false` does.
+ */
+export function besideEngineGroup(engine: Exclude<Engine, 'chromium'>) {
+  return { sequence: { groupOrder: engineGroup(engine) } };
+}
+
 /** `name` for Chromium (the historic project names stay), `name-firefox`, `name-webkit`. */
 export function projectName(name: string, engine: Engine): string {
   return engine === 'chromium' ? name : `${name}-${engine}`;
@@ -55,9 +77,12 @@ export function engineTestOptions(name: string, engine: Engine, micSamples: Floa
     name: project,
     provide: { engine, engineMicFile: micFile, engineDriverPort: driverPort, engineProject: project },
     globalSetup: engine === 'chromium' ? [] : [new URL('./engineGlobalSetup.ts', import.meta.url).pathname],
-    // Real audio on a 2-core machine: the Firefox projects run after the rest, the WebKit ones
-    // last, each group alone, rather than three browsers' audio threads at once.
-    sequence: { groupOrder: ENGINES.indexOf(engine) },
+    // Real audio on a 2-core machine: the Firefox projects run after the Chromium ones, the
+    // WebKit ones last, each engine's group alone (see engineGroup).
+    sequence: { groupOrder: engineGroup(engine) },
+    // WebDriver runs WebKit's projects one file at a time whatever this says; saying it lets a
+    // one-file-at-a-time Node project share their group on any machine (equal maxWorkers).
+    ...(engine === 'webkit' ? { maxWorkers: 1 } : {}),
     browser: {
       enabled: true,
       // MiniBrowser has no headless mode: it runs in the set-up's private Xvfb.

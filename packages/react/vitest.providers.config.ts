@@ -11,7 +11,9 @@ import { workspaceSources } from '../../testing/workspaceSources.ts';
  * protocol (started by the global set-up): greeting, turn, barge-in, push-to-talk, drain, a
  * dropped connection, every end path and start/stop cycles. The microphone plays a 1 kHz tone
  * the agent's voice activity detector hears; the tests mute and unmute it to speak. Files run one
- * at a time: real audio on a 2-core machine, and one agent.
+ * at a time (`browser.fileParallelism`): real audio on a 2-core machine, and one agent. (The
+ * top-level `fileParallelism: false` would say the same, but vitest then moves the project out of
+ * the Chromium group into a group of its own that runs after all the others.)
  */
 const options = engineTestOptions('providers', 'chromium', tone(1000, 2, 48_000, 0.25));
 
@@ -21,10 +23,10 @@ export default defineConfig({
     root: new URL('../..', import.meta.url).pathname,
     include: ['packages/react/test/providers/**/*.browser.test.{ts,tsx}'],
     testTimeout: 60_000,
-    fileParallelism: false,
     ...options,
     browser: {
       ...options.browser,
+      fileParallelism: false,
       commands: {
         ...options.browser.commands,
         // The site's server mints the browser-safe credential (the key stays in Node).
