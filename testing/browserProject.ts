@@ -18,6 +18,13 @@ import {
 
 export const ENGINES: readonly Engine[] = ['chromium', 'firefox', 'webkit'];
 
+/**
+ * The echo suite's group (packages/integration/vitest.echo.config.ts), after every engine's
+ * browser projects: its three engines play real audio at once, each on its own sound server and
+ * display, and nothing else's audio threads may run beside them.
+ */
+export const ECHO_GROUP_ORDER = ENGINES.length;
+
 /** `name` for Chromium (the historic project names stay), `name-firefox`, `name-webkit`. */
 export function projectName(name: string, engine: Engine): string {
   return engine === 'chromium' ? name : `${name}-${engine}`;
