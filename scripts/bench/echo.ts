@@ -119,6 +119,10 @@ async function measureEngine(
   try {
     const off = await listen(rig, agent, false, null);
     const on = await listen(rig, agent, true, sentences);
+    // Each barge-in's every figure, for reading a dash in the table.
+    console.log(
+      `${engine}: barge-in ${JSON.stringify(on.normal)}; 10 dB quieter ${JSON.stringify(on.quiet)}`,
+    );
     return {
       engine,
       version: engineVersion(engine, rig.userAgent),

@@ -37,6 +37,11 @@ export interface BargeInResult {
   basis: 'raw' | 'voice' | null;
   /** Frames from the onset on that the guard held back before the first it passed. */
   framesHeldBack: number;
+  /**
+   * Every decision of the agent's detector on the uplink since arming (ms of audio): one before
+   * the onset is the agent cutting itself off on its echo.
+   */
+  agentDecidedMs: number[];
   /** The fresh detectors' positions (ms after arming), for a failure's report. */
   rawOnsetMs: number | null;
   rawDetectedMs: number | null;
@@ -142,7 +147,9 @@ function locate(recorded: Float32Array, voice: UserVoice): { offset: number; sig
   const from = voice.onsetSample;
   const template = emphasise(voice.samples).subarray(from, from + Math.round(MATCH_S * voice.sampleRate));
   const length = template.length;
-  const lags = rec.length - length + 1;
+  // Every lag at which a second of the voice lies in the recording: the recording may end
+  // before the sentence does (frames come late under load).
+  const lags = rec.length - Math.min(length, voice.sampleRate) + 1;
   let templateEnergy = 0;
   for (const x of template) templateEnergy += x * x;
   if (lags <= 0 || templateEnergy <= 0) return { offset: 0, sigmas: 0 };
@@ -193,7 +200,11 @@ export function measureBargeIn(capture: BargeInCapture, voice: UserVoice): Barge
   const heardMs = onset === null || uplinkDetected === undefined ? null : ms(uplinkDetected - onset);
   const onsetFrame = onset === null ? null : Math.floor(onset / capture.frameSamples);
   const onsetAt = onsetFrame === null ? null : (capture.capturedAt[onsetFrame] ?? null);
-  const heardAt = onsetAt === null ? undefined : capture.heardAt.find((at) => at >= onsetAt);
+  // The agent's message for that decision: its decisions and its messages come in the same order.
+  const heardAt =
+    uplinkDetected === undefined
+      ? undefined
+      : capture.heardAt[capture.uplinkDetectedSamples.indexOf(uplinkDetected)];
   let framesHeldBack = 0;
   if (onsetFrame !== null) {
     for (let i = onsetFrame; i < capture.heldBack.length && capture.heldBack[i]; i++) framesHeldBack++;
@@ -216,6 +227,7 @@ export function measureBargeIn(capture: BargeInCapture, voice: UserVoice): Barge
     match: Math.round(sigmas * 10) / 10,
     heardMs,
     heardWallMs: heardAt === undefined || onsetAt === null ? null : Math.round(heardAt - onsetAt),
+    agentDecidedMs: capture.uplinkDetectedSamples.map((at) => ms(at)!),
     voiceLatencyMs,
     addedMs,
     basis,

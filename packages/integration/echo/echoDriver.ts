@@ -66,6 +66,7 @@ export async function bargeIn(rig: EchoRig, sentence: UserSentence): Promise<Bar
   // Well into the agent's sentence, not at its first syllable.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await rig.call<number>('arm');
+  const armedAt = Date.now();
   const played = rig.sound.play(sentence.played);
   // Every detector's verdict and the agent's own message, once they have come (WebKit delivers
   // frames late under load).
@@ -77,8 +78,9 @@ export async function bargeIn(rig: EchoRig, sentence: UserSentence): Promise<Bar
   await until<BargeInCapture>(rig, 'bargeIn', complete, 15_000, 'the user to be heard').catch(() => null);
   // The whole sentence in the recording (frames come late under load), for finding where it began.
   await played.done;
-  const recorded = (c: BargeInCapture) =>
-    c.heldBack.length * c.frameSamples >= (c.rawOnsetSample ?? 0) + sentence.heard.samples.length;
+  // Everything played so far, and half a second more, captured.
+  const playedSamples = ((Date.now() - armedAt + 500) / 1000) * sentence.heard.sampleRate;
+  const recorded = (c: BargeInCapture) => c.heldBack.length * c.frameSamples >= playedSamples;
   await until<BargeInCapture>(rig, 'bargeIn', recorded, 10_000, 'the sentence recorded').catch(() => null);
   return measureBargeIn(await rig.call<BargeInCapture>('bargeIn', true), sentence.heard);
 }
