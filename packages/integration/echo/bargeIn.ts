@@ -142,14 +142,20 @@ function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
  * voice's first sample, by cross-correlation (FFT), and how far the match stands above the
  * others (standard deviations of the correlation over every lag).
  */
-function locate(recorded: Float32Array, voice: UserVoice): { offset: number; sigmas: number } {
+function locate(
+  recorded: Float32Array,
+  voice: UserVoice,
+  latestOnsetSample: number,
+): { offset: number; sigmas: number } {
   const rec = emphasise(recorded);
   const from = voice.onsetSample;
   const template = emphasise(voice.samples).subarray(from, from + Math.round(MATCH_S * voice.sampleRate));
   const length = template.length;
   // Every lag at which a second of the voice lies in the recording: the recording may end
   // before the sentence does (frames come late under load).
-  const lags = rec.length - Math.min(length, voice.sampleRate) + 1;
+  // No later than the rig can have played it: the agent may play the user's words back later
+  // (the local agent's reply quotes them), and their echo is the same voice.
+  const lags = Math.min(rec.length - Math.min(length, voice.sampleRate) + 1, latestOnsetSample + 1);
   let templateEnergy = 0;
   for (const x of template) templateEnergy += x * x;
   if (lags <= 0 || templateEnergy <= 0) return { offset: 0, sigmas: 0 };
@@ -187,11 +193,23 @@ function locate(recorded: Float32Array, voice: UserVoice): { offset: number; sig
   return { offset: best - from, sigmas: (scores[best]! - mean) / deviation };
 }
 
-export function measureBargeIn(capture: BargeInCapture, voice: UserVoice): BargeInResult {
+/**
+ * `latestOnsetMs`: how long after arming the rig can have begun playing the sentence at the
+ * latest (its voice feed's buffers included).
+ */
+export function measureBargeIn(
+  capture: BargeInCapture,
+  voice: UserVoice,
+  latestOnsetMs: number,
+): BargeInResult {
   if (voice.sampleRate !== capture.sampleRate) throw new Error('the voice must be at the capture rate');
   const ms = (samples: number | null) => (samples === null ? null : (samples / capture.sampleRate) * 1000);
   const recorded = decodePcm16(capture.raw);
-  const { offset, sigmas } = locate(recorded, voice);
+  const { offset, sigmas } = locate(
+    recorded,
+    voice,
+    Math.round((latestOnsetMs / 1000) * capture.sampleRate) + voice.onsetSample,
+  );
   const onset = sigmas >= MIN_MATCH_SIGMAS ? offset + voice.onsetSample : null;
   const voiceLatencyMs = ms(voice.detectedSample - voice.onsetSample)!;
   // The agent's detector deciding before the user began was the echo (the agent cut itself

@@ -67,7 +67,7 @@ export async function bargeIn(rig: EchoRig, sentence: UserSentence): Promise<Bar
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await rig.call<number>('arm');
   const armedAt = Date.now();
-  const played = rig.sound.play(sentence.played);
+  const played = rig.voice.say(sentence.played).then(() => Date.now());
   // Every detector's verdict and the agent's own message, once they have come (WebKit delivers
   // frames late under load).
   const complete = (c: BargeInCapture) =>
@@ -77,10 +77,15 @@ export async function bargeIn(rig: EchoRig, sentence: UserSentence): Promise<Bar
     c.heardAt.length > 0;
   await until<BargeInCapture>(rig, 'bargeIn', complete, 15_000, 'the user to be heard').catch(() => null);
   // The whole sentence in the recording (frames come late under load), for finding where it began.
-  await played.done;
-  // Everything played so far, and half a second more, captured.
-  const playedSamples = ((Date.now() - armedAt + 500) / 1000) * sentence.heard.sampleRate;
+  const handedAt = await played;
+  // Everything handed to the sound server so far captured, with a second to spare (its buffers
+  // and the pipe's).
+  const playedSamples = ((Date.now() - armedAt + 1000) / 1000) * sentence.heard.sampleRate;
   const recorded = (c: BargeInCapture) => c.heldBack.length * c.frameSamples >= playedSamples;
   await until<BargeInCapture>(rig, 'bargeIn', recorded, 10_000, 'the sentence recorded').catch(() => null);
-  return measureBargeIn(await rig.call<BargeInCapture>('bargeIn', true), sentence.heard);
+  // The sentence began playing at most its length before it was all handed over, plus the feed's
+  // buffers (the pipe's and the sound server's, under a second).
+  const sentenceMs = (sentence.heard.samples.length / sentence.heard.sampleRate) * 1000;
+  const latestOnsetMs = handedAt - armedAt - sentenceMs + 1500;
+  return measureBargeIn(await rig.call<BargeInCapture>('bargeIn', true), sentence.heard, latestOnsetMs);
 }
