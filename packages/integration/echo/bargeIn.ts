@@ -11,7 +11,7 @@ import { createVoiceActivityDetector } from '@voicewire/server';
 import { AGENT_SILENCE_MS, type BargeInCapture } from './echoPage.ts';
 
 export interface BargeInResult {
-  /** Where the user's speech began in the microphone, ms of audio after arming (null: not found). */
+  /** Where the user began to speak (their first sound) in the microphone, ms of audio after arming (null: not found). */
   onsetMs: number | null;
   /** How far the user's voice stood out there (standard deviations of the correlation). */
   match: number;
@@ -25,7 +25,7 @@ export interface BargeInResult {
    * clock (the socket, the agent and the page's main thread included: load-sensitive).
    */
   heardWallMs: number | null;
-  /** What the same detector needs on the user's voice alone (the sentence as played): ms. */
+  /** What the same detector needs on the user's voice alone (the sentence as played), from its first sound: ms. */
   voiceLatencyMs: number;
   /**
    * The delay the guard added, ms of audio: the detector fresh from arming on what the guard let
@@ -67,9 +67,17 @@ const ECHO_ONSET_MARGIN_MS = 30;
 export interface UserVoice {
   samples: Float32Array;
   sampleRate: number;
+  /** The first sound of it: the first 10 ms within {@link START_BELOW_PEAK_DB} of its peak. */
+  startSample: number;
   onsetSample: number;
   detectedSample: number;
 }
+
+/**
+ * Where the user starts to speak: their first sound, not where a detector is sure of it (a
+ * microphone's auto gain or the echo under it may tip a detector a frame or two sooner).
+ */
+const START_BELOW_PEAK_DB = 50;
 
 export function userVoice(samples: Float32Array, sampleRate: number): UserVoice {
   let found: { onsetSample: number; detectedSample: number } | null = null;
@@ -81,9 +89,24 @@ export function userVoice(samples: Float32Array, sampleRate: number): UserVoice 
     },
   });
   vad.process(samples);
-  if (found === null) throw new Error("the agent's detector does not hear the user's sentence");
-  const { onsetSample, detectedSample } = found;
-  return { samples, sampleRate, onsetSample, detectedSample };
+  // Set in the callback, which the compiler does not follow.
+  const heard = found as { onsetSample: number; detectedSample: number } | null;
+  if (heard === null) throw new Error("the agent's detector does not hear the user's sentence");
+  const { onsetSample, detectedSample } = heard;
+  let peak = 0;
+  for (const x of samples) peak = Math.max(peak, Math.abs(x));
+  const frame = Math.round(sampleRate / 100);
+  const floor = (peak * 10 ** (-START_BELOW_PEAK_DB / 20)) ** 2;
+  let startSample = onsetSample;
+  for (let at = 0; at + frame <= onsetSample; at += frame) {
+    let energy = 0;
+    for (let i = at; i < at + frame; i++) energy += samples[i]! ** 2;
+    if (energy / frame > floor) {
+      startSample = at;
+      break;
+    }
+  }
+  return { samples, sampleRate, startSample, onsetSample, detectedSample };
 }
 
 function decodePcm16(base64: string): Float32Array {
@@ -210,8 +233,8 @@ export function measureBargeIn(
     voice,
     Math.round((latestOnsetMs / 1000) * capture.sampleRate) + voice.onsetSample,
   );
-  const onset = sigmas >= MIN_MATCH_SIGMAS ? offset + voice.onsetSample : null;
-  const voiceLatencyMs = ms(voice.detectedSample - voice.onsetSample)!;
+  const onset = sigmas >= MIN_MATCH_SIGMAS ? offset + voice.startSample : null;
+  const voiceLatencyMs = ms(voice.detectedSample - voice.startSample)!;
   // The agent's detector deciding before the user began was the echo (the agent cut itself
   // off), not the user: what counts is its first decision from their onset on.
   const uplinkDetected = onset === null ? undefined : capture.uplinkDetectedSamples.find((at) => at >= onset);
