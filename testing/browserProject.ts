@@ -40,6 +40,13 @@ export function besideEngineGroup(engine: Exclude<Engine, 'chromium'>) {
   return { sequence: { groupOrder: engineGroup(engine) } };
 }
 
+/**
+ * The echo suite's group (packages/integration/vitest.echo.config.ts), after every engine's
+ * browser projects: its three engines play real audio at once, each on its own sound server and
+ * display, and nothing else's audio threads may run beside them.
+ */
+export const ECHO_GROUP_ORDER = ENGINES.length;
+
 /** `name` for Chromium (the historic project names stay), `name-firefox`, `name-webkit`. */
 export function projectName(name: string, engine: Engine): string {
   return engine === 'chromium' ? name : `${name}-${engine}`;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, firefox, type Page } from 'playwright';
 import { remote } from 'webdriverio';
@@ -6,6 +7,7 @@ import {
   type Engine,
   firefoxLaunchOptions,
   freePortSync,
+  PULSE_RATE,
   requireEngine,
   type SoundServer,
   startDisplay,
@@ -18,7 +20,8 @@ import {
  * Speakers, not headphones: the private PulseAudio of testing/engines.ts with whatever the
  * speakers play coming back into the microphone at full level {@link SPEAKER_ECHO_LATENCY_MS}
  * later (`module-loopback` from the speakers' monitor into the microphone's sink), as on a laptop
- * without headphones. The user's voice is played into the same sink (`SoundServer.play`).
+ * without headphones. The user's voice is played into the same sink, through one stream that
+ * stays connected for the whole call ({@link VoiceFeed}).
  *
  * Every engine uses the sound server's devices: Firefox and WebKit as in the other suites, and
  * Chromium in a window on a private Xvfb (headless Chromium's output never reaches the sound
@@ -37,11 +40,80 @@ export function addSpeakerEcho(sound: SoundServer, latencyMs = SPEAKER_ECHO_LATE
   );
 }
 
+/**
+ * The user's voice into the microphone: one stream for the whole call, playing silence between
+ * sentences, so that speaking does not connect a new stream to the sound server at that moment
+ * (a stream connecting to the microphone's sink made the looped-back echo jump there).
+ */
+export interface VoiceFeed {
+  /** Queue mono samples at {@link PULSE_RATE}; resolves once they are all handed to the sound server. */
+  say(samples: Float32Array): Promise<void>;
+  stop(): void;
+}
+
+function startVoiceFeed(server: string): VoiceFeed {
+  const player = spawn(
+    'pacat',
+    [
+      '--playback',
+      '--device=mic_feed',
+      '--format=s16le',
+      `--rate=${PULSE_RATE}`,
+      '--channels=1',
+      '--raw',
+      '--latency-msec=50',
+    ],
+    { env: { ...process.env, PULSE_SERVER: server }, stdio: ['pipe', 'ignore', 'ignore'] },
+  );
+  const chunkBytes = (PULSE_RATE / 50) * 2;
+  const silence: Buffer = Buffer.alloc(chunkBytes);
+  const queue: { pcm: Buffer; offset: number; resolve: () => void }[] = [];
+  let stopped = false;
+  const stdin = player.stdin!;
+  stdin.on('error', () => {});
+  // The pipe's back pressure paces this in real time (pacat blocks on a full buffer).
+  const feed = () => {
+    while (!stopped) {
+      const head = queue[0];
+      let chunk = silence;
+      if (head !== undefined) {
+        chunk = head.pcm.subarray(head.offset, head.offset + chunkBytes);
+        head.offset += chunk.length;
+        if (head.offset >= head.pcm.length) {
+          queue.shift();
+          head.resolve();
+        }
+      }
+      if (!stdin.write(chunk)) {
+        stdin.once('drain', feed);
+        return;
+      }
+    }
+  };
+  feed();
+  return {
+    say(samples) {
+      const pcm = Buffer.alloc(samples.length * 2);
+      for (let i = 0; i < samples.length; i++) {
+        pcm.writeInt16LE(Math.round(Math.max(-1, Math.min(1, samples[i]!)) * 32767), i * 2);
+      }
+      return new Promise((resolve) => queue.push({ pcm, offset: 0, resolve }));
+    },
+    stop() {
+      stopped = true;
+      for (const item of queue.splice(0)) item.resolve();
+      player.kill('SIGTERM');
+    },
+  };
+}
+
 export interface EchoRig {
   engine: Engine;
   /** The engine's user agent. */
   userAgent: string;
   sound: SoundServer;
+  /** The user speaking into the microphone. */
+  voice: VoiceFeed;
   /** Call `globalThis[namespace][step](...args)` in the page (JSON in and out; promises awaited). */
   call<T>(step: string, ...args: unknown[]): Promise<T>;
   stop(): Promise<void>;
@@ -77,6 +149,8 @@ export async function startEchoRig(
     const sound = await startSoundServer(project);
     closers.push(() => sound.stop());
     addSpeakerEcho(sound);
+    const voice = startVoiceFeed(sound.server);
+    closers.push(async () => voice.stop());
     if (engine === 'chromium' || engine === 'firefox') {
       let browser: Browser;
       if (engine === 'chromium') {
@@ -102,6 +176,7 @@ export async function startEchoRig(
         engine,
         userAgent: await page.evaluate(() => navigator.userAgent),
         sound,
+        voice,
         call: (step, ...args) =>
           page.evaluate(pageCall, [namespace, step, args] as [string, string, unknown[]]) as never,
         stop,
@@ -130,6 +205,7 @@ export async function startEchoRig(
       engine,
       userAgent: await browser.execute(() => navigator.userAgent),
       sound,
+      voice,
       async call(step, ...args) {
         const result = await browser.executeAsync(
           (ns: string, stepName: string, stepArgs: unknown[], done: (value: unknown) => void) => {

@@ -8,6 +8,11 @@
  * the figures come from the audio itself: the uplink's level while the agent talks, and for a
  * barge-in the local agent's own voice activity detector run on the microphone with and without
  * the guard's holding back (the guard's added delay, in frames, whatever the machine's load).
+ *
+ * It also runs the local agent's detector, as the agent runs it (one for the whole call, same
+ * settings), over exactly what goes on the wire: the frame on which the agent decides that the
+ * user is talking is known to the sample, so "heard within 300 ms" is measured on the audio clock
+ * (from the user's first loud frame to that frame), not on a loaded machine's wall clock.
  */
 import {
   type CaptureFrameInfo,
@@ -45,6 +50,11 @@ export interface EchoEvent {
 export interface UplinkLevels {
   /** Frames captured while the agent's voice was audible. */
   frames: number;
+  /**
+   * Speech starts the agent's detector, run on the uplink as the agent runs it, found in the
+   * whole call (a cross-check of the agent's own `voiceActivityStart`s).
+   */
+  uplinkStarts: number;
   /** Of those, held back by the guard. */
   heldBack: number;
   /** dBFS of what went on the wire for them (held-back frames count as -120). */
@@ -53,18 +63,34 @@ export interface UplinkLevels {
   maxDb: number;
 }
 
-export interface BargeInResult {
-  /** The local agent's VAD on the raw microphone: when it heard the user (ms after arming). */
-  rawDetectedMs: number | null;
-  /** The same VAD on what the guard let through. */
-  guardedDetectedMs: number | null;
-  /** guarded − raw, in ms of audio (frame-exact): the delay the guard added. */
-  addedMs: number | null;
-  /** From the browser capturing the user's first loud frame to `voiceActivityStart` arriving, ms. */
-  heardMs: number | null;
-  /** Frames of the user's speech (from the raw onset) the guard held back. */
-  framesHeldBack: number;
+/**
+ * What the page recorded of a barge-in, from arming on (positions in samples of the capture's
+ * rate from the first frame after arming); bargeIn.ts turns it into figures.
+ */
+export interface BargeInCapture {
+  sampleRate: number;
+  frameSamples: number;
+  /** The local agent's detector, fresh at arming, on the raw microphone: onset and decision. */
+  rawOnsetSample: number | null;
+  rawDetectedSample: number | null;
+  /** The same, fresh at the same moment, on what the guard let through. */
+  guardedDetectedSample: number | null;
+  /** Where the agent's detector, run on the uplink as the agent runs it, decided that someone talks. */
+  uplinkDetectedSamples: number[];
+  /** performance.now() at which each frame was captured (on the audio clock), and its verdict. */
+  capturedAt: number[];
+  heldBack: boolean[];
+  /** performance.now() when each `voiceActivityStart` since arming arrived. */
+  heardAt: number[];
+  /** The raw microphone since arming, 16-bit PCM, base64 (empty unless asked for). */
+  raw: string;
 }
+
+/**
+ * The local agent's silence that ends a turn (its `silenceMs`): the suite and the benchmark start
+ * it with this, and the page's copy of its detector uses the same.
+ */
+export const AGENT_SILENCE_MS = 600;
 
 const SILENT_DB = -120;
 
@@ -91,6 +117,8 @@ function percentile(values: number[], p: number): number {
 
 interface Armed {
   at: number;
+  /** Where the uplink detector was when armed (samples). */
+  uplinkFrom: number;
   raw: VoiceActivityDetector;
   guarded: VoiceActivityDetector;
   rawSample: number | null;
@@ -99,9 +127,14 @@ interface Armed {
   /** performance.now() at which each frame since arming was captured. */
   capturedAt: number[];
   heldBack: boolean[];
+  /** The raw microphone's frames since arming (copies). */
+  frames: Uint8Array[];
   frameSamples: number;
   sampleRate: number;
 }
+
+/** Longest raw recording kept after arming (frames): 20 s of 20 ms frames. */
+const MAX_RECORDED_FRAMES = 1000;
 
 let conversation: Conversation | null = null;
 let context: AudioContext | null = null;
@@ -111,6 +144,12 @@ let heldDuringAgent = 0;
 let armed: Armed | null = null;
 /** Loud frames the guard let through while the agent was audible: when (performance.now()) and how loud. */
 let passed: { at: number; db: number }[] = [];
+/** The agent's detector on what goes on the wire (created with the first frame, at its rate). */
+let uplinkVad: VoiceActivityDetector | null = null;
+/** Where that detector decided that someone talks (samples from its start). */
+let uplinkStarts: number[] = [];
+/** What the engine applied to the microphone (echo cancellation, noise suppression, auto gain). */
+let microphoneSettings: MediaTrackSettings | null = null;
 
 function onFrame(frame: Uint8Array, info: CaptureFrameInfo, sampleRate: number): void {
   const echo = info.echo === true;
@@ -122,12 +161,23 @@ function onFrame(frame: Uint8Array, info: CaptureFrameInfo, sampleRate: number):
     if (echo) heldDuringAgent++;
     else if (db > -60) passed.push({ at: performance.now(), db: Math.round(db) });
   }
+  if (uplinkVad === null) {
+    uplinkVad = createVoiceActivityDetector({
+      sampleRate,
+      silenceMs: AGENT_SILENCE_MS,
+      onSpeechStart: (event) => uplinkStarts.push(event.detectedSample),
+    });
+  }
+  // What the conversation sends: a frame held back goes out as digital silence.
+  if (echo) uplinkVad.processSilence(frame.length >> 1);
+  else uplinkVad.process(toFloat(frame));
   if (armed !== null) {
     const ctx = context;
     const capturedAt =
       ctx === null ? performance.now() : performance.now() - (ctx.currentTime - info.captureTime) * 1000;
     armed.capturedAt.push(capturedAt);
     armed.heldBack.push(echo);
+    if (armed.frames.length < MAX_RECORDED_FRAMES) armed.frames.push(frame.slice());
     armed.frameSamples = frame.length >> 1;
     armed.sampleRate = sampleRate;
     const samples = toFloat(frame);
@@ -144,6 +194,8 @@ const steps = {
     heldDuringAgent = 0;
     armed = null;
     passed = [];
+    uplinkVad = null;
+    uplinkStarts = [];
     conversation = createConversation({
       agentId: options.agentId,
       url: options.url,
@@ -161,8 +213,15 @@ const steps = {
         createCapture(captureOptions: CaptureOptions) {
           context = captureOptions.context ?? null;
           const rate = captureOptions.sampleRate ?? 16_000;
+          const getUserMedia =
+            captureOptions.getUserMedia ?? navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
           return createCapture({
             ...captureOptions,
+            async getUserMedia(constraints) {
+              const stream = await getUserMedia(constraints);
+              microphoneSettings = stream.getAudioTracks()[0]?.getSettings() ?? null;
+              return stream;
+            },
             onFrame: (frame, info) => {
               onFrame(frame, info, rate);
               captureOptions.onFrame(frame, info);
@@ -202,6 +261,7 @@ const steps = {
       });
     const next: Armed = {
       at: performance.now(),
+      uplinkFrom: uplinkVad?.position ?? 0,
       raw: make((sample, onset) => {
         if (next.rawSample === null) {
           next.rawSample = sample;
@@ -216,42 +276,54 @@ const steps = {
       guardedSample: null,
       capturedAt: [],
       heldBack: [],
+      frames: [],
       frameSamples: 320,
       sampleRate: 16_000,
     };
     armed = next;
     return next.at;
   },
-  bargeIn(): BargeInResult {
+  /** What was recorded since arming; the raw microphone's samples only `withRecording`. */
+  bargeIn(withRecording = false): BargeInCapture {
     const a = armed;
     if (a === null) throw new Error('arm() first');
-    const ms = (sample: number | null) => (sample === null ? null : (sample / a.sampleRate) * 1000);
-    const onsetFrame = a.rawOnsetSample === null ? null : Math.floor(a.rawOnsetSample / a.frameSamples);
-    const onsetAt = onsetFrame === null ? null : (a.capturedAt[onsetFrame] ?? null);
-    const heard = events.find((e) => e.type === 'voiceActivityStart' && e.at >= a.at);
-    let framesHeldBack = 0;
-    if (onsetFrame !== null) {
-      for (let i = onsetFrame; i < a.heldBack.length && i < onsetFrame + 50; i++) {
-        if (!a.heldBack[i]) break;
-        framesHeldBack++;
+    let binary = '';
+    for (const frame of withRecording ? a.frames : []) {
+      for (let i = 0; i < frame.length; i += 0x8000) {
+        binary += String.fromCharCode(...frame.subarray(i, i + 0x8000));
       }
     }
     return {
-      rawDetectedMs: ms(a.rawSample),
-      guardedDetectedMs: ms(a.guardedSample),
-      addedMs: a.rawSample === null || a.guardedSample === null ? null : ms(a.guardedSample - a.rawSample),
-      heardMs: heard === undefined || onsetAt === null ? null : heard.at - onsetAt,
-      framesHeldBack,
+      sampleRate: a.sampleRate,
+      frameSamples: a.frameSamples,
+      rawOnsetSample: a.rawOnsetSample,
+      rawDetectedSample: a.rawSample,
+      guardedDetectedSample: a.guardedSample,
+      uplinkDetectedSamples: uplinkStarts
+        .filter((sample) => sample > a.uplinkFrom)
+        .map((sample) => sample - a.uplinkFrom),
+      capturedAt: a.capturedAt,
+      heldBack: a.heldBack,
+      heardAt: events.filter((e) => e.type === 'voiceActivityStart' && e.at >= a.at).map((e) => e.at),
+      raw: btoa(binary),
     };
   },
   uplink(): UplinkLevels {
     return {
       frames: sentDuringAgent.length,
+      uplinkStarts: uplinkStarts.length,
       heldBack: heldDuringAgent,
       medianDb: percentile(sentDuringAgent, 0.5),
       p95Db: percentile(sentDuringAgent, 0.95),
       maxDb: sentDuringAgent.length === 0 ? Number.NaN : Math.max(...sentDuringAgent),
     };
+  },
+  /** The microphone's settings as the engine applied them (`MediaStreamTrack.getSettings()`). */
+  microphone(): Record<string, unknown> | null {
+    if (microphoneSettings === null) return null;
+    const { echoCancellation, noiseSuppression, autoGainControl, sampleRate, channelCount } =
+      microphoneSettings;
+    return { echoCancellation, noiseSuppression, autoGainControl, sampleRate, channelCount };
   },
   /** Loud frames passed while the agent was audible, and the events, for a failure's report. */
   diagnostics() {

@@ -1,0 +1,3 @@
+import { echoConfig } from './vitest.echo.config.ts';
+
+export default echoConfig('webkit');
