@@ -21,27 +21,15 @@ export const ENGINES: readonly Engine[] = ['chromium', 'firefox', 'webkit'];
 /**
  * The vitest group (`sequence.groupOrder`) an engine's browser projects run in: Chromium's with
  * the Node projects first, then Firefox's, then WebKit's, each engine's group alone rather than
- * three browsers' audio threads at once on a 2-core machine. A Node project may join the Firefox
- * or WebKit group to run beside it ({@link besideEngineGroup}): a Firefox or WebKit group leaves
- * much of a core idle (WebDriver runs WebKit's projects one after the other), and the Node side
- * of the run is otherwise one file at a time in the first group.
+ * three browsers' audio threads at once on a 2-core machine. (Node suites beside the Firefox and
+ * WebKit groups were tried: at load 20 they made real-time audio tests there miss their budgets.)
  */
 export function engineGroup(engine: Engine): number {
   return ENGINES.indexOf(engine);
 }
 
 /**
- * `test` options that run a Node project beside `engine`'s browser group. Vitest runs a group's
- * Node files beside its browser projects, and requires every project of a group to have the same
- * `maxWorkers`: the WebKit projects have 1 (WebDriver runs one session at a time), as a project
- * with `fileParallelism: false` does.
- */
-export function besideEngineGroup(engine: Exclude<Engine, 'chromium'>) {
-  return { sequence: { groupOrder: engineGroup(engine) } };
-}
-
-/**
- * The echo suite's group (packages/integration/vitest.echo.config.ts), after every engine's
+ * The echo suite's group (packages/integration/echo/vitest.echo.config.ts), after every engine's
  * browser projects: its three engines play real audio at once, each on its own sound server and
  * display, and nothing else's audio threads may run beside them.
  */

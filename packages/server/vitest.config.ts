@@ -1,11 +1,8 @@
 import { defineConfig } from 'vitest/config';
-import { besideEngineGroup } from '../../testing/browserProject.ts';
 import { workspaceSources } from '../../testing/workspaceSources.ts';
 
 // The Node side of voicewire (local agent, relay, server audio). Tests talk to real servers over
-// real sockets on 127.0.0.1 (port 0), so they get a generous per-test timeout. They run beside the
-// Firefox browser projects (testing/browserProject.ts), not in the first group's one-at-a-time
-// queue of Node files.
+// real sockets on 127.0.0.1 (port 0), so they get a generous per-test timeout.
 export default defineConfig({
   plugins: [workspaceSources()],
   test: {
@@ -21,6 +18,5 @@ export default defineConfig({
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    ...besideEngineGroup('firefox'),
   },
 });

@@ -27,7 +27,7 @@ import { MINUTE_GREETING, QUIET_DB } from './echoScript.ts';
  *
  * Guard-off figures (how often the agent interrupts itself without it) are `pnpm bench echo`'s.
  *
- * One engine per vitest project (packages/integration/vitest.echo*.config.ts: `echo`,
+ * One engine per vitest project (packages/integration/echo/vitest.echo*.config.ts: `echo`,
  * `echo-firefox`, `echo-webkit`), each with its own sound server, display, browser and agent.
  */
 const engine: Engine = inject('engine');

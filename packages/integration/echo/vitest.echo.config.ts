@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
-import { ECHO_GROUP_ORDER, ENGINES, projectName } from '../../testing/browserProject.ts';
-import type { Engine } from '../../testing/engines.ts';
-import { workspaceSources } from '../../testing/workspaceSources.ts';
+import { ECHO_GROUP_ORDER, ENGINES, projectName } from '../../../testing/browserProject.ts';
+import type { Engine } from '../../../testing/engines.ts';
+import { workspaceSources } from '../../../testing/workspaceSources.ts';
 
 /**
  * The echo suite in one engine (packages/integration/echo/): the agent's voice comes back into
@@ -20,7 +20,7 @@ export function echoConfig(engine: Engine) {
     plugins: [workspaceSources()],
     test: {
       name: projectName('echo', engine),
-      root: new URL('../..', import.meta.url).pathname,
+      root: new URL('../../..', import.meta.url).pathname,
       environment: 'node',
       include: ['packages/integration/echo/**/*.test.ts'],
       provide: { engine },
