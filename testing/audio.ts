@@ -87,8 +87,8 @@ export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Arr
   return bytes;
 }
 
-/** In-place radix-2 FFT (`re.length` a power of two). */
-export function fft(re: Float64Array, im: Float64Array): void {
+/** In-place radix-2 FFT (`re.length` a power of two; `inverse`: the unscaled inverse). */
+export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   const n = re.length;
   for (let i = 1, j = 0; i < n; i++) {
     let bit = n >> 1;
@@ -99,20 +99,25 @@ export function fft(re: Float64Array, im: Float64Array): void {
       [im[i], im[j]] = [im[j]!, im[i]!];
     }
   }
-  for (let len = 2; len <= n; len <<= 1) {
-    const angle = (-2 * Math.PI) / len;
-    for (let i = 0; i < n; i += len) {
-      for (let k = 0; k < len / 2; k++) {
-        const wr = Math.cos(angle * k);
-        const wi = Math.sin(angle * k);
-        const a = i + k;
-        const b = a + len / 2;
-        const tr = re[b]! * wr - im[b]! * wi;
-        const ti = re[b]! * wi + im[b]! * wr;
-        re[b] = re[a]! - tr;
-        im[b] = im[a]! - ti;
-        re[a]! += tr;
-        im[a]! += ti;
+  for (let size = 2; size <= n; size <<= 1) {
+    const angle = ((inverse ? 2 : -2) * Math.PI) / size;
+    const wRe = Math.cos(angle);
+    const wIm = Math.sin(angle);
+    for (let start = 0; start < n; start += size) {
+      let cRe = 1;
+      let cIm = 0;
+      for (let k = 0; k < size / 2; k++) {
+        const a = start + k;
+        const b = a + size / 2;
+        const tRe = re[b]! * cRe - im[b]! * cIm;
+        const tIm = re[b]! * cIm + im[b]! * cRe;
+        re[b] = re[a]! - tRe;
+        im[b] = im[a]! - tIm;
+        re[a] = re[a]! + tRe;
+        im[a] = im[a]! + tIm;
+        const next = cRe * wRe - cIm * wIm;
+        cIm = cRe * wIm + cIm * wRe;
+        cRe = next;
       }
     }
   }

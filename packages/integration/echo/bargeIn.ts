@@ -8,6 +8,7 @@
  * fires on it first.
  */
 import { createVoiceActivityDetector } from '@voicewire/server';
+import { fft } from '../../../testing/audio.ts';
 import { AGENT_SILENCE_MS, type BargeInCapture } from './echoPage.ts';
 
 export interface BargeInResult {
@@ -122,42 +123,6 @@ function emphasise(samples: Float32Array): Float64Array {
   const out = new Float64Array(samples.length);
   for (let i = 0; i < samples.length; i++) out[i] = samples[i]! - EMPHASIS * (samples[i - 1] ?? 0);
   return out;
-}
-
-/** In-place radix-2 FFT (`inverse`: unscaled inverse). */
-function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
-    }
-  }
-  for (let size = 2; size <= n; size <<= 1) {
-    const angle = ((inverse ? 2 : -2) * Math.PI) / size;
-    const wRe = Math.cos(angle);
-    const wIm = Math.sin(angle);
-    for (let start = 0; start < n; start += size) {
-      let cRe = 1;
-      let cIm = 0;
-      for (let k = 0; k < size / 2; k++) {
-        const a = start + k;
-        const b = a + size / 2;
-        const tRe = re[b]! * cRe - im[b]! * cIm;
-        const tIm = re[b]! * cIm + im[b]! * cRe;
-        re[b] = re[a]! - tRe;
-        im[b] = im[a]! - tIm;
-        re[a] = re[a]! + tRe;
-        im[a] = im[a]! + tIm;
-        const next = cRe * wRe - cIm * wIm;
-        cIm = cRe * wIm + cIm * wRe;
-        cRe = next;
-      }
-    }
-  }
 }
 
 /**
