@@ -112,9 +112,10 @@ it('<VoiceWidget provider={openaiRealtime()}>: the same widget talks OpenAI Real
   const status = container.querySelector('[role="status"]') as HTMLElement;
   await until(() => status.textContent === 'Agent speaking', 20_000, 'the greeting');
   const canvas = container.querySelector('[data-voicewire="audio-visualizer"]') as HTMLCanvasElement;
-  expect(canvas.dataset.state).toBe('active');
+  // The visualiser follows the status on its next frame: awaited, not read in the same task.
+  await until(() => canvas.dataset.state === 'active', 10_000, 'the visualiser active');
   // The agent's voice moves the bars: at rest they are all one height.
-  await until(() => new Set(barHeights(canvas, 20)).size > 1, 10_000, 'the bars to follow the voice');
+  await until(() => new Set(barHeights(canvas, 20)).size > 1, 20_000, 'the bars to follow the voice');
   const log = container.querySelector('[role="log"]') as HTMLElement;
   await until(() => (log.textContent ?? '').trim().length > 0, 10_000, 'the greeting in the transcript');
 
